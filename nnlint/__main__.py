@@ -1,0 +1,6 @@
+"""`python -m nnlint`."""
+import sys
+
+from nnlint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,35 @@
+"""Shared check for the loss-pairing rules: a loss whose input holds the wrong kind of value."""
+from __future__ import annotations
+
+from typing import ClassVar, FrozenSet
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static.semantics import Origin
+from nnlint.static.torch_api import LOSS_DISPLAY, Kind
+
+
+class LossInputRule(Rule):
+    """Base for rules that fire when a loss in `losses` is fed a value of a kind in `wrong_kinds`."""
+
+    losses: ClassVar[FrozenSet[str]]
+    wrong_kinds: ClassVar[FrozenSet[Kind]]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        semantics = self.context.semantics
+        loss = semantics.loss_call(node)
+        if loss is None or loss[0] not in self.losses or loss[1] is None:
+            return
+        origin = semantics.origin(loss[1])
+        if origin is not None and origin.kind in self.wrong_kinds:
+            self.report(loss[1], self.message(LOSS_DISPLAY[loss[0]], origin))
+
+    def message(self, loss: str, origin: Origin) -> str:
+        """What is wrong, why it hurts training, and what to do."""
+        raise NotImplementedError
+
+    @staticmethod
+    def source(origin: Origin) -> str:
+        """Where the value came from, in the user's terms."""
+        return f"{origin.description} at line {origin.line}"

@@ -1,0 +1,81 @@
+"""NN205: losses of different kinds added together with no weights."""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static import torch_api
+from nnlint.static.semantics import Origin, argument
+from nnlint.types import Severity
+
+_REDUCTIONS = frozenset({"mean", "sum"})
+
+
+class UnscaledMultiLoss(Rule):
+    """Losses on different scales summed with no weights, so one silently dominates (rules/NN205.md)."""
+
+    code = "NN205"
+    name = "unscaled-multi-loss"
+    severity = Severity.WARNING
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if not isinstance(node.operator, cst.Add):
+            return
+        parent = self.context.semantics.parents.get(node)
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Add):
+            return  # only the whole sum
+        terms = list(_add_terms(node))
+        if any(_is_weighted(term) for term in terms):
+            return  # the user already scales the terms against each other
+        losses = [loss for loss in (self._loss_term(term) for term in terms) if loss is not None]
+        if len(losses) < 2:
+            return
+        regression = {origin.loss for origin, adversarial in losses if origin.loss in torch_api.REGRESSION_LOSSES and not adversarial}
+        adversarial = [origin for origin, is_adv in losses if is_adv]
+        others = [origin for origin, is_adv in losses if not is_adv]
+        if len(regression) >= 2 or (adversarial and others):
+            self.report(node, self._message([origin for origin, _ in losses], bool(adversarial and others)))
+
+    def _loss_term(self, term: cst.BaseExpression) -> Optional[Tuple[Origin, bool]]:
+        semantics = self.context.semantics
+        while isinstance(term, cst.Call) and isinstance(term.func, cst.Attribute) and term.func.attr.value in _REDUCTIONS and not term.args:
+            term = term.func.value
+        origin = semantics.origin(term)
+        if origin is None or origin.loss is None or origin.loss_call is None:
+            return None
+        target = argument(origin.loss_call, 1, "target")
+        return origin, target is not None and _is_constant_target(semantics, target)
+
+    @staticmethod
+    def _message(origins: List[Origin], adversarial: bool) -> str:
+        parts = ", ".join(f"{o.description} (line {o.line})" for o in origins)
+        why = (
+            "an adversarial term and a reconstruction term live on unrelated scales"
+            if adversarial
+            else "these losses measure error in different units (squared vs absolute), so their sizes differ by orders of magnitude"
+        )
+        return (
+            f"Losses {parts} are added with no weights: {why}, and the largest one silently drives "
+            "training while the others barely move it. Weight each term (`loss = a + lam * b`), tune the "
+            "weights so each contributes as intended, and log the terms separately."
+        )
+
+
+def _add_terms(node: cst.BaseExpression):
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        yield from _add_terms(node.left)
+        yield from _add_terms(node.right)
+    else:
+        yield node
+
+
+def _is_weighted(term: cst.BaseExpression) -> bool:
+    return isinstance(term, cst.BinaryOperation) and isinstance(term.operator, (cst.Multiply, cst.Divide))
+
+
+def _is_constant_target(semantics, target: cst.BaseExpression) -> bool:
+    """`torch.ones_like(pred)` and friends: the loss pushes towards 'real' or 'fake', as a GAN does."""
+    resolved = semantics.resolve(target)
+    return isinstance(resolved, cst.Call) and semantics.qualified_name(resolved.func) in torch_api.CONSTANT_TARGET_FUNCTIONS

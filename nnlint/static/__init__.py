@@ -1,0 +1,1 @@
+"""The static pass: libcst only; never imports the checked code or torch."""

@@ -1,0 +1,382 @@
+"""Simple local dataflow over one parsed file: what kind of value an expression holds, and where it came from.
+
+Deliberately modest: a name resolves to its last assignment above the use in the same function
+(or at module level), `self.x` to what `__init__` and the other methods assign, and a call of a
+module instance to what that module's class produces. Anything unclear is unknown, and rules stay
+silent on unknown values: precision first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+)
+
+from nnlint.static import torch_api
+from nnlint.static.torch_api import Kind
+
+if TYPE_CHECKING:
+    from nnlint.static.project import ProjectIndex
+
+_MAX_DEPTH = 12
+Scope = Union[cst.Module, cst.FunctionDef]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a value came from: its kind, the expression that produced it, and words for messages."""
+
+    kind: Kind
+    node: cst.CSTNode
+    description: str
+    line: int
+    path: str
+    loss: Optional[str] = None  # canonical loss name when kind is LOSS
+    loss_call: Optional[cst.Call] = None
+
+
+class FileSemantics:
+    """Name resolution and value kinds for one module, built once per file."""
+
+    def __init__(self, path: str, wrapper: MetadataWrapper, project: "ProjectIndex") -> None:
+        self.path = path
+        self.module = wrapper.module
+        self.project = project
+        self._qualified = wrapper.resolve(QualifiedNameProvider)
+        self.positions = wrapper.resolve(PositionProvider)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+        self._assignments: Dict[Scope, Dict[str, List[Tuple[int, cst.BaseExpression]]]] = {}
+        self._self_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
+        self.classes: Dict[str, cst.ClassDef] = {}
+        self._origin_cache: Dict[int, Optional[Origin]] = {}
+        _Collector(self).collect()
+
+    # -- positions and names ------------------------------------------------------------------
+    def line(self, node: cst.CSTNode) -> int:
+        """1-based line where a node starts."""
+        return self.positions[node].start.line
+
+    def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
+        """The torch (or other imported) qualified name of a Name/Attribute, normalized; else None."""
+        lazy = self._qualified.get(node)
+        if lazy is None:
+            return None
+        names = lazy() if callable(lazy) else lazy
+        imported = sorted(n.name for n in names if n.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN))
+        for name in imported:
+            if name.startswith("torch"):
+                return torch_api.normalize(name)
+        return imported[0] if imported else None
+
+    def local_class(self, node: cst.CSTNode) -> Optional[str]:
+        """The name of a class defined in some checked file that `node` (a Name/Attribute) refers to."""
+        if isinstance(node, cst.Name):
+            simple = node.value
+        elif isinstance(node, cst.Attribute):
+            simple = node.attr.value
+        else:
+            return None
+        return simple if self.project.has_class(simple) else None
+
+    def enclosing(self, node: cst.CSTNode, kinds: tuple) -> Optional[cst.CSTNode]:
+        """The nearest ancestor of one of the given node types."""
+        current = self.parents.get(node)
+        while current is not None and not isinstance(current, kinds):
+            current = self.parents.get(current)
+        return current
+
+    def scope_of(self, node: cst.CSTNode) -> Scope:
+        """The function (or the module) whose local names `node` sees."""
+        function = self.enclosing(node, (cst.FunctionDef,))
+        return function if function is not None else self.module
+
+    def class_of(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+        """The class whose method contains `node`, if any."""
+        return self.enclosing(node, (cst.ClassDef,))
+
+    # -- resolution ---------------------------------------------------------------------------
+    def assigned_value(self, name: cst.Name) -> Optional[cst.BaseExpression]:
+        """The last value assigned to `name` above its use, in its function or else at module level."""
+        use_line = self.line(name)
+        scope = self.scope_of(name)
+        for current in (scope, self.module) if scope is not self.module else (self.module,):
+            candidates = self._assignments.get(current, {}).get(name.value, [])
+            before = [value for line, value in candidates if line < use_line or current is not scope]
+            if current is not scope and len(candidates) > 1:
+                return None  # a module-level name rebound several times: unclear from inside a function
+            if before:
+                return before[-1]
+            if candidates:
+                return None
+        return None
+
+    def self_attribute(self, node: cst.Attribute) -> Optional[cst.BaseExpression]:
+        """What `self.<attr>` holds when every assignment in the class agrees on one expression."""
+        if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+            return None
+        klass = self.class_of(node)
+        if klass is None:
+            return None
+        values = self._self_attributes.get(klass, {}).get(node.attr.value, [])
+        return values[0] if len(values) == 1 else None
+
+    def resolve(self, expr: cst.BaseExpression) -> cst.BaseExpression:
+        """Follow names and `self.` attributes to the expression that was assigned to them."""
+        for _ in range(_MAX_DEPTH):
+            if isinstance(expr, cst.Name):
+                value = self.assigned_value(expr)
+            elif isinstance(expr, cst.Attribute):
+                value = self.self_attribute(expr)
+            else:
+                value = None
+            if value is None:
+                return expr
+            expr = value
+        return expr
+
+    def module_class(self, callee: cst.BaseExpression) -> Optional[Tuple[str, cst.Call]]:
+        """For a callee that is a module instance, the class (qualified or local name) and the constructor call."""
+        construct = self.resolve(callee)
+        for _ in range(_MAX_DEPTH):
+            if not isinstance(construct, cst.Call):
+                return None
+            func = construct.func
+            if isinstance(func, cst.Attribute) and func.attr.value in torch_api.MODULE_PASSTHROUGH_METHODS:
+                construct = self.resolve(func.value)  # Net().to(device)
+                continue
+            break
+        if not isinstance(construct, cst.Call):
+            return None
+        qualified = self.qualified_name(construct.func)
+        if qualified is not None and qualified.startswith("torch"):
+            return qualified, construct
+        local = self.local_class(construct.func)
+        if local is not None:
+            return local, construct
+        return None
+
+    def loss_call(self, call: cst.Call) -> Optional[Tuple[str, Optional[cst.BaseExpression], Optional[cst.BaseExpression]]]:
+        """If `call` computes a torch loss: (canonical loss name, input expression, target expression)."""
+        loss = None
+        qualified = self.qualified_name(call.func)
+        if qualified is not None:
+            loss = torch_api.loss_of(qualified)
+        if loss is None:
+            module = self.module_class(call.func)
+            if module is not None:
+                loss = torch_api.loss_of(module[0])
+        if loss is None:
+            return None
+        return loss, argument(call, 0, "input"), argument(call, 1, "target")
+
+    # -- kinds --------------------------------------------------------------------------------
+    def origin(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[Origin]:
+        """What kind of value `expr` holds and where it was produced, or None when unknown."""
+        key = id(expr)
+        if key in self._origin_cache:
+            return self._origin_cache[key]
+        self._origin_cache[key] = None  # cycle guard
+        result = self._origin(expr, depth) if depth < _MAX_DEPTH else None
+        self._origin_cache[key] = result
+        return result
+
+    def _origin(self, expr: cst.BaseExpression, depth: int) -> Optional[Origin]:
+        if isinstance(expr, (cst.Name, cst.Attribute)) and not _is_call_target(self, expr):
+            resolved = self.resolve(expr)
+            return None if resolved is expr else self.origin(resolved, depth + 1)
+        if not isinstance(expr, cst.Call):
+            return None
+        return self._call_origin(expr, depth)
+
+    def _make(self, kind: Kind, node: cst.CSTNode, description: str, **extra) -> Origin:
+        return Origin(kind, node, description, self.line(node), self.path, **extra)
+
+    def _call_origin(self, call: cst.Call, depth: int) -> Optional[Origin]:
+        loss = self.loss_call(call)
+        if loss is not None:
+            return self._make(Kind.LOSS, call, f"`{torch_api.LOSS_DISPLAY[loss[0]]}`", loss=loss[0], loss_call=call)
+        func = call.func
+        qualified = self.qualified_name(func)
+        if qualified in torch_api.FUNCTION_KINDS:
+            return self._make(torch_api.FUNCTION_KINDS[qualified], call, f"`{torch_api.short(qualified)}`")
+        if qualified in torch_api.PASSTHROUGH_FUNCTIONS and call.args:
+            return self.origin(call.args[0].value, depth + 1)
+        if qualified in ("torch.log",) and call.args:
+            inner = self.origin(call.args[0].value, depth + 1)
+            if inner is not None and inner.kind is Kind.SOFTMAX:
+                return self._make(Kind.LOG_SOFTMAX, call, "`torch.log` of softmax")
+            return None
+        if isinstance(func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")):
+            method = func.attr.value
+            if method in torch_api.METHOD_KINDS and self.module_class(func.value) is None:
+                return self._make(torch_api.METHOD_KINDS[method], call, f"`.{method}()`")
+            if method in torch_api.PASSTHROUGH_METHODS and self.module_class(func.value) is None:
+                return self.origin(func.value, depth + 1)
+            if method == "log":
+                inner = self.origin(func.value, depth + 1)
+                if inner is not None and inner.kind is Kind.SOFTMAX:
+                    return self._make(Kind.LOG_SOFTMAX, call, "`.log()` of softmax")
+                return None
+        return self._module_call_origin(call, depth)
+
+    def _module_call_origin(self, call: cst.Call, depth: int) -> Optional[Origin]:
+        func = call.func
+        if isinstance(func, cst.Name) and func.value == "self":
+            klass = self.class_of(call)
+            if klass is None:
+                return None
+            forward = self.project.forward_origin(klass.name.value)
+            if forward is None:
+                return None
+            return self._make(forward.kind, call, f"`self(...)` (`{klass.name.value}.forward` returns {forward.kind.value})")
+        module = self.module_class(func)
+        if module is None:
+            return None
+        class_name, construct = module
+        return self.module_output(class_name, construct, call, depth)
+
+    def module_output(self, class_name: str, construct: cst.Call, at: cst.CSTNode, depth: int) -> Optional[Origin]:
+        """What calling an instance of `class_name` (built by `construct`) produces."""
+        if class_name in torch_api.MODULE_KINDS:
+            return self._make(torch_api.MODULE_KINDS[class_name], at, f"`{torch_api.short(class_name)}`")
+        if class_name == torch_api.SEQUENTIAL:
+            layers = sequential_layers(construct)
+            if not layers:
+                return None
+            last = self.layer_origin(layers[-1], depth + 1)
+            if last is None:
+                return None
+            return self._make(last.kind, at, f"an `nn.Sequential` ending in {last.description}")
+        if not class_name.startswith("torch"):
+            forward = self.project.forward_origin(class_name)
+            if forward is not None:
+                where = f"{forward.path}:{forward.line}"
+                return self._make(forward.kind, at, f"`{class_name}` (its `forward` returns {forward.kind.value}, {where})")
+        return None
+
+    def layer_origin(self, layer: cst.BaseExpression, depth: int = 0) -> Optional[Origin]:
+        """The output kind of a layer expression such as `nn.Softmax(dim=1)` or a name bound to one."""
+        resolved = self.resolve(layer)
+        if not isinstance(resolved, cst.Call):
+            return None
+        qualified = self.qualified_name(resolved.func)
+        name = qualified if qualified is not None and qualified.startswith("torch") else self.local_class(resolved.func)
+        if name is None:
+            return None
+        return self.module_output(name, resolved, resolved, depth)
+
+
+def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
+    """A call's argument by position (before any star-args) or by keyword."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg for arg in call.args if arg.keyword is None]
+    for index, arg in enumerate(positional):
+        if arg.star:
+            return None
+        if index == position:
+            return arg.value
+    return None
+
+
+def sequential_layers(call: cst.Call) -> List[cst.BaseExpression]:
+    """The layers of `nn.Sequential(a, b, ...)` or `nn.Sequential(OrderedDict([("a", a), ...]))`, in order."""
+    args = [arg for arg in call.args if arg.keyword is None]
+    if any(arg.star for arg in args):
+        return []
+    if len(args) == 1 and isinstance(args[0].value, cst.Call):
+        inner = args[0].value
+        if _callee_name(inner.func) == "OrderedDict" and inner.args and isinstance(inner.args[0].value, (cst.List, cst.Tuple)):
+            pairs = []
+            for element in inner.args[0].value.elements:
+                value = element.value
+                if isinstance(value, cst.Tuple) and len(value.elements) == 2:
+                    pairs.append(value.elements[1].value)
+                else:
+                    return []
+            return pairs
+    return [arg.value for arg in args]
+
+
+def _callee_name(func: cst.BaseExpression) -> Optional[str]:
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def _is_call_target(semantics: FileSemantics, expr: cst.CSTNode) -> bool:
+    parent = semantics.parents.get(expr)
+    return isinstance(parent, cst.Call) and parent.func is expr
+
+
+class _Collector(cst.CSTVisitor):
+    """Records assignments per scope and `self.<attr>` assignments per class, in one walk."""
+
+    def __init__(self, semantics: FileSemantics) -> None:
+        super().__init__()
+        self.semantics = semantics
+        self.scopes: List[Scope] = [semantics.module]
+        self.classes: List[cst.ClassDef] = []
+
+    def collect(self) -> None:
+        self.semantics.module.visit(self)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+        self.semantics.classes.setdefault(node.name.value, node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record(target.target, node.value, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record(node.target, node.value, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        # `x += y` makes x something else: make any later use unknown.
+        self._record(node.target, node, node)
+
+    def _record(self, target: cst.BaseExpression, value: cst.CSTNode, statement: cst.CSTNode) -> None:
+        line = self.semantics.line(statement)
+        if isinstance(target, cst.Name):
+            per_scope = self.semantics._assignments.setdefault(self.scopes[-1], {})
+            per_scope.setdefault(target.value, []).append((line, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:  # unpacking: the names become unknown
+                self._record(element.value, cst.Ellipsis(), statement)
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and self.classes
+            and len(self.scopes) > 1
+        ):
+            per_class = self.semantics._self_attributes.setdefault(self.classes[-1], {})
+            per_class.setdefault(target.attr.value, []).append(value)
+
+
+def iter_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
+    """The small statements of a block, in order."""
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
