@@ -1,6 +1,7 @@
 """The Rule base class: a rule's metadata, and how it reports a finding."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, ClassVar, Optional, Tuple
 
 from nnlint.types import Finding, Fix, Location, Pass, Severity
@@ -25,8 +26,9 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """The first line of the rule's docstring."""
-        return (cls.__doc__ or "").strip().splitlines()[0]
+        """The first line of the rule's docstring, without its page reference."""
+        first = (cls.__doc__ or "").strip().splitlines()[0]
+        return re.sub(r"\s*\(rules/NN\d+\.md\)", "", first)
 
     @classmethod
     def finding(cls, location: Location, message: str, pass_: Pass = Pass.STATIC, fix: Optional[Fix] = None) -> Finding:

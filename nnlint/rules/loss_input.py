@@ -7,7 +7,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static.semantics import Origin
-from nnlint.static.torch_api import LOSS_DISPLAY, Kind
+from nnlint.static.torch_api import Kind
 
 
 class LossInputRule(Rule):
@@ -19,11 +19,11 @@ class LossInputRule(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         loss = semantics.loss_call(node)
-        if loss is None or loss[0] not in self.losses or loss[1] is None:
+        if loss is None or loss.name not in self.losses or loss.input is None:
             return
-        origin = semantics.origin(loss[1])
+        origin = semantics.origin(loss.input)
         if origin is not None and origin.kind in self.wrong_kinds:
-            self.report(loss[1], self.message(LOSS_DISPLAY[loss[0]], origin))
+            self.report(loss.input, self.message(loss.display, origin))
 
     def message(self, loss: str, origin: Origin) -> str:
         """What is wrong, why it hurts training, and what to do."""

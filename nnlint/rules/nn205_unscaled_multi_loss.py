@@ -7,7 +7,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import torch_api
-from nnlint.static.semantics import Origin, argument
+from nnlint.static.semantics import Origin
 from nnlint.types import Severity
 
 _REDUCTIONS = frozenset({"mean", "sum"})
@@ -32,7 +32,7 @@ class UnscaledMultiLoss(Rule):
         losses = [loss for loss in (self._loss_term(term) for term in terms) if loss is not None]
         if len(losses) < 2:
             return
-        regression = {origin.loss for origin, adversarial in losses if origin.loss in torch_api.REGRESSION_LOSSES and not adversarial}
+        regression = {origin.loss.name for origin, is_adv in losses if origin.loss.name in torch_api.REGRESSION_LOSSES and not is_adv}
         adversarial = [origin for origin, is_adv in losses if is_adv]
         others = [origin for origin, is_adv in losses if not is_adv]
         if len(regression) >= 2 or (adversarial and others):
@@ -43,9 +43,9 @@ class UnscaledMultiLoss(Rule):
         while isinstance(term, cst.Call) and isinstance(term.func, cst.Attribute) and term.func.attr.value in _REDUCTIONS and not term.args:
             term = term.func.value
         origin = semantics.origin(term)
-        if origin is None or origin.loss is None or origin.loss_call is None:
+        if origin is None or origin.loss is None:
             return None
-        target = argument(origin.loss_call, 1, "target")
+        target = origin.loss.target
         return origin, target is not None and _is_constant_target(semantics, target)
 
     @staticmethod

@@ -33,15 +33,24 @@ class ParsedFile:
     semantics: FileSemantics
 
 
-def check_files(
-    files: Sequence[Tuple[Path, str]], rules: Sequence[Type[Rule]]
-) -> List[Finding]:
+def check_files(files: Sequence[Tuple[Path, str]], rules: Sequence[Type[Rule]]) -> List[Finding]:
     """Run the static rules over (path, display path) pairs; problems with a file become NN0xx findings."""
+    sources: List[Tuple[str, "str | Finding"]] = []
+    for path, display in files:
+        try:
+            sources.append((display, read_source(path)[1]))
+        except UnreadableSource as error:
+            sources.append((display, UnreadableFile.finding(Location(display, 1, 1), f"File {error}.")))
+    return check_sources(sources, rules)
+
+
+def check_sources(sources: Sequence[Tuple[str, "str | Finding"]], rules: Sequence[Type[Rule]]) -> List[Finding]:
+    """Run the static rules over (display path, text) pairs; a Finding in place of text is passed through."""
     findings: List[Finding] = []
     project = ProjectIndex()
     parsed: List[ParsedFile] = []
-    for path, display in files:
-        result = parse_file(path, display, project)
+    for display, source in sources:
+        result = source if isinstance(source, Finding) else parse_source(display, source, project)
         if isinstance(result, Finding):
             findings.append(result)
         else:
@@ -52,12 +61,8 @@ def check_files(
     return findings
 
 
-def parse_file(path: Path, display: str, project: ProjectIndex) -> "ParsedFile | Finding":
-    """Read, decode and parse one file, or explain why it cannot be."""
-    try:
-        _, source, _ = read_source(path)
-    except UnreadableSource as error:
-        return UnreadableFile.finding(Location(display, 1, 1), f"File {error}.")
+def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFile | Finding":
+    """Parse one file's text and build its dataflow, or explain why it cannot be parsed."""
     try:
         module = cst.parse_module(source)
         semantics = FileSemantics(display, MetadataWrapper(module, unsafe_skip_copy=True), project)

@@ -8,7 +8,7 @@ silent on unknown values: precision first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -38,8 +38,17 @@ class Origin:
     description: str
     line: int
     path: str
-    loss: Optional[str] = None  # canonical loss name when kind is LOSS
-    loss_call: Optional[cst.Call] = None
+    loss: Optional["LossCall"] = None  # set when kind is LOSS
+
+
+class LossCall(NamedTuple):
+    """A call that computes a torch loss: canonical name (`cross_entropy`), how it was written, its arguments."""
+
+    name: str
+    display: str
+    call: cst.Call
+    input: Optional[cst.BaseExpression]
+    target: Optional[cst.BaseExpression]
 
 
 class FileSemantics:
@@ -162,19 +171,19 @@ class FileSemantics:
             return local, construct
         return None
 
-    def loss_call(self, call: cst.Call) -> Optional[Tuple[str, Optional[cst.BaseExpression], Optional[cst.BaseExpression]]]:
-        """If `call` computes a torch loss: (canonical loss name, input expression, target expression)."""
-        loss = None
+    def loss_call(self, call: cst.Call) -> Optional["LossCall"]:
+        """If `call` computes a torch loss: which one, as the user wrote it, and its input and target."""
+        loss, display = None, ""
         qualified = self.qualified_name(call.func)
         if qualified is not None:
-            loss = torch_api.loss_of(qualified)
+            loss, display = torch_api.loss_of(qualified), torch_api.short(qualified)
         if loss is None:
             module = self.module_class(call.func)
             if module is not None:
-                loss = torch_api.loss_of(module[0])
+                loss, display = torch_api.loss_of(module[0]), torch_api.short(module[0])
         if loss is None:
             return None
-        return loss, argument(call, 0, "input"), argument(call, 1, "target")
+        return LossCall(loss, display, call, argument(call, 0, "input"), argument(call, 1, "target"))
 
     # -- kinds --------------------------------------------------------------------------------
     def origin(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[Origin]:
@@ -201,7 +210,7 @@ class FileSemantics:
     def _call_origin(self, call: cst.Call, depth: int) -> Optional[Origin]:
         loss = self.loss_call(call)
         if loss is not None:
-            return self._make(Kind.LOSS, call, f"`{torch_api.LOSS_DISPLAY[loss[0]]}`", loss=loss[0], loss_call=call)
+            return self._make(Kind.LOSS, call, f"`{loss.display}`", loss=loss)
         func = call.func
         qualified = self.qualified_name(func)
         if qualified in torch_api.FUNCTION_KINDS:

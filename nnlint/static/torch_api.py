@@ -108,8 +108,6 @@ LOSS_CLASSES = {
 LOSS_FUNCTIONS = frozenset(LOSS_CLASSES.values())
 # Losses that measure a distance between predictions and real-valued targets.
 REGRESSION_LOSSES = frozenset({"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"})
-# How the user writes each loss, for messages.
-LOSS_DISPLAY = {fn: cls for cls, fn in LOSS_CLASSES.items()}
 
 # Constant targets mark an adversarial (GAN) term: the loss compares with "all real" / "all fake".
 CONSTANT_TARGET_FUNCTIONS = frozenset(
