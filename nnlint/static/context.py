@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import libcst as cst
 
-from nnlint.types import Finding, Fix, Location, Pass
+from nnlint.types import Edit, Finding, Fix, Location, Pass
 
 if TYPE_CHECKING:
     from nnlint.rule import Rule
@@ -31,3 +31,13 @@ class StaticContext:
     def report(self, rule: "Rule", node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
         """Record a finding of `rule` at `node`."""
         self.findings.append(rule.finding(self.location(node), message, Pass.STATIC, fix))
+
+    def replace(self, node: cst.CSTNode, text: str) -> Edit:
+        """An edit that replaces the source of `node` with `text`."""
+        span = self.semantics.positions[node]
+        return Edit(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1, text)
+
+    def insert_after(self, node: cst.CSTNode, text: str) -> Edit:
+        """An edit that inserts `text` right after `node`."""
+        span = self.semantics.positions[node]
+        return Edit(span.end.line, span.end.column + 1, span.end.line, span.end.column + 1, text)
