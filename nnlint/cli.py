@@ -38,6 +38,9 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     parser.add_argument("--config", type=Path, help="read [tool.nnlint] from this pyproject.toml")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes to the files (never to files that do not parse)")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them")
     parser.add_argument("--no-graph", action="store_true", help="run only the static pass (never imports your code or torch)")
     parser.add_argument("--version", action="version", version=f"nnlint {__version__}")
     return parser
@@ -73,7 +76,7 @@ def _cmd_check(argv: List[str]) -> int:
     from nnlint.discover import MissingPath
     from nnlint.reporters import get_reporter
     from nnlint.reporters.base import ReportContext
-    from nnlint.runner import Selection, run
+    from nnlint.runner import FixMode, Selection, run
 
     options = _check_parser().parse_args(argv)
     paths = options.paths or [Path(".")]
@@ -81,7 +84,8 @@ def _cmd_check(argv: List[str]) -> int:
     try:
         config = load_config(paths, options.config)
         selection = Selection(_split(options.select) or None, _split(options.ignore), _split(options.extend_select))
-        result = run(paths, config, cwd, selection)
+        fix_mode = FixMode(write=options.fix and not options.diff, diff=options.diff, unsafe=options.unsafe_fixes)
+        result = run(paths, config, cwd, selection, fix_mode)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     except registry.UnknownRule as error:
@@ -89,11 +93,19 @@ def _cmd_check(argv: List[str]) -> int:
     except MissingPath as error:
         raise UsageError(f"path does not exist: {error}") from None
 
+    for note in result.notes:
+        print(f"nnlint: warning: {note}", file=sys.stderr)
+    if options.diff:
+        sys.stdout.write("".join(result.diffs))
+        return EXIT_FINDINGS if result.diffs and not options.exit_zero else EXIT_CLEAN
+    if result.fixed:
+        count = sum(result.fixed.values())
+        print(f"nnlint: fixed {count} finding{'s' if count != 1 else ''} in {len(result.fixed)} file{'s' if len(result.fixed) != 1 else ''}", file=sys.stderr)
     to_terminal = options.output is None and sys.stdout.isatty()
     name = options.format or ("rich" if to_terminal else "text")
     reporter = get_reporter(name)
     color = to_terminal and not os.environ.get("NO_COLOR")
-    ctx = ReportContext(result.files_checked, result.read_text, color, options.statistics)
+    ctx = ReportContext(result.files_checked, result.read_text, color, options.statistics, dict(result.fixed))
     if options.output is not None:
         try:
             with open(options.output, "w", encoding="utf-8", newline="\n") as out:

@@ -1,15 +1,15 @@
-"""One run: passes -> selection -> suppression -> severity overrides -> dedupe -> sort."""
+"""One run: passes -> selection -> suppression -> severity overrides -> dedupe -> sort (-> fixes)."""
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
-from nnlint import registry, suppress
+from nnlint import fix, registry, suppress
 from nnlint.config import Config
 from nnlint.discover import discover, pairs
-from nnlint.static.engine import check_files
+from nnlint.static.engine import check_files, check_sources
 from nnlint.static.reading import UnreadableSource, read_source
 from nnlint.types import Finding, Pass
 
@@ -24,12 +24,24 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class FixMode:
+    """What to do with fixes: write them (`--fix`), show them (`--diff`), and whether unsafe ones count."""
+
+    write: bool = False
+    diff: bool = False
+    unsafe: bool = False
+
+
+@dataclass(frozen=True)
 class RunResult:
-    """What a run found, over how many files, and how to read a finding's source."""
+    """What a run found, over how many files, how to read a finding's source, and what fixing did."""
 
     findings: Tuple[Finding, ...]
     files_checked: int
     read_text: Callable[[str], Optional[str]]
+    fixed: Dict[str, int] = field(default_factory=dict)
+    diffs: Tuple[str, ...] = ()
+    notes: Tuple[str, ...] = ()
 
 
 def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
@@ -41,27 +53,83 @@ def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
     )
 
 
-def run(paths: Sequence[Path], config: Config, cwd: Path, selection: Selection = Selection()) -> RunResult:
+class _Pipeline:
+    """The decisions taken on raw findings before anything is reported."""
+
+    def __init__(self, codes: FrozenSet[str], config: Config, by_display: Dict[str, Path], root: Path) -> None:
+        self.codes, self.config, self.by_display, self.root = codes, config, by_display, root
+        self._per_file = {pattern: registry.expand(listed) for pattern, listed in config.per_file_ignores.items()}
+
+    def __call__(self, findings: Iterable[Finding], read_text: Callable[[str], Optional[str]]) -> List[Finding]:
+        kept = [f for f in findings if f.code in self.codes and not self._ignored_for_file(f)]
+        kept = [self._with_severity(f) for f in suppress.apply(kept, read_text)]
+        return sorted(_dedupe(kept), key=Finding.sort_key)
+
+    def _ignored_for_file(self, finding: Finding) -> bool:
+        if not self._per_file:
+            return False
+        path = self.by_display.get(finding.location.path, Path(finding.location.path))
+        try:
+            relative = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        return any(
+            finding.code in codes and (fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path.name, pattern))
+            for pattern, codes in self._per_file.items()
+        )
+
+    def _with_severity(self, finding: Finding) -> Finding:
+        override = self.config.severity.get(finding.code)
+        return replace(finding, severity=override) if override is not None and override != finding.severity else finding
+
+
+def run(
+    paths: Sequence[Path], config: Config, cwd: Path, selection: Selection = Selection(), fix_mode: FixMode = FixMode()
+) -> RunResult:
     """Check `paths` under `config`; raises MissingPath or UnknownRule for usage errors."""
     codes = selected_codes(config, selection)
     root = config.root or cwd
     files = pairs(discover(paths, tuple(config.exclude) + tuple(config.extend_exclude), root), cwd)
     by_display: Dict[str, Path] = {display: path for path, display in files}
-    read_text = _text_reader(by_display)
+    cache: Dict[str, Optional[str]] = {}
+    read_text = _text_reader(by_display, cache)
+    pipeline = _Pipeline(codes, config, by_display, root)
 
     rules = [rule for rule in registry.rules_for(codes) if Pass.STATIC in rule.passes]
-    findings: List[Finding] = check_files(files, rules)
+    findings = pipeline(check_files(files, rules), read_text)
+    if not (fix_mode.write or fix_mode.diff):
+        return RunResult(tuple(findings), len(files), read_text)
 
-    findings = [f for f in findings if f.code in codes]
-    findings = _per_file_ignores(findings, config, by_display, root)
-    findings = suppress.apply(findings, read_text)
-    findings = [_with_severity(f, config) for f in findings]
-    return RunResult(tuple(sorted(_dedupe(findings), key=Finding.sort_key)), len(files), read_text)
+    fixed: Dict[str, int] = {}
+    diffs: List[str] = []
+    notes: List[str] = []
+    for display in sorted({f.location.path for f in fix.fixable(findings, fix_mode.unsafe)}):
+        path = by_display[display]
+        raw, text, encoding = read_source(path)
+
+        def relint(candidate: str, display: str = display) -> List[Finding]:
+            return pipeline(check_sources([(display, candidate)], rules), {display: candidate}.get)
+
+        file_findings = [f for f in findings if f.location.path == display]
+        new_text, applied = fix.fix_text(text, file_findings, relint, fix_mode.unsafe)
+        if new_text == text:
+            continue
+        if fix_mode.diff:
+            diffs.append(fix.unified_diff(display, text, new_text))
+            fixed[display] = applied
+            continue
+        try:
+            fix.write_atomically(path, raw, new_text, encoding)
+        except fix.FileChanged:
+            notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
+            continue
+        fixed[display] = applied
+        cache[display] = new_text
+        findings = [f for f in findings if f.location.path != display] + relint(new_text)
+    return RunResult(tuple(sorted(findings, key=Finding.sort_key)), len(files), read_text, fixed, tuple(diffs), tuple(notes))
 
 
-def _text_reader(by_display: Dict[str, Path]) -> Callable[[str], Optional[str]]:
-    cache: Dict[str, Optional[str]] = {}
-
+def _text_reader(by_display: Dict[str, Path], cache: Dict[str, Optional[str]]) -> Callable[[str], Optional[str]]:
     def read_text(display: str) -> Optional[str]:
         if display not in cache:
             path = by_display.get(display, Path(display))
@@ -72,30 +140,6 @@ def _text_reader(by_display: Dict[str, Path]) -> Callable[[str], Optional[str]]:
         return cache[display]
 
     return read_text
-
-
-def _per_file_ignores(findings: Iterable[Finding], config: Config, by_display: Dict[str, Path], root: Path) -> List[Finding]:
-    if not config.per_file_ignores:
-        return list(findings)
-    ignored_by_pattern = {pattern: registry.expand(codes) for pattern, codes in config.per_file_ignores.items()}
-    kept = []
-    for finding in findings:
-        path = by_display.get(finding.location.path, Path(finding.location.path))
-        try:
-            relative = path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            relative = path.as_posix()
-        if not any(
-            finding.code in codes and (fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path.name, pattern))
-            for pattern, codes in ignored_by_pattern.items()
-        ):
-            kept.append(finding)
-    return kept
-
-
-def _with_severity(finding: Finding, config: Config) -> Finding:
-    override = config.severity.get(finding.code)
-    return replace(finding, severity=override) if override is not None and override != finding.severity else finding
 
 
 def _dedupe(findings: Iterable[Finding]) -> List[Finding]:

@@ -1,0 +1,123 @@
+"""Applying fixes: edits to text, re-lint until stable, verify the result parses, write atomically.
+
+A fixed file must always parse, applying fixes twice must change nothing, and a file is written
+only if it did not change on disk while nnlint ran — with its encoding, BOM, line endings and
+permissions kept.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+from typing import Callable, List, Sequence, Tuple
+
+import libcst as cst
+
+from nnlint.types import Edit, Finding
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+MAX_ROUNDS = 10
+
+
+class FileChanged(Exception):
+    """The file on disk changed while nnlint was running; it was not overwritten."""
+
+
+def _line_starts(text: str) -> List[int]:
+    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
+
+
+def _offset(starts: List[int], text: str, line: int, column: int) -> int:
+    if line - 1 >= len(starts):
+        return len(text)
+    return min(starts[line - 1] + column - 1, len(text))
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits (1-based line/column, end exclusive); later overlapping ones are skipped."""
+    starts = _line_starts(text)
+    spans = sorted(
+        ((_offset(starts, text, e.line, e.column), _offset(starts, text, e.end_line, e.end_column), e.text) for e in edits),
+        key=lambda span: (span[0], span[1]),
+    )
+    pieces, cursor = [], 0
+    for start, end, replacement in spans:
+        if start < cursor:
+            continue  # overlaps an edit already taken; the next round picks it up if still needed
+        pieces.append(text[cursor:start])
+        pieces.append(replacement)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def parses(text: str) -> bool:
+    """Whether `text` is still valid Python for nnlint's parser."""
+    try:
+        cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return False
+    return True
+
+
+def fix_text(
+    text: str,
+    findings: Sequence[Finding],
+    relint: Callable[[str], Sequence[Finding]],
+    unsafe: bool = False,
+) -> Tuple[str, int]:
+    """Apply the fixes of `findings`, then of `relint(new_text)`, until nothing changes; (text, fixes applied)."""
+    applied = 0
+    current = list(findings)
+    for _ in range(MAX_ROUNDS):
+        fixes = [f.fix for f in current if f.fix is not None and (f.fix.safe or unsafe)]
+        if not fixes:
+            break
+        candidate = apply_edits(text, [edit for fix in fixes for edit in fix.edits])
+        if candidate == text or not parses(candidate):
+            break  # a fix that would break the file is never written
+        applied += len(fixes)
+        text = candidate
+        current = list(relint(text))
+    return text, applied
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    """A unified diff of a fix, as `--diff` prints it."""
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+        )
+    )
+
+
+def write_atomically(path: Path, original: bytes, text: str, encoding: str) -> None:
+    """Replace `path` with `text` encoded as before, via a temporary file and a rename; refuse if it changed on disk."""
+    target = Path(os.path.realpath(path))
+    if target.read_bytes() != original:
+        raise FileChanged(str(path))
+    data = text.encode(encoding)
+    mode = stat.S_IMODE(target.stat().st_mode)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".nnlint-tmp", dir=str(target.parent))
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        if target.read_bytes() != original:
+            raise FileChanged(str(path))
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def fixable(findings: Sequence[Finding], unsafe: bool) -> List[Finding]:
+    """The findings whose fix `--fix` (with `--unsafe-fixes` if set) would apply."""
+    return [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
+
