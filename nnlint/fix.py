@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import stat
 import tempfile
 from pathlib import Path
@@ -16,9 +15,9 @@ from typing import Callable, List, Sequence, Tuple
 
 import libcst as cst
 
+from nnlint.text import NEWLINE
 from nnlint.types import Edit, Finding
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 MAX_ROUNDS = 10
 
 
@@ -27,7 +26,7 @@ class FileChanged(Exception):
 
 
 def _line_starts(text: str) -> List[int]:
-    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
+    return [0] + [match.end() for match in NEWLINE.finditer(text)]
 
 
 def _offset(starts: List[int], text: str, line: int, column: int) -> int:
