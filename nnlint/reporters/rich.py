@@ -12,8 +12,8 @@ from rich.text import Text
 
 from nnlint.reporters.base import ReportContext, Reporter
 from nnlint.reporters.statistics import statistics_rows
-from nnlint.types import Finding, Location, Severity
 from nnlint.text import split_lines
+from nnlint.types import Finding, Location, Severity
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 NOUNS = {Severity.ERROR: ("error", "errors"), Severity.WARNING: ("warning", "warnings"), Severity.INFO: ("info", "info")}

@@ -13,8 +13,8 @@ from nnlint import __version__, pages
 from nnlint.reporters.base import ReportContext, Reporter
 from nnlint.rule import Rule
 from nnlint.rules import ALL_RULES
-from nnlint.types import Edit, Finding, Fix, Location, Severity
 from nnlint.text import split_lines
+from nnlint.types import Edit, Finding, Fix, Location, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
