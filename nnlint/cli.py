@@ -11,7 +11,7 @@ from nnlint import __version__
 from nnlint.types import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules")
+SUBCOMMANDS = ("check", "rule", "rules", "graph")
 
 
 class UsageError(Exception):
@@ -42,8 +42,40 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them")
     parser.add_argument("--no-graph", action="store_true", help="run only the static pass (never imports your code or torch)")
+    _add_model_options(parser)
+    parser.add_argument("--graph-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per model in the graph pass (default 60)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="say how each model was analysed (fx trace or hooks) and how long it took")
     parser.add_argument("--version", action="version", version=f"nnlint {__version__}")
     return parser
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="TARGET", help="check this model in the graph pass: `path/to/file.py:Class` or `pkg.module:factory`")
+    parser.add_argument("--input-shape", metavar="DIMS", help="the model's input shape, e.g. 8,3,32,32 (default: inferred from the first layer)")
+    parser.add_argument("--kwargs", metavar="JSON", help="constructor arguments as a JSON object")
+
+
+def _model_target(options: argparse.Namespace):
+    """A GraphTarget from --model/--input-shape/--kwargs, or None."""
+    import json
+
+    from nnlint.config import ConfigError, ModelSpec, parse_table
+    from nnlint.graph.targets import GraphTarget
+
+    if options.model is None:
+        if options.input_shape or options.kwargs:
+            raise UsageError("--input-shape and --kwargs need --model")
+        return None
+    entry = {"target": options.model}
+    try:
+        if options.input_shape:
+            entry["input_shape"] = [int(part) for part in options.input_shape.split(",") if part.strip()]
+        if options.kwargs:
+            entry["kwargs"] = json.loads(options.kwargs)
+        spec: ModelSpec = parse_table({"models": [entry]}, Path("--model")).models[0]
+    except (ValueError, ConfigError) as error:
+        raise UsageError(f"bad --model options: {error}") from None
+    return GraphTarget.from_spec(spec)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -54,6 +86,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _cmd_rule(args[1:], sys.stdout)
         if args and args[0] == "rules":
             return _cmd_rules(sys.stdout)
+        if args and args[0] == "graph":
+            return _cmd_graph(args[1:], sys.stdout)
         if args and args[0] == "check":
             args = args[1:]
         return _cmd_check(args)
@@ -76,7 +110,8 @@ def _cmd_check(argv: List[str]) -> int:
     from nnlint.discover import MissingPath
     from nnlint.reporters import get_reporter
     from nnlint.reporters.base import ReportContext
-    from nnlint.runner import FixMode, Selection, run
+    from nnlint.graph.isolation import Limits
+    from nnlint.runner import FixMode, GraphOptions, Selection, run
 
     options = _check_parser().parse_args(argv)
     paths = options.paths or [Path(".")]
@@ -85,7 +120,9 @@ def _cmd_check(argv: List[str]) -> int:
         config = load_config(paths, options.config)
         selection = Selection(_split(options.select) or None, _split(options.ignore), _split(options.extend_select))
         fix_mode = FixMode(write=options.fix and not options.diff, diff=options.diff, unsafe=options.unsafe_fixes)
-        result = run(paths, config, cwd, selection, fix_mode)
+        target = _model_target(options)
+        graph = GraphOptions(not options.no_graph, (target,) if target else (), Limits(options.graph_timeout, _memory_cap(), _workers()))
+        result = run(paths, config, cwd, selection, fix_mode, graph)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     except registry.UnknownRule as error:
@@ -95,6 +132,10 @@ def _cmd_check(argv: List[str]) -> int:
 
     for note in result.notes:
         print(f"nnlint: warning: {note}", file=sys.stderr)
+    if options.verbose:
+        for graph_target, outcome in result.graph:
+            how = {"fx": "torch.fx trace", "hooks": "hooks on an eager meta forward (not fx-traceable)"}.get(outcome.method, "not analysed")
+            print(f"nnlint: graph: {graph_target.target}: {how}; input {outcome.input or '-'}; {outcome.seconds:.2f} s", file=sys.stderr)
     if options.diff:
         sys.stdout.write("".join(result.diffs))
         return EXIT_FINDINGS if result.diffs and not options.exit_zero else EXIT_CLEAN
@@ -117,6 +158,55 @@ def _cmd_check(argv: List[str]) -> int:
         sys.stdout.flush()
     failing = any(f.severity.rank >= Severity.WARNING.rank for f in result.findings)
     return EXIT_FINDINGS if failing and not options.exit_zero else EXIT_CLEAN
+
+
+def _memory_cap() -> int:
+    """Memory cap per graph worker: half the machine's memory (0 = none where unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _workers() -> int:
+    """Graph workers: one per core, at most 4 (each imports torch)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _cmd_graph(argv: List[str], out: TextIO) -> int:
+    """`nnlint graph TARGET`: a torchinfo-like table computed on the meta device, and the graph findings."""
+    from nnlint.config import load_config
+    from nnlint.graph.isolation import Limits, run_targets
+    from nnlint.registry import BY_CODE
+    from nnlint.types import Pass
+
+    parser = argparse.ArgumentParser(prog="nnlint graph", description="Summarize a model built on the meta device.")
+    parser.add_argument("model", metavar="TARGET", help="`path/to/file.py:Class` or `pkg.module:factory`")
+    parser.add_argument("--input-shape", metavar="DIMS")
+    parser.add_argument("--kwargs", metavar="JSON")
+    parser.add_argument("--graph-timeout", type=float, default=120.0, metavar="SECONDS")
+    options = parser.parse_args(argv)
+    target = _model_target(options)
+    config = load_config([Path.cwd()])
+    codes = [code for code, rule in BY_CODE.items() if Pass.GRAPH in rule.passes]
+    outcome = run_targets([target], config.root or Path.cwd(), codes, Limits(options.graph_timeout, _memory_cap()), summary=True)[0]
+    _print_summary(outcome, out)
+    for finding in outcome.findings:
+        out.write(f"{finding.location.path}:{finding.location.line}: {finding.code} [{finding.name}] {finding.message}\n")
+    failing = any(f.severity.rank >= Severity.WARNING.rank for f in outcome.findings)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _print_summary(outcome, out: TextIO) -> None:
+    rows = [("module", "type", "output shape", "parameters", "trainable")]
+    for row in outcome.summary:
+        shape = row["output_shape"]
+        rows.append((row["module"], row["type"], "-" if shape is None else str(list(shape) if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape) else shape), f"{row['parameters']:,}", f"{row['trainable']:,}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() + "\n")
+    if outcome.method:
+        out.write(f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input}; {outcome.seconds:.2f} s\n")
 
 
 def _cmd_rule(argv: List[str], out: TextIO) -> int:

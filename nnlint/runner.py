@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from nnlint import fix, registry, suppress
 from nnlint.config import Config
-from nnlint.discover import discover, pairs
+from nnlint.discover import discover, display_path, pairs
+from nnlint.graph.discovery import discover_models
+from nnlint.graph.isolation import Limits, TargetOutcome, run_targets
+from nnlint.graph.targets import GraphTarget
 from nnlint.static.engine import check_files, check_sources
+from nnlint.static.project import ProjectIndex
 from nnlint.static.reading import UnreadableSource, read_source
-from nnlint.types import Finding, Pass
+from nnlint.types import Finding, Pass, Severity
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,16 @@ class FixMode:
 
 
 @dataclass(frozen=True)
+class GraphOptions:
+    """The graph pass: off entirely (`--no-graph`), extra targets from the command line, limits, summary."""
+
+    enabled: bool = True
+    targets: Tuple[GraphTarget, ...] = ()
+    limits: Limits = Limits()
+    summary: bool = False
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What a run found, over how many files, how to read a finding's source, and what fixing did."""
 
@@ -42,6 +57,7 @@ class RunResult:
     fixed: Dict[str, int] = field(default_factory=dict)
     diffs: Tuple[str, ...] = ()
     notes: Tuple[str, ...] = ()
+    graph: Tuple[Tuple[GraphTarget, TargetOutcome], ...] = ()
 
 
 def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
@@ -84,7 +100,12 @@ class _Pipeline:
 
 
 def run(
-    paths: Sequence[Path], config: Config, cwd: Path, selection: Selection = Selection(), fix_mode: FixMode = FixMode()
+    paths: Sequence[Path],
+    config: Config,
+    cwd: Path,
+    selection: Selection = Selection(),
+    fix_mode: FixMode = FixMode(),
+    graph: GraphOptions = GraphOptions(),
 ) -> RunResult:
     """Check `paths` under `config`; raises MissingPath or UnknownRule for usage errors."""
     codes = selected_codes(config, selection)
@@ -96,9 +117,13 @@ def run(
     pipeline = _Pipeline(codes, config, by_display, root)
 
     rules = [rule for rule in registry.rules_for(codes) if Pass.STATIC in rule.passes]
-    findings = pipeline(check_files(files, rules), read_text)
+    project = ProjectIndex()
+    raw = check_files(files, rules, project)
+    graph_results = _graph_pass(project, config, codes, root, cwd, graph)
+    raw += [finding for _, outcome in graph_results for finding in outcome.findings]
+    findings = pipeline(raw, read_text)
     if not (fix_mode.write or fix_mode.diff):
-        return RunResult(tuple(findings), len(files), read_text)
+        return RunResult(tuple(findings), len(files), read_text, graph=tuple(graph_results))
 
     fixed: Dict[str, int] = {}
     diffs: List[str] = []
@@ -126,7 +151,43 @@ def run(
         fixed[display] = applied
         cache[display] = new_text
         findings = [f for f in findings if f.location.path != display] + relint(new_text)
-    return RunResult(tuple(sorted(findings, key=Finding.sort_key)), len(files), read_text, fixed, tuple(diffs), tuple(notes))
+    return RunResult(
+        tuple(sorted(findings, key=Finding.sort_key)), len(files), read_text, fixed, tuple(diffs), tuple(notes), tuple(graph_results)
+    )
+
+
+def graph_targets(project: ProjectIndex, config: Config, graph: GraphOptions) -> List[GraphTarget]:
+    """Targets from the command line, else configured ones, plus discovered models unless `graph` says otherwise."""
+    if graph.targets:
+        return list(graph.targets)
+    targets = [GraphTarget.from_spec(spec) for spec in config.models]
+    if config.graph == "auto":
+        configured = {t.target for t in targets}
+        targets += [t for t in discover_models(project) if t.target not in configured]
+    return targets
+
+
+def _graph_pass(project, config, codes, root, cwd, graph: GraphOptions) -> List[Tuple[GraphTarget, TargetOutcome]]:
+    graph_codes = [code for code in codes if Pass.GRAPH in registry.BY_CODE[code].passes]
+    if not graph.enabled or config.graph == "off" or not graph_codes or importlib.util.find_spec("torch") is None:
+        return []
+    targets = graph_targets(project, config, graph)
+    if not targets:
+        return []
+    outcomes = run_targets(targets, root, graph_codes, graph.limits, graph.summary)
+    results = []
+    for target, outcome in zip(targets, outcomes):
+        findings = [_for_display(f, cwd, target.discovered) for f in outcome.findings]
+        results.append((target, replace(outcome, findings=findings)))
+    return results
+
+
+def _for_display(finding: Finding, cwd: Path, discovered: bool) -> Finding:
+    """Worker findings carry absolute paths; show them like the static pass does. A discovered model that
+    cannot be built or run was only a guess of nnlint's, so that failure is information, not an error."""
+    location = replace(finding.location, path=display_path(Path(finding.location.path), cwd))
+    severity = Severity.INFO if discovered and finding.code.startswith("NN0") else finding.severity
+    return replace(finding, location=location, severity=severity)
 
 
 def _text_reader(by_display: Dict[str, Path], cache: Dict[str, Optional[str]]) -> Callable[[str], Optional[str]]:
@@ -143,12 +204,16 @@ def _text_reader(by_display: Dict[str, Path], cache: Dict[str, Optional[str]]) -
 
 
 def _dedupe(findings: Iterable[Finding]) -> List[Finding]:
-    """One finding per rule and place, whichever pass saw it first (static before graph before probe)."""
-    seen = set()
+    """One finding per rule and place. Static findings come first; a graph or probe finding of the same
+    rule on the same line says the same thing (their columns are less precise), so it is merged away."""
+    exact, lines = set(), set()
     kept = []
-    for finding in findings:
-        key = (finding.code, finding.location.path, finding.location.line, finding.location.column)
-        if key not in seen:
-            seen.add(key)
-            kept.append(finding)
+    for finding in sorted(findings, key=lambda f: list(Pass).index(f.pass_)):
+        loc = finding.location
+        key, line = (finding.code, loc.path, loc.line, loc.column), (finding.code, loc.path, loc.line)
+        if key in exact or (finding.pass_ is not Pass.STATIC and line in lines):
+            continue
+        exact.add(key)
+        lines.add(line)
+        kept.append(finding)
     return kept

@@ -113,3 +113,17 @@ class Finding:
             "message": self.message,
             "fix": self.fix.to_dict() if self.fix else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Finding":
+        """Inverse of to_dict (findings cross process boundaries as JSON)."""
+        fix = data.get("fix")
+        return cls(
+            data["code"],
+            data["name"],
+            data["message"],
+            Severity(data["severity"]),
+            Pass(data["pass"]),
+            Location(data["path"], data["line"], data["column"], data.get("end_line"), data.get("end_column")),
+            Fix(fix["title"], tuple(Edit(**edit) for edit in fix["edits"]), fix["safe"]) if fix else None,
+        )

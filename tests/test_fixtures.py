@@ -1,4 +1,4 @@
-"""Every fixtures/NNxxx/<case> is linted with all rules and must give exactly its <case>.expected findings.
+"""Every fixtures/NNxxx/<case> is linted by the static pass with all rules and must give exactly its <case>.expected findings.
 
 A case is a .py file, or a folder whose files are linted together (cross-file analysis).
 Regenerate the expectations after a deliberate change with `pytest tests/test_fixtures.py --update-fixtures`.
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nnlint.config import Config
-from nnlint.runner import run
+from nnlint.runner import GraphOptions, run
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = sorted(
@@ -22,7 +22,7 @@ CASES = sorted(
 
 
 def _render(case: Path) -> str:
-    result = run([case], Config(), cwd=case.parent)
+    result = run([case], Config(), cwd=case.parent, graph=GraphOptions(enabled=False))
     return "".join(f"{f.location.path}:{f.location.line}:{f.location.column} {f.code}\n" for f in result.findings)
 
 

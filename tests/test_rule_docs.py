@@ -9,6 +9,7 @@ import pytest
 
 from nnlint.api import check_source
 from nnlint.rules import ALL_RULES
+from nnlint.types import Pass
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 HEADINGS = ["## What it does", "## Why is this bad?", "## Example", "## Options", "## Known problems", "## References"]
@@ -42,7 +43,11 @@ def test_page_has_fixed_shape(rule):
     assert "Use instead:" in page.split("## Example", 1)[1].split("\n## ", 1)[0]
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+STATIC_RULES = [rule for rule in ALL_RULES if Pass.STATIC in rule.passes]
+GRAPH_ONLY_RULES = [rule for rule in ALL_RULES if Pass.STATIC not in rule.passes and Pass.GRAPH in rule.passes]
+
+
+@pytest.mark.parametrize("rule", STATIC_RULES, ids=lambda r: r.code)
 def test_examples_fire_and_fixes_stay_silent(rule):
     bad, good = _example_blocks(_page(rule))
     if not rule.code.startswith("NN0"):
@@ -53,6 +58,23 @@ def test_examples_fire_and_fixes_stay_silent(rule):
     for block in good:
         findings = check_source(block, f"{rule.code}_fixed.py")
         assert findings == [], f"'Use instead' code raises {[f.code for f in findings]}:\n{block}"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("rule", GRAPH_ONLY_RULES, ids=lambda r: r.code)
+def test_graph_examples_fire_and_fixes_stay_silent(rule, tmp_path):
+    pytest.importorskip("torch")
+    from graph_support import graph_findings
+
+    bad, good = _example_blocks(_page(rule))
+    if not rule.code.startswith("NN0"):
+        assert bad and good, "a rule page needs a code example that fires and one that stays silent"
+    for block in bad:
+        codes = [f.code for f in graph_findings(block, tmp_path)] + [f.code for f in check_source(block)]
+        assert rule.code in codes, f"example does not raise {rule.code}:\n{block}"
+    for block in good:
+        findings = graph_findings(block, tmp_path) + check_source(block)
+        assert findings == [], f"'Use instead' code raises {[(f.code, f.message) for f in findings]}:\n{block}"
 
 
 def render_index() -> str:

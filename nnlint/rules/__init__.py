@@ -2,21 +2,51 @@
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError
+from nnlint.rules.nn010_model_import_failed import ModelImportFailed
+from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
+from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
+from nnlint.rules.nn013_model_run_aborted import ModelRunAborted
+from nnlint.rules.nn014_model_input_unknown import ModelInputUnknown
 from nnlint.rules.nn201_softmax_before_cross_entropy import SoftmaxBeforeCrossEntropy
 from nnlint.rules.nn202_nll_loss_without_log_softmax import NllLossWithoutLogSoftmax
 from nnlint.rules.nn203_sigmoid_before_bce_with_logits import SigmoidBeforeBceWithLogits
 from nnlint.rules.nn204_bce_loss_on_logits import BceLossOnLogits
 from nnlint.rules.nn205_unscaled_multi_loss import UnscaledMultiLoss
+from nnlint.rules.nn206_activation_after_logits import ActivationAfterLogits
+from nnlint.rules.nn301_shape_mismatch import ShapeMismatch
+from nnlint.rules.nn303_unused_submodule import UnusedSubmodule
+from nnlint.rules.nn308_nan_prone_op import NanProneOp
+from nnlint.rules.nn309_batch_dimension_mixing import BatchDimensionMixing
+from nnlint.rules.nn310_view_instead_of_permute import ViewInsteadOfPermute
+from nnlint.rules.nn311_discarded_result import DiscardedResult
 from nnlint.rules.nn401_dropout_before_batchnorm import DropoutBeforeBatchnorm
+from nnlint.rules.nn402_bias_before_batchnorm import BiasBeforeBatchnorm
+from nnlint.rules.nn408_functional_dropout_without_training import FunctionalDropoutWithoutTraining
+from nnlint.rules.nn501_unseeded_randomness import UnseededRandomness
 
 ALL_RULES = (
     ParseError,
     UnreadableFile,
     InternalError,
+    ModelImportFailed,
+    ModelConstructionFailed,
+    ModelNotRunnable,
+    ModelRunAborted,
+    ModelInputUnknown,
     SoftmaxBeforeCrossEntropy,
     NllLossWithoutLogSoftmax,
     SigmoidBeforeBceWithLogits,
     BceLossOnLogits,
     UnscaledMultiLoss,
+    ActivationAfterLogits,
+    ShapeMismatch,
+    UnusedSubmodule,
+    NanProneOp,
+    BatchDimensionMixing,
+    ViewInsteadOfPermute,
+    DiscardedResult,
     DropoutBeforeBatchnorm,
+    BiasBeforeBatchnorm,
+    FunctionalDropoutWithoutTraining,
+    UnseededRandomness,
 )

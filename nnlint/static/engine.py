@@ -33,21 +33,28 @@ class ParsedFile:
     semantics: FileSemantics
 
 
-def check_files(files: Sequence[Tuple[Path, str]], rules: Sequence[Type[Rule]]) -> List[Finding]:
-    """Run the static rules over (path, display path) pairs; problems with a file become NN0xx findings."""
+def check_files(
+    files: Sequence[Tuple[Path, str]], rules: Sequence[Type[Rule]], project: Optional[ProjectIndex] = None
+) -> List[Finding]:
+    """Run the static rules over (path, display path) pairs; problems with a file become NN0xx findings.
+
+    Pass a ProjectIndex to keep what the parse learned (e.g. the model classes the graph pass discovers).
+    """
     sources: List[Tuple[str, "str | Finding"]] = []
     for path, display in files:
         try:
             sources.append((display, read_source(path)[1]))
         except UnreadableSource as error:
             sources.append((display, UnreadableFile.finding(Location(display, 1, 1), f"File {error}.")))
-    return check_sources(sources, rules)
+    return check_sources(sources, rules, project)
 
 
-def check_sources(sources: Sequence[Tuple[str, "str | Finding"]], rules: Sequence[Type[Rule]]) -> List[Finding]:
+def check_sources(
+    sources: Sequence[Tuple[str, "str | Finding"]], rules: Sequence[Type[Rule]], project: Optional[ProjectIndex] = None
+) -> List[Finding]:
     """Run the static rules over (display path, text) pairs; a Finding in place of text is passed through."""
     findings: List[Finding] = []
-    project = ProjectIndex()
+    project = project if project is not None else ProjectIndex()
     parsed: List[ParsedFile] = []
     for display, source in sources:
         result = source if isinstance(source, Finding) else parse_source(display, source, project)

@@ -24,6 +24,11 @@ class ProjectIndex:
         self._files.append(semantics)
         self._class_names.update(semantics.classes)
 
+    @property
+    def files(self) -> List["FileSemantics"]:
+        """The parsed files, in the order they were checked."""
+        return list(self._files)
+
     def has_class(self, name: str) -> bool:
         """Whether some checked file defines a class of this name."""
         return name in self._class_names

@@ -1,0 +1,84 @@
+"""Zero-config discovery: the nn.Module subclasses defined in the checked files that build with their defaults.
+
+Works on the static pass's parse (libcst), so nothing is imported to find the candidates.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from nnlint.graph.targets import GraphTarget
+from nnlint.static.project import ProjectIndex
+from nnlint.static.semantics import FileSemantics
+
+
+def discover_models(project: ProjectIndex) -> List[GraphTarget]:
+    """A target for each top-level nn.Module subclass with a `forward` that needs no constructor arguments."""
+    classes: Dict[str, List[tuple]] = {}
+    for semantics in project.files:
+        for statement in semantics.module.body:
+            if isinstance(statement, cst.ClassDef):
+                classes.setdefault(statement.name.value, []).append((semantics, statement))
+    finder = _ModuleClasses(classes)
+    targets = []
+    for name, definitions in classes.items():
+        for semantics, klass in definitions:
+            if finder.is_module(semantics, klass) and finder.has_forward(klass) and finder.builds_with_defaults(klass):
+                targets.append(
+                    GraphTarget(f"{semantics.path}:{name}", discovered=True, path=semantics.path, line=semantics.line(klass))
+                )
+    return sorted(targets, key=lambda t: (t.path or "", t.line or 0))
+
+
+class _ModuleClasses:
+    """Answers questions about classes by name across the checked files, following local base classes."""
+
+    def __init__(self, classes: Dict[str, List[tuple]]) -> None:
+        self.classes = classes
+        self._visiting: set = set()
+
+    def is_module(self, semantics: FileSemantics, klass: cst.ClassDef) -> bool:
+        """Whether the class derives from torch.nn.Module (directly, via a torch.nn class, or a local base)."""
+        for base in klass.bases:
+            qualified = semantics.qualified_name(base.value)
+            if qualified is not None and qualified.startswith("torch.nn.") and qualified.rsplit(".", 1)[-1][:1].isupper():
+                return True
+        key = id(klass)
+        if key in self._visiting:
+            return False
+        self._visiting.add(key)
+        try:
+            return any(self.is_module(s, k) for s, k in self._bases_by_name(klass))
+        finally:
+            self._visiting.discard(key)
+
+    def has_forward(self, klass: cst.ClassDef) -> bool:
+        """Whether the class (or a local base) defines `forward`."""
+        return _method(klass, "forward") is not None or any(
+            self.has_forward(k) for _, k in self._bases_by_name(klass)
+        )
+
+    def builds_with_defaults(self, klass: cst.ClassDef) -> bool:
+        """Whether `Class()` needs no argument: every `__init__` parameter has a default."""
+        init = _method(klass, "__init__")
+        if init is None:
+            return all(self.builds_with_defaults(k) for _, k in self._bases_by_name(klass))
+        params = init.params
+        positional = list(params.posonly_params) + list(params.params)
+        return all(p.default is not None for p in positional[1:] + list(params.kwonly_params))
+
+    def _bases_by_name(self, klass: cst.ClassDef) -> List[tuple]:
+        found = []
+        for base in klass.bases:
+            name = base.value.value if isinstance(base.value, cst.Name) else None
+            if name and name in self.classes and name != klass.name.value:
+                found.extend(self.classes[name])
+        return found
+
+
+def _method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+    for statement in klass.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            return statement
+    return None

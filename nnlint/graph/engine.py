@@ -1,0 +1,276 @@
+"""Checking one model target (inside a worker): import, build on meta, trace, find a working input, run graph rules."""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Type
+
+import torch
+from torch import fx, nn
+from torch.overrides import TorchFunctionMode
+
+from nnlint import locate
+from nnlint.graph import inputs as input_plans
+from nnlint.graph.context import GraphContext, GraphRun
+from nnlint.graph.interpreter import describe, run_shapes
+from nnlint.graph.loading import LoadError, build, import_object, is_user_file
+from nnlint.graph.targets import GraphTarget
+from nnlint.rule import Rule
+from nnlint.rules.nn010_model_import_failed import ModelImportFailed
+from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
+from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
+from nnlint.rules.nn014_model_input_unknown import ModelInputUnknown
+from nnlint.rules.nn301_shape_mismatch import ShapeMismatch, explain_failure
+from nnlint.types import Finding, Location, Pass
+
+BATCHES = (2, 3)  # two batch sizes: the batch dimension is the one that follows them
+
+
+@dataclass
+class TargetResult:
+    """What checking one target produced."""
+
+    findings: List[Finding] = field(default_factory=list)
+    method: str = ""
+    input_description: str = ""
+    seconds: float = 0.0
+    summary: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def warm_up() -> None:
+    """Run a few common ops on meta once, so the lazy imports behind meta kernels happen before any target."""
+    with torch.device("meta"), torch.no_grad():
+        x = torch.empty(2, 3, 8, 8)
+        y = torch.nn.functional.conv2d(x, torch.empty(4, 3, 3, 3))
+        y = torch.relu(torch.nn.functional.batch_norm(y, None, None, training=True))
+        torch.nn.functional.linear(torch.flatten(y, 1), torch.empty(5, 144)).softmax(1)
+
+
+def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool = False) -> TargetResult:
+    """Run the graph pass on one target; every failure in user code becomes a finding."""
+    started = time.perf_counter()
+    result = TargetResult()
+    fallback = target.where(root)
+    try:
+        obj = import_object(target.target, root)
+        fallback = _object_location(obj) or fallback
+        model, example = build(obj, target.kwargs)
+    except LoadError as error:
+        rule = ModelImportFailed if error.stage == "import" else ModelConstructionFailed
+        where = error.frame or fallback
+        result.findings.append(rule.finding(Location(*where), rule.explain(target.target, str(error)), Pass.GRAPH))
+        return _done(result, started)
+
+    gm, trace_error = _trace(model)
+    result.method = "fx" if gm is not None else "hooks"
+    if example is not None:
+        plan = input_plans.InputPlan(lambda b, s: example, (0,), lambda s: "the factory's example inputs")
+    elif target.inputs is not None:
+        plan = input_plans.from_specs(target.inputs)
+    else:
+        plan = input_plans.infer(model, gm.graph if gm is not None else None)
+    if plan is None:
+        result.findings.append(ModelInputUnknown.finding(Location(*fallback), ModelInputUnknown.explain(target.target), Pass.GRAPH))
+        return _done(result, started)
+
+    inferred = example is None and target.inputs is None
+    working, failures = _find_working_size(model, gm, plan)
+    if working is None:
+        result.findings.append(_no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error))
+        return _done(result, started)
+    result.input_description = plan.describe(working)
+    runs, used, called = _two_runs(model, gm, plan, working)
+    ctx = GraphContext(model, gm, runs, used, called, fallback, inferred)
+    for rule in rules:
+        if hasattr(rule, "check_graph"):
+            try:
+                rule(ctx).check_graph()  # type: ignore[arg-type, attr-defined]
+            except Exception as error:  # a bug in one rule must not hide the others
+                from nnlint.rules.nn003_internal_error import InternalError
+
+                ctx.findings.append(InternalError.finding(Location(*fallback), f"Graph rule {rule.code} ({rule.name}) failed on {target.target} with {type(error).__name__}: {error}. This is a bug in nnlint.", Pass.GRAPH))
+    result.findings.extend(ctx.findings)
+    if want_summary:
+        result.summary = summary_rows(model, gm, runs[0])
+    return _done(result, started)
+
+
+def _done(result: TargetResult, started: float) -> TargetResult:
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _object_location(obj: Any) -> Optional[locate.Where]:
+    cls = obj if isinstance(obj, type) else None
+    if cls is not None:
+        return locate.class_source(cls)
+    code = getattr(obj, "__code__", None)
+    return (code.co_filename, code.co_firstlineno, 1) if code is not None else None
+
+
+class _Tracer(fx.Tracer):
+    """Records the Python stack of the user's code on each node (fx's own recording symbolizes native
+    frames too, which costs seconds on the first trace)."""
+
+    def create_node(self, *args, **kwargs) -> fx.Node:
+        node = super().create_node(*args, **kwargs)
+        frames = [f for f in traceback.extract_stack()[:-1] if is_user_file(f.filename)]
+        node.stack_trace = "".join(f'File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
+        return node
+
+
+def _trace(model: nn.Module) -> Tuple[Optional[fx.GraphModule], Optional[BaseException]]:
+    """Symbolic trace with stack traces recorded; (None, error) when the model has data-dependent control flow."""
+    try:
+        tracer = _Tracer()
+        graph = tracer.trace(model)
+        return fx.GraphModule(tracer.root, graph), None
+    except Exception as error:  # not traceable: fall back to hooks
+        return None, error
+
+
+class _ParameterUse(TorchFunctionMode):
+    """Records which parameters any torch function touched during an eager forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: Set[int] = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        for value in list(args) + list(kwargs.values()):
+            self._note(value)
+        return func(*args, **kwargs)
+
+    def _note(self, value: Any) -> None:
+        if isinstance(value, nn.Parameter):
+            self.used.add(id(value))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self._note(item)
+
+
+class _ModuleCalls:
+    """Forward hooks on every submodule: which ran, and which was running when an error was raised."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.called: Set[str] = set()
+        self.stack: List[str] = []
+        self.deepest_failed: Optional[str] = None
+        self.handles = []
+        for name, module in model.named_modules():
+            self.handles.append(module.register_forward_pre_hook(self._enter(name)))
+            self.handles.append(module.register_forward_hook(self._leave(name)))
+
+    def _enter(self, name: str):
+        def hook(module, args):
+            self.called.add(name)
+            self.stack.append(name)
+
+        return hook
+
+    def _leave(self, name: str):
+        def hook(module, args, output):
+            if self.stack and self.stack[-1] == name:
+                self.stack.pop()
+
+        return hook
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _eager(model: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Tuple[Any, Optional[BaseException], _ModuleCalls, Set[int]]:
+    calls = _ModuleCalls(model)
+    use = _ParameterUse()
+    error = None
+    output = None
+    try:
+        with torch.no_grad(), use:
+            output = model(*inputs)
+    except Exception as raised:  # user code
+        error = raised
+        calls.deepest_failed = calls.stack[-1] if calls.stack else None
+    finally:
+        calls.close()
+    return output, error, calls, use.used
+
+
+def _attempt(model: nn.Module, gm: Optional[fx.GraphModule], inputs: Tuple[torch.Tensor, ...]):
+    """(ok, failed node or module path, error) for one input."""
+    if gm is not None:
+        propagation = run_shapes(gm, inputs)
+        return propagation.ok, propagation.failed_node, propagation.error
+    _, error, calls, _ = _eager(model, inputs)
+    return error is None, calls.deepest_failed, error
+
+
+def _find_working_size(model, gm, plan):
+    failures = []
+    for size in plan.sizes:
+        ok, where, error = _attempt(model, gm, plan.make(BATCHES[0], size))
+        if ok:
+            return size, failures
+        failures.append((size, where, error))
+    return None, failures
+
+
+def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error) -> Finding:
+    size, where, error = failures[0]
+    if error is not None and "meta" in str(error).lower():
+        message = ModelNotRunnable.explain(target.target, error, trace_error)
+        return ModelNotRunnable.finding(Location(*fallback), message, Pass.GRAPH)
+    if isinstance(where, fx.Node):
+        location = locate.node_source(where) or fallback
+    elif isinstance(where, str):
+        location = locate.module_source(model, where) or fallback
+    else:
+        location = fallback
+    message = explain_failure(model, where, error, plan.describe(size))
+    if inferred and len(plan.sizes) > 1:
+        tried = ", ".join(str(s) for s, _, _ in failures)
+        message += f" The input was inferred from the first layer; it failed at every size tried ({tried})."
+        message += " If the model needs another input, configure it in [[tool.nnlint.models]]."
+    return ShapeMismatch.finding(Location(*location), message, Pass.GRAPH)
+
+
+def _two_runs(model, gm, plan, size) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
+    runs = []
+    used: Set[int] = set()
+    called: Set[str] = set()
+    for batch in BATCHES:
+        inputs = plan.make(batch, size)
+        output, error, calls, touched = _eager(model, inputs)
+        used |= touched
+        called |= calls.called
+        shapes: Dict[str, Any] = {}
+        if gm is not None:
+            propagation = run_shapes(gm, inputs)
+            shapes = propagation.shapes
+        runs.append(GraphRun(batch, describe(output) if error is None else None, shapes))
+    return (runs[0], runs[1]), used, called
+
+
+def summary_rows(model: nn.Module, gm: Optional[fx.GraphModule], run: GraphRun) -> List[Dict[str, Any]]:
+    """Per module: path, type, output shape (with fx), parameters, trainable parameters."""
+    shapes: Dict[str, Any] = {}
+    if gm is not None:
+        for node in gm.graph.nodes:
+            if node.op == "call_module":
+                shapes[node.target] = run.node_shapes.get(node.name)
+    rows = []
+    for path, module in model.named_modules():
+        own = list(module.parameters(recurse=True))
+        rows.append(
+            {
+                "module": path or "(model)",
+                "type": type(module).__name__,
+                "output_shape": shapes.get(path) if path else run.output,
+                "parameters": sum(p.numel() for p in own),
+                "trainable": sum(p.numel() for p in own if p.requires_grad),
+            }
+        )
+    return rows

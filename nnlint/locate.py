@@ -1,0 +1,105 @@
+"""Pointing graph and probe findings at the user's source: an fx node's line, a submodule's definition."""
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from typing import Optional, Tuple
+
+from torch import fx, nn
+
+from nnlint.graph.loading import is_user_file
+
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
+_CONTAINERS = (nn.ModuleList, nn.ModuleDict, nn.Sequential, nn.ParameterList, nn.ParameterDict)
+
+Where = Tuple[str, int, int]  # (absolute file, 1-based line, 1-based column)
+
+
+def node_source(node: fx.Node) -> Optional[Where]:
+    """The innermost line of user code that created an fx node (from its recorded stack trace)."""
+    trace = node.stack_trace or ""
+    found = None
+    for match in _FRAME.finditer(trace):
+        if is_user_file(match.group("file")):
+            found = (match.group("file"), int(match.group("line")), 1)
+    return found
+
+
+def class_source(cls: type) -> Optional[Where]:
+    """Where a class is defined, if it is the user's."""
+    try:
+        filename = inspect.getsourcefile(cls)
+        _, line = inspect.getsourcelines(cls)
+    except (OSError, TypeError):
+        return None
+    if filename is None or not is_user_file(filename):
+        return None
+    return filename, line, 1
+
+
+def module_source(model: nn.Module, path: str) -> Optional[Where]:
+    """Where the submodule at `path` is assigned in its parent's class (`self.fc = nn.Linear(...)`)."""
+    parts = path.split(".") if path else []
+    index: Optional[int] = None
+    while parts:
+        parent = model.get_submodule(".".join(parts[:-1]))
+        attribute = parts[-1]
+        if isinstance(parent, _CONTAINERS) and len(parts) > 1:
+            index = int(attribute) if attribute.isdigit() and index is None else index
+            parts = parts[:-1]  # `blocks.3`: point at where `self.blocks` is built
+            continue
+        where = _assignment_line(type(parent), attribute)
+        if where is not None:
+            return _element(where, index) if index is not None else where
+        parts = parts[:-1]
+        index = None
+    return class_source(type(model))
+
+
+def _element(where: Where, index: int) -> Where:
+    """The position of layer `index` in `self.x = nn.Sequential(a, b, ...)` starting at `where`, else `where`."""
+    filename, line, _ = where
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        start = line - 1
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        tree = None
+        for end in range(start + 1, min(start + 200, len(lines)) + 1):
+            try:
+                tree = ast.parse(textwrap.dedent("\n".join(lines[start:end])))
+                break
+            except SyntaxError:
+                continue
+    except (OSError, UnicodeDecodeError, IndexError):
+        return where
+    if tree is None or not tree.body or not isinstance(tree.body[0], (ast.Assign, ast.AnnAssign)):
+        return where
+    value = tree.body[0].value
+    if isinstance(value, ast.Call) and index < len(value.args) and not any(isinstance(a, ast.Starred) for a in value.args):
+        element = value.args[index]
+        return filename, line + element.lineno - 1, element.col_offset + 1 + indent
+    return where
+
+
+def _assignment_line(cls: type, attribute: str) -> Optional[Where]:
+    """The line in `cls` (or its user-defined bases) that assigns `self.<attribute>`."""
+    pattern = re.compile(
+        rf"self\.{re.escape(attribute)}\s*(:[^=]+)?=(?!=)|(add_module|register_module|register_parameter|register_buffer)\(\s*['\"]{re.escape(attribute)}['\"]"
+    )
+    for klass in cls.__mro__:
+        if klass in (nn.Module, object):
+            break
+        where = class_source(klass)
+        if where is None:
+            continue
+        try:
+            lines, start = inspect.getsourcelines(klass)
+        except (OSError, TypeError):
+            continue
+        for offset, text in enumerate(lines):
+            if pattern.search(text):
+                return where[0], start + offset, len(text) - len(text.lstrip()) + 1
+    return None

@@ -1,0 +1,128 @@
+"""NN308: log of probabilities, or sqrt of a sum of squares, with no eps: -inf or NaN gradients."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static.layers import without_gradients
+from nnlint.static.semantics import argument
+from nnlint.static.torch_api import Kind
+from nnlint.types import Severity
+
+_PROBABILITIES = {Kind.SOFTMAX: "softmax", Kind.SIGMOID: "sigmoid"}
+_ROOTS = {"torch.sqrt": "torch.sqrt", "torch.rsqrt": "torch.rsqrt", "torch.special.sqrt": "torch.sqrt"}
+_REDUCTIONS = frozenset({"sum", "mean"})
+
+
+class NanProneOp(Rule):
+    """`log` of probabilities or `sqrt` of a sum of squares without an eps: -inf or NaN gradients (rules/NN308.md)."""
+
+    code = "NN308"
+    name = "nan-prone-op"
+    severity = Severity.WARNING
+
+    def visit_Call(self, node: cst.Call) -> None:
+        semantics = self.context.semantics
+        qualified = semantics.qualified_name(node.func)
+        is_method = isinstance(node.func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")) and not node.args
+        if qualified == "torch.log" or (is_method and node.func.attr.value == "log"):
+            value = argument(node, 0, "input") if qualified == "torch.log" else node.func.value
+            self._check_log(node, value, "torch.log" if qualified else ".log()")
+        elif qualified in _ROOTS or (is_method and node.func.attr.value in ("sqrt", "rsqrt")):
+            value = argument(node, 0, "input") if qualified in _ROOTS else node.func.value
+            self._check_root(node, value, _ROOTS[qualified] if qualified in _ROOTS else f".{node.func.attr.value}()")
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Power) and isinstance(node.right, cst.Float) and float(node.right.value) == 0.5:
+            self._check_root(node, node.left, "** 0.5")
+
+    def _check_log(self, node: cst.Call, value: Optional[cst.BaseExpression], written: str) -> None:
+        probabilities = self._probabilities(value)
+        if probabilities is None:
+            return
+        stable = "F.log_softmax" if "softmax" in probabilities else "F.logsigmoid"
+        self.report(
+            node,
+            f"`{written}` of {probabilities} with no eps: a probability that underflows to 0 (a confident "
+            "prediction is enough in float32) gives -inf, and the loss and the gradients become NaN. "
+            f"Compute log-probabilities directly with `{stable}` (stable for any logits), or clamp first: "
+            "`p.clamp_min(1e-8).log()`.",
+        )
+
+    def _probabilities(self, value: Optional[cst.BaseExpression]) -> Optional[str]:
+        """Words for `value` when it holds probabilities: softmax or sigmoid output, or one minus it."""
+        if value is None:
+            return None
+        semantics = self.context.semantics
+        resolved = semantics.resolve(value)
+        if isinstance(resolved, cst.BinaryOperation) and isinstance(resolved.operator, cst.Subtract) and _is_one(resolved.left):
+            inner = self._probabilities(resolved.right)
+            return f"one minus {inner}" if inner is not None else None
+        origin = semantics.origin(value)
+        if origin is None or origin.kind not in _PROBABILITIES:
+            return None
+        return f"{_PROBABILITIES[origin.kind]} probabilities from {origin.description} at line {origin.line}"
+
+    def _check_root(self, node: cst.CSTNode, value: Optional[cst.BaseExpression], written: str) -> None:
+        semantics = self.context.semantics
+        if value is None or not _is_sum_of_squares(semantics, value) or without_gradients(semantics, node):
+            return
+        infinite = "its value and gradient at 0 are infinite" if "rsqrt" in written else "the gradient of the square root at 0 is infinite"
+        self.report(
+            node,
+            f"`{written}` of a sum of squares with no eps: {infinite}, so as soon as the squares sum to "
+            "exactly 0 (two points that coincide, a sample compared with itself, a zero vector) the backward "
+            "pass returns NaN and the weights become NaN. Add an eps inside (`torch.sqrt(s + 1e-8)`), or use "
+            "`torch.linalg.vector_norm(a - b, dim=...)`, whose gradient at 0 is 0.",
+        )
+
+
+def _is_one(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float)) and float(expr.value) == 1.0
+
+
+def _is_two(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float)) and float(expr.value) == 2.0
+
+
+def _is_sum_of_squares(semantics, value: cst.BaseExpression) -> bool:
+    """`((a - b) ** 2).sum(1)`, `x.pow(2).mean()`, `torch.sum(d * d, dim=1)` — a reduction of squares, nothing added."""
+    reduced = semantics.resolve(value)
+    if not isinstance(reduced, cst.Call):
+        return False
+    func = reduced.func
+    qualified = semantics.qualified_name(func)
+    if qualified in ("torch.sum", "torch.mean"):
+        squares = argument(reduced, 0, "input")
+    elif isinstance(func, cst.Attribute) and func.attr.value in _REDUCTIONS and (qualified is None or not qualified.startswith("torch")):
+        squares = func.value
+    else:
+        return False
+    return squares is not None and _is_square(semantics, squares)
+
+
+def _is_square(semantics, value: cst.BaseExpression) -> bool:
+    square = semantics.resolve(value)
+    if isinstance(square, cst.BinaryOperation):
+        if isinstance(square.operator, cst.Power):
+            return _is_two(square.right)
+        if isinstance(square.operator, cst.Multiply):
+            code = cst.Module([]).code_for_node
+            return code(square.left) == code(square.right)
+        return False
+    if not isinstance(square, cst.Call):
+        return False
+    func = square.func
+    qualified = semantics.qualified_name(func)
+    if qualified == "torch.square":
+        return True
+    if qualified == "torch.pow":
+        return _is_two(argument(square, 1, "exponent"))
+    if isinstance(func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")):
+        if func.attr.value == "square":
+            return True
+        if func.attr.value == "pow":
+            return _is_two(argument(square, 0, "exponent"))
+    return False

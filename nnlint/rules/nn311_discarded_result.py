@@ -1,0 +1,32 @@
+"""NN311: a module is called in forward and its result is thrown away."""
+from __future__ import annotations
+
+from nnlint.rule import Rule
+from nnlint.types import Pass, Severity
+
+
+class DiscardedResult(Rule):
+    """A layer's output is discarded (`self.bn(x)` without assignment): the layer does nothing (rules/NN311.md)."""
+
+    code = "NN311"
+    name = "discarded-result"
+    severity = Severity.ERROR
+    passes = (Pass.GRAPH,)
+
+    def check_graph(self) -> None:
+        """call_module nodes nobody uses, except in-place layers (their effect is the mutation)."""
+        ctx = self.context
+        if ctx.gm is None:
+            return
+        for node in ctx.gm.graph.nodes:
+            if node.op != "call_module" or node.users:
+                continue
+            module = ctx.module(node)
+            if getattr(module, "inplace", False):
+                continue
+            self.report(
+                ctx.where_node(node),
+                f"{ctx.describe(node)} is called but its result is thrown away: layers return a new tensor and "
+                "do not change their input, so this layer has no effect on the output (and its weights get no "
+                "gradient). Assign it: `x = ...`.",
+            )

@@ -1,0 +1,77 @@
+"""NN402: a layer with a bias directly followed by BatchNorm, which cancels the bias."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import libcst as cst
+
+from nnlint.static import torch_api
+from nnlint.static.layers import DEFAULT_BIAS, LayerPairRule, bias_argument, layer_class, producer, self_attribute_calls
+from nnlint.static.semantics import argument
+from nnlint.static.torch_api import Kind
+from nnlint.types import Fix, Severity
+
+
+class BiasBeforeBatchnorm(LayerPairRule):
+    """A Linear or Conv layer with a bias feeds BatchNorm, whose mean subtraction cancels it (rules/NN402.md)."""
+
+    code = "NN402"
+    name = "bias-before-batchnorm"
+    severity = Severity.WARNING
+    fix_availability = "sometimes"
+
+    def check_pair(self, first: cst.BaseExpression, second: cst.BaseExpression) -> None:
+        semantics = self.context.semantics
+        layer, norm = layer_class(semantics, first), layer_class(semantics, second)
+        if layer is not None and norm is not None and _is_batchnorm(norm[0]):
+            self._check(first, layer, torch_api.short(norm[0]))
+
+    def check_call(self, node: cst.Call) -> None:
+        # Dataflow in forward: `self.bn(self.conv(x))`, or `x = self.conv(x)` then `x = self.bn(x)`.
+        semantics = self.context.semantics
+        if semantics.qualified_name(node.func) == torch_api.BATCH_NORM_FUNCTION:
+            norm = "F.batch_norm"
+        else:
+            module = semantics.module_class(node.func)
+            if module is None or not _is_batchnorm(module[0]):
+                return
+            norm = torch_api.short(module[0])
+        call = producer(semantics, argument(node, 0, "input"))
+        if call is None or not _is_self_attribute(call.func):
+            return
+        layer = semantics.module_class(call.func)
+        klass = semantics.class_of(call)
+        if layer is None or klass is None or self_attribute_calls(semantics, klass, call.func.attr.value) != 1:
+            return  # a layer used in several places may feed something else elsewhere
+        self._check(call, layer, norm)
+
+    def _check(self, at: cst.CSTNode, layer: Tuple[str, cst.Call], norm: str) -> None:
+        class_name, construct = layer
+        bias = bias_argument(class_name, construct)
+        if not (isinstance(bias, cst.Name) and bias.value == "True"):
+            return  # bias=False, or a variable: unknown
+        line = self.context.semantics.line(construct)
+        self.report(
+            at,
+            f"`{torch_api.short(class_name)}` (line {line}) has a bias but feeds `{norm}` directly: BatchNorm "
+            "subtracts the batch mean, which cancels the bias exactly, so those parameters never change the "
+            "output — they only cost memory, optimizer state and weight decay. Pass `bias=False`.",
+            fix=self._fix(construct, bias),
+        )
+
+    def _fix(self, construct: cst.Call, bias: cst.BaseExpression) -> Optional[Fix]:
+        if bias is not DEFAULT_BIAS:
+            edit = self.context.replace(bias, "False")  # `bias=True`, or True given positionally
+        elif construct.args:
+            edit = self.context.insert_after(construct.args[-1], ", bias=False")
+        else:
+            return None
+        return Fix("Pass `bias=False`", (edit,), safe=True)
+
+
+def _is_batchnorm(class_name: str) -> bool:
+    return torch_api.MODULE_KINDS.get(class_name) is Kind.BATCHNORM
+
+
+def _is_self_attribute(func: cst.BaseExpression) -> bool:
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"

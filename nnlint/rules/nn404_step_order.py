@@ -1,0 +1,153 @@
+"""NN404: scheduler, clipping and AMP unscaling called in the wrong order around optimizer.step()."""
+from __future__ import annotations
+
+from typing import List, Optional, Set
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static import loops
+from nnlint.static.loops import BACKWARD, CLIP, SCHEDULER_STEP, STEP, UNSCALE, Event, Unit
+from nnlint.types import Severity
+
+_INFINITE = ("inf", "float('inf')", 'float("inf")', "math.inf", "torch.inf", "np.inf", "numpy.inf")
+
+
+class StepOrder(Rule):
+    """Scheduler step before optimizer step, or gradient clipping where it cannot act (rules/NN404.md)."""
+
+    code = "NN404"
+    name = "step-order"
+    severity = Severity.WARNING
+
+    def visit_Module(self, node: cst.Module) -> None:
+        model = loops.loop_model(self.context.semantics)
+        if not model.relevant:
+            return
+        reported: Set[int] = set()
+        for function in model.functions():
+            if not model.complete(function):
+                continue
+            for unit in model.units(function):
+                for index, event in enumerate(unit.events):
+                    if not _directly_in(unit, event):
+                        continue
+                    if event.kind == SCHEDULER_STEP:
+                        self._check_scheduler(unit, index, event, reported)
+                    elif event.kind == CLIP and not _clips_nothing(self.context.semantics, event):
+                        self._check_clip(unit, index, event, reported)
+
+    def _report_once(self, node: cst.CSTNode, message: str, reported: Set[int]) -> None:
+        if id(node) not in reported:
+            reported.add(id(node))
+            self.report(node, message)
+
+    def _check_scheduler(self, unit: Unit, index: int, scheduler: Event, reported: Set[int]) -> None:
+        if scheduler.has_args or unit.conditional(scheduler):
+            return  # `step(metric)`/`step(epoch)` set the value explicitly; a guarded step is deliberate
+        events = _together(unit.events, scheduler)
+        position = events.index(scheduler)
+        if any(e.kind == STEP for e in events[:position]):
+            return
+        later = next((e for e in events[position + 1:] if e.kind == STEP), None)
+        if later is None or unit.inside_one_call(scheduler, later):
+            return
+        semantics = self.context.semantics
+        self._report_once(
+            unit.anchor(scheduler),
+            f"`{loops.describe(semantics, scheduler.node)}` runs before `{loops.describe(semantics, later.node)}` "
+            f"(line {semantics.line(unit.anchor(later))}) in the same iteration: the learning rate moves before the "
+            "first update, so the first value of the schedule is skipped and warm-up starts one step late "
+            "(PyTorch warns about this order). Call the scheduler after `optimizer.step()` — at the end of the "
+            "iteration, or after the batch loop for an epoch-level schedule.",
+            reported,
+        )
+
+    def _check_clip(self, unit: Unit, index: int, clip: Event, reported: Set[int]) -> None:
+        semantics = self.context.semantics
+        events = _together(unit.events, clip)
+        position = events.index(clip)
+        before = events[:position]
+        after = events[position + 1:]
+        previous = next((e for e in reversed(before) if e.kind in (BACKWARD, STEP)), None)
+        upto_backward = _until(after, BACKWARD)
+        clip_text = loops.describe(semantics, clip.node)
+        if previous is not None and previous.kind == STEP:
+            if not unit.inside_one_call(clip, previous) and not any(e.kind == STEP for e in upto_backward):
+                self._report_once(
+                    unit.anchor(clip),
+                    f"`{clip_text}` runs after `{loops.describe(semantics, previous.node)}` (line "
+                    f"{semantics.line(unit.anchor(previous))}): the update has already used the unclipped gradients, "
+                    "so clipping changes nothing and a gradient spike can still blow up the weights. Clip between "
+                    "`loss.backward()` and `optimizer.step()`.",
+                    reported,
+                )
+            return
+        if previous is None:
+            backward = next((e for e in after if e.kind == BACKWARD), None)
+            if (
+                backward is not None
+                and not unit.inside_one_call(clip, backward)
+                and any(e.kind == STEP for e in after[after.index(backward) + 1:])
+            ):
+                self._report_once(
+                    unit.anchor(clip),
+                    f"`{clip_text}` runs before `{loops.describe(semantics, backward.node)}` (line "
+                    f"{semantics.line(unit.anchor(backward))}): it clips the gradients of the previous step (or "
+                    "none at all), and the gradients the optimizer then uses are never clipped. Clip between "
+                    "`loss.backward()` and `optimizer.step()`.",
+                    reported,
+                )
+                return
+        scaled_step = next((e for e in upto_backward if e.kind == STEP and e.amp), None)
+        if scaled_step is None or unit.inside_one_call(clip, scaled_step):
+            return
+        since = before[before.index(previous) + 1:] if previous is not None else before
+        if any(e.kind == UNSCALE for e in since):
+            return
+        self._report_once(
+            unit.anchor(clip),
+            f"`{clip_text}` clips gradients that the GradScaler still holds multiplied by the loss scale (often "
+            f"65536), and `{loops.describe(semantics, scaled_step.node)}` unscales them only afterwards: the "
+            "threshold is compared with scaled values, so clipping is far too strong or never triggers. Call "
+            f"`scaler.unscale_({scaled_step.target or 'optimizer'})` right before clipping.",
+            reported,
+        )
+
+
+def _directly_in(unit: Unit, event: Event) -> bool:
+    """The event runs once per iteration of this unit (not inside a loop nested in it)."""
+    if unit.loop is None:
+        return not any(frame.kind == "loop" for frame in event.path)
+    return not unit.nested(event)
+
+
+def _together(events: List[Event], at: Event) -> List[Event]:
+    """The events that can run in the same pass as `at` (not in another branch of the same `if`)."""
+    return [e for e in events if e is at or not loops.exclusive(e, at)]
+
+
+def _until(events: List[Event], kind: str) -> List[Event]:
+    result = []
+    for event in events:
+        if event.kind == kind:
+            break
+        result.append(event)
+    return result
+
+
+def _clips_nothing(semantics, clip: Event) -> bool:
+    """`clip_grad_norm_(params, float('inf'))` only measures the norm."""
+    call = clip.node
+    if not isinstance(call, cst.Call):
+        return False
+    limit: Optional[cst.BaseExpression] = None
+    for position, arg in enumerate(call.args):
+        if arg.keyword is not None and arg.keyword.value in ("max_norm", "clip_value"):
+            limit = arg.value
+        elif arg.keyword is None and position == 1:
+            limit = arg.value
+    if limit is None:
+        return False
+    text = semantics.module.code_for_node(limit).replace(" ", "")
+    return text in _INFINITE

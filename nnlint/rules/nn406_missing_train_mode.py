@@ -1,0 +1,109 @@
+"""NN406: a training loop evaluates (switching to eval mode) and never switches back to training mode."""
+from __future__ import annotations
+
+import re
+from typing import Optional, Set
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static import loops
+from nnlint.static.loops import BACKWARD, EVAL, MODEL_CALL, STEP, TRAIN, Event, Frame, Unit
+from nnlint.static.semantics import argument
+from nnlint.types import Severity
+
+_SHADOW_MODEL = re.compile(r"ema|swa|teacher|averag|shadow|target", re.I)
+
+
+class MissingTrainMode(Rule):
+    """Training continues in eval mode after an evaluation inside the training loop (rules/NN406.md)."""
+
+    code = "NN406"
+    name = "missing-train-mode"
+    severity = Severity.WARNING
+
+    def visit_Module(self, node: cst.Module) -> None:
+        model = loops.loop_model(self.context.semantics)
+        if not model.relevant:
+            return
+        reported: Set[int] = set()
+        for function in model.functions():
+            if not model.complete(function):
+                continue
+            events = model.events(function)
+            for index, event in enumerate(events):
+                if event.kind == EVAL:
+                    self._check(function, events, index, event, reported)
+
+    def _check(self, function, events, index: int, event: Event, reported: Set[int]) -> None:
+        path = event.path
+        first_call = next((i for i, frame in enumerate(path) if frame.kind == "call"), len(path))
+        owned_loops = [frame.node for frame in path[:first_call] if frame.kind == "loop"]
+        if not owned_loops or _SHADOW_MODEL.search(event.receiver):
+            return
+        routine = next(
+            (f for f in path[first_call:] if f.kind == "call" and loops.is_eval_name(f.owner.name.value)),  # type: ignore[union-attr]
+            None,
+        )
+        if routine is None:
+            if first_call < len(path) or not _validation_follows(events[index + 1:]):
+                return
+        else:
+            if any(f.kind == "loop" for f in path[path.index(routine) + 1:]):
+                return  # `m.eval()` over submodules (frozen BatchNorm), not the model
+            if self._shadow_argument(routine, event):
+                return
+        for loop in reversed(owned_loops):
+            unit = Unit(function, loop, events)
+            if unit.of(BACKWARD, STEP):
+                break
+        else:
+            return
+        if unit.of(TRAIN):
+            return
+        anchor = routine.node if routine is not None else event.node
+        if id(anchor) in reported:
+            return
+        reported.add(id(anchor))
+        self.report(anchor, self._message(routine, event, unit))
+
+    def _shadow_argument(self, routine: Frame, event: Event) -> bool:
+        """The routine puts its argument in eval mode, and the caller passes an EMA/teacher copy."""
+        callee = routine.owner
+        if not isinstance(callee, cst.FunctionDef) or not isinstance(routine.node, cst.Call):
+            return False
+        names = [param.name.value for param in callee.params.params]
+        if names and names[0] == "self":
+            names = names[1:]
+        receiver = event.receiver
+        if receiver not in names:
+            return False
+        value = argument(routine.node, names.index(receiver), receiver)
+        if value is None:
+            return True  # cannot tell what is passed: stay silent
+        return bool(_SHADOW_MODEL.search(self.context.semantics.module.code_for_node(value)))
+
+    def _message(self, routine: Optional[Frame], event: Event, unit: Unit) -> str:
+        semantics = self.context.semantics
+        switch = f"`{loops.describe(semantics, event.node)}` (line {semantics.line(event.node)})"
+        if routine is not None:
+            what = f"`{loops.describe(semantics, routine.node)}` switches the model to eval mode with {switch}"
+        else:
+            what = f"{switch} switches the model to eval mode for validation"
+        return (
+            f"{what}, and nothing in this training loop switches it back with `.train()`: after the first "
+            "evaluation, training runs with dropout off and BatchNorm frozen on its running statistics, so the "
+            "model trains differently (usually worse) from then on. Call `model.train()` at the start of each "
+            "epoch (or at the end of the evaluation routine)."
+        )
+
+
+def _validation_follows(events) -> bool:
+    """A model call in a loop over a validation loader comes after an inline `.eval()`."""
+    for event in events:
+        if event.kind == MODEL_CALL and any(
+            frame.kind == "loop" and isinstance(frame.node, cst.For) and loops.is_val_loader(frame.node.iter)
+            for frame in event.path
+        ):
+            return True
+    return False

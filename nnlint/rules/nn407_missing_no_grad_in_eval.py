@@ -1,0 +1,47 @@
+"""NN407: an evaluation routine runs the model with autograd recording."""
+from __future__ import annotations
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static import loops
+from nnlint.static.loops import EvalSite
+from nnlint.types import Severity
+
+
+class MissingNoGradInEval(Rule):
+    """Evaluation runs the model outside `torch.no_grad()`, building graphs nobody uses (rules/NN407.md)."""
+
+    code = "NN407"
+    name = "missing-no-grad-in-eval"
+    severity = Severity.INFO
+
+    def visit_Module(self, node: cst.Module) -> None:
+        model = loops.loop_model(self.context.semantics)
+        if not model.relevant:
+            return
+        for site in loops.eval_sites(model):
+            recorded = [call for call in site.model_calls if not loops.in_no_grad(call)]
+            if recorded and not self._called_without_grad(model, site):
+                self.report(recorded[0].node, self._message(site, recorded[0]))
+
+    def _called_without_grad(self, model: loops.LoopModel, site: EvalSite) -> bool:
+        if not isinstance(site.function, cst.FunctionDef):
+            return False
+        return any(
+            loops.grad_disabled_at(other.semantics, call) for other, call in loops.call_sites(model, site.function)
+        )
+
+    def _message(self, site: EvalSite, call: loops.Event) -> str:
+        semantics = self.context.semantics
+        text = loops.describe(semantics, call.node)
+        if site.loop is None:
+            where = f"`{site.function.name.value}()` runs `{text}`"  # type: ignore[union-attr]
+        else:
+            where = f"This loop over `{loops.describe(semantics, site.loop.iter)}` runs `{text}`"  # type: ignore[union-attr]
+        return (
+            f"{where} with autograd recording: every forward pass keeps its activations for a backward pass "
+            "that never comes, so evaluation uses several times the memory it needs (a large eval batch can "
+            "run out of memory) and runs slower. Wrap the evaluation in `with torch.no_grad():` (or "
+            "`torch.inference_mode()`), or decorate the function with `@torch.no_grad()`."
+        )

@@ -1,0 +1,274 @@
+"""NN410: an optimizer built over part of a model leaves out a trainable submodule that forward uses."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static import loops
+from nnlint.static.semantics import FileSemantics, argument
+from nnlint.types import Severity
+
+# nn layers that own parameters; anything else from torch.nn is taken as parameter-free.
+_PARAMETERISED = frozenset(
+    "torch.nn." + name
+    for name in (
+        "Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+        "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+        "SyncBatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
+        "Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+        "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+        "TransformerDecoderLayer", "PReLU", "Sequential", "ModuleList", "ModuleDict",
+    )
+)
+# Words that say part of a model is deliberately left alone (frozen, or pretrained and probed).
+_DELIBERATE = ("requires_grad", "freeze", "frozen", "load_state_dict", "from_pretrained", "torch.load", "load_checkpoint")
+_Term = Tuple[str, Optional[str]]
+
+
+class OptimizerMissingParams(Rule):
+    """The optimizer gets only some submodules' parameters; the others never train (rules/NN410.md)."""
+
+    code = "NN410"
+    name = "optimizer-missing-params"
+    severity = Severity.WARNING
+
+    def visit_Module(self, node: cst.Module) -> None:
+        semantics = self.context.semantics
+        model = loops.loop_model(semantics)
+        if not model.relevant:
+            return
+        files = loops.project_files(semantics)
+        if any(word in f.module.code for f in files for word in _DELIBERATE):
+            return
+        constructions = [(f, call) for f in files for call in _optimizers(f)]
+        terms_of = {id(call): _terms(f, _params(call)) for f, call in constructions}
+        for other, call in constructions:
+            if other is not semantics:
+                continue
+            terms = terms_of[id(call)]
+            if not terms or any(sub is None for _, sub in terms):
+                continue
+            bases = {base for base, _ in terms}
+            if len(bases) != 1:
+                continue
+            base = bases.pop()
+            covered: Set[str] = set()
+            unknown = False
+            for other_file, other_call in constructions:
+                other_terms = terms_of[id(other_call)]
+                if other_terms is None:
+                    unknown = True
+                    continue
+                for other_base, sub in other_terms:
+                    if other_base == base:
+                        if sub is None:
+                            unknown = True
+                        else:
+                            covered.add(sub)
+            if unknown:
+                continue
+            self._check(semantics, call, base, covered)
+
+    def _check(self, semantics: FileSemantics, call: cst.Call, base: str, covered: Set[str]) -> None:
+        if not _called(semantics, base):
+            return
+        params = _params(call)
+        spelled = _name_at(semantics, call, base)
+        if params is None or spelled is None:
+            return
+        owner = semantics.module_class(spelled)
+        if owner is None or owner[0].startswith("torch"):
+            return
+        klass = _class(semantics, owner[0])
+        if klass is None:
+            return
+        class_semantics, class_node = klass
+        submodules = _submodules(class_semantics, class_node)
+        used = _used_in_forward(class_semantics, class_node)
+        if used is None or not covered <= set(submodules):
+            return
+        trainable = [name for name in submodules if name in used and submodules[name]]
+        missing = [name for name in trainable if name not in covered]
+        if len(trainable) < 2 or not missing:
+            return
+        listed = ", ".join(f"`self.{name}`" for name in missing)
+        given = ", ".join(f"`{base}.{name}`" for name in sorted(covered))
+        self.report(
+            params,
+            f"The optimizer gets the parameters of {given} only, but `{class_node.name.value}.forward` also uses "
+            f"{listed}: those weights receive gradients and are never updated, so they stay at their random "
+            f"initialisation and cap what the model can learn. Pass `{base}.parameters()` (or add a parameter "
+            "group for each left-out submodule), or freeze them explicitly with `requires_grad_(False)`.",
+        )
+
+
+def _optimizers(semantics: FileSemantics) -> List[cst.Call]:
+    finder = _OptimizerFinder(semantics)
+    semantics.module.visit(finder)
+    return finder.calls
+
+
+class _OptimizerFinder(cst.CSTVisitor):
+    def __init__(self, semantics: FileSemantics) -> None:
+        super().__init__()
+        self.semantics = semantics
+        self.calls: List[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return
+        qualified = self.semantics.qualified_name(node.func) or ""
+        if qualified.startswith("torch.optim.") and not qualified.startswith(("torch.optim.lr_scheduler", "torch.optim.swa_utils")):
+            if qualified.rsplit(".", 1)[-1][:1].isupper():
+                self.calls.append(node)
+
+
+def _params(call: cst.Call) -> Optional[cst.BaseExpression]:
+    return argument(call, 0, "params")
+
+
+def _terms(semantics: FileSemantics, expr: Optional[cst.BaseExpression]) -> Optional[List[_Term]]:
+    """(model, submodule) for each `model.sub.parameters()` in an optimizer's params; None if anything is unclear."""
+    if expr is None:
+        return None
+    code = semantics.module.code_for_node
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "parameters" and not expr.args:
+            holder = func.value
+            if isinstance(holder, cst.Attribute) and isinstance(holder.value, (cst.Name, cst.Attribute)):
+                return [(code(holder.value), holder.attr.value)]
+            if isinstance(holder, (cst.Name, cst.Attribute)):
+                return [(code(holder), None)]
+            return None
+        name = loops.last_name(func)
+        if name in ("list", "chain") and expr.args:
+            return _combine(semantics, [arg.value for arg in expr.args])
+        return None
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        values = []
+        for element in expr.elements:
+            if isinstance(element, cst.StarredElement):
+                return None
+            value = element.value
+            if isinstance(value, cst.Dict):
+                params = [e.value for e in value.elements if isinstance(e, cst.DictElement) and code(e.key).strip("'\"") == "params"]
+                if len(params) != 1:
+                    return None
+                value = params[0]
+            values.append(value)
+        return _combine(semantics, values)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return _combine(semantics, [expr.left, expr.right])
+    return None
+
+
+def _combine(semantics: FileSemantics, values: List[cst.BaseExpression]) -> Optional[List[_Term]]:
+    result: List[_Term] = []
+    for value in values:
+        terms = _terms(semantics, value)
+        if terms is None:
+            return None
+        result.extend(terms)
+    return result
+
+
+def _name_at(semantics: FileSemantics, call: cst.Call, target: str) -> Optional[cst.BaseExpression]:
+    """The node in the optimizer call that spells the model, so it resolves in its own scope."""
+    params = _params(call)
+    if params is None:
+        return None
+    finder = _Spelling(semantics, target)
+    params.visit(finder)
+    return finder.found
+
+
+class _Spelling(cst.CSTVisitor):
+    def __init__(self, semantics: FileSemantics, target: str) -> None:
+        super().__init__()
+        self.semantics, self.target, self.found = semantics, target, None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is None and isinstance(node, (cst.Name, cst.Attribute)) and self.semantics.module.code_for_node(node) == self.target:
+            self.found = node
+            return False
+        return self.found is None
+
+
+def _called(semantics: FileSemantics, base: str) -> bool:
+    """Whether the model is called somewhere (`model(x)`): the loss is computed from its output."""
+    for call in loops.loop_model(semantics).calls_named(base.rsplit(".", 1)[-1]):
+        if semantics.module.code_for_node(call.func) == base:
+            return True
+    return False
+
+
+def _class(semantics: FileSemantics, name: str) -> Optional[Tuple[FileSemantics, cst.ClassDef]]:
+    found = [(f, f.classes[name]) for f in loops.project_files(semantics) if name in f.classes]
+    return found[0] if len(found) == 1 else None
+
+
+def _methods(klass: cst.ClassDef) -> Dict[str, cst.FunctionDef]:
+    return {s.name.value: s for s in klass.body.body if isinstance(s, cst.FunctionDef)}
+
+
+def _submodules(semantics: FileSemantics, klass: cst.ClassDef) -> Dict[str, bool]:
+    """`self.<name> = <module>` in `__init__`: name -> whether it owns parameters."""
+    init = _methods(klass).get("__init__")
+    result: Dict[str, bool] = {}
+    if init is None:
+        return result
+    for statement in init.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                continue
+            target = small.targets[0].target
+            if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"):
+                continue
+            value = small.value
+            if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+                continue
+            qualified = semantics.qualified_name(value.func)
+            if qualified is not None and qualified.startswith("torch"):
+                result[target.attr.value] = qualified in _PARAMETERISED
+            elif semantics.project.has_class(loops.last_name(value.func) or ""):
+                result[target.attr.value] = True
+    return result
+
+
+def _used_in_forward(semantics: FileSemantics, klass: cst.ClassDef) -> Optional[Set[str]]:
+    """`self.<name>` read by `forward` and the methods it calls; None when forward stops gradients itself."""
+    methods = _methods(klass)
+    if "forward" not in methods:
+        return None
+    used: Set[str] = set()
+    todo, seen = ["forward"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in methods:
+            continue
+        seen.add(name)
+        finder = _SelfRefs()
+        methods[name].body.visit(finder)
+        if finder.stops_gradients:
+            return None
+        used |= finder.attributes
+        todo.extend(finder.attributes)
+    return used
+
+
+class _SelfRefs(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: Set[str] = set()
+        self.stops_gradients = False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == "self":
+            self.attributes.add(node.attr.value)
+        if node.attr.value in ("detach", "no_grad", "inference_mode", "eval"):
+            self.stops_gradients = True

@@ -1,0 +1,227 @@
+"""What the module-structure rules (NN302-NN307) need to know of classes: which are nn.Modules, and which calls build one."""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from nnlint.static import torch_api
+
+if TYPE_CHECKING:
+    from nnlint.static.semantics import FileSemantics
+
+_NN = "torch.nn."
+PARAMETER = _NN + "Parameter"
+_PARAMETER_SPELLINGS = {PARAMETER, _NN + "parameter.Parameter"}
+
+# Bases outside torch.nn that are nn.Modules.
+MODULE_BASES = frozenset(
+    {
+        "pytorch_lightning.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+        "pytorch_lightning.core.module.LightningModule",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "lightning.pytorch.core.module.LightningModule",
+        "torch.jit.ScriptModule",
+        "torch.fx.GraphModule",
+    }
+)
+# Capitalised names in torch.nn that are not modules.
+_NOT_MODULES = frozenset({"Buffer", "UninitializedBuffer", "UninitializedParameter"})
+# Bases that surely do not make a class an nn.Module.
+_KNOWN_NON_MODULE_PREFIXES = (
+    "builtins.", "typing.", "abc.", "enum.", "collections.", "dataclasses.",
+    "torch.autograd.", "torch.utils.data.", "torch.optim.", "torch.distributions.",
+)
+
+# torch.nn layers that own parameters (with their default arguments).
+PARAMETERIZED = frozenset(
+    _NN + name
+    for name in (
+        "Linear", "Bilinear", "LazyLinear",
+        "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+        "LazyConv1d", "LazyConv2d", "LazyConv3d",
+        "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d",
+        "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+        "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+        "LayerNorm", "GroupNorm", "RMSNorm",
+        "Embedding", "EmbeddingBag",
+        "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+        "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+        "TransformerEncoderLayer", "TransformerDecoderLayer",
+        "PReLU",
+    )
+)
+# torch.nn modules with neither parameters nor buffers nor train/eval behaviour: harmless anywhere.
+STATELESS = frozenset(
+    _NN + name
+    for name in (
+        "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
+        "Hardtanh", "Hardsigmoid", "Hardswish", "Hardshrink", "Softshrink", "Tanhshrink", "Softplus",
+        "Softsign", "LogSigmoid", "Threshold", "GLU", "Softmax", "Softmax2d", "LogSoftmax", "Softmin",
+        "Identity", "Flatten", "Unflatten", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+        "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
+        "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+        "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+        "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "LPPool1d", "LPPool2d",
+        "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
+        "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+        "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+        "CosineSimilarity", "PairwiseDistance", "Fold", "Unfold",
+    )
+)
+# Wrappers that take a module and return it (reparametrised).
+_MODULE_WRAPPERS = frozenset(
+    {
+        _NN + "utils.spectral_norm",
+        _NN + "utils.weight_norm",
+        _NN + "utils.parametrizations.spectral_norm",
+        _NN + "utils.parametrizations.weight_norm",
+        _NN + "utils.parametrizations.orthogonal",
+    }
+)
+# Names of the modules that are stop-gradient targets by design.
+TARGET_NETWORK = re.compile(r"target|teacher|ema|momentum|frozen|pretrained|old|prev|ref", re.IGNORECASE)
+
+
+def is_parameter(qualified: Optional[str]) -> bool:
+    """Whether a qualified name is `nn.Parameter`."""
+    return qualified in _PARAMETER_SPELLINGS
+
+
+def _torch_module_name(qualified: str) -> bool:
+    if not qualified.startswith(_NN) or is_parameter(qualified):
+        return False
+    parts = qualified[len(_NN):].split(".")
+    if parts[0] in ("functional", "init", "utils", "parameter"):
+        return False
+    return parts[-1][:1].isupper() and parts[-1] not in _NOT_MODULES
+
+
+def _find_class(semantics: "FileSemantics", name: str) -> Optional[Tuple["FileSemantics", cst.ClassDef]]:
+    """A class of this name in the file, else in another checked file."""
+    if name in semantics.classes:
+        return semantics, semantics.classes[name]
+    for other in getattr(semantics.project, "_files", ()):
+        if name in other.classes:
+            return other, other.classes[name]
+    return None
+
+
+def is_module_class(semantics: "FileSemantics", klass: cst.ClassDef, _seen: Optional[Set[int]] = None) -> Optional[bool]:
+    """True when a class subclasses nn.Module, False when it surely does not, None when a base is unknown."""
+    seen = _seen if _seen is not None else set()
+    if id(klass) in seen:
+        return None
+    seen.add(id(klass))
+    answer: Optional[bool] = False
+    for base in klass.bases:
+        if base.keyword is not None:
+            continue
+        qualified = semantics.qualified_name(base.value)
+        if qualified is not None and (qualified in MODULE_BASES or qualified == _NN + "Module" or _torch_module_name(qualified)):
+            return True
+        if qualified is not None and qualified.startswith(_KNOWN_NON_MODULE_PREFIXES):
+            continue
+        found = _find_class(semantics, _simple_name(base.value) or "")
+        inherited = is_module_class(found[0], found[1], seen) if found is not None else None
+        if inherited:
+            return True
+        if inherited is None:
+            answer = None
+    return answer
+
+
+def is_module_like(semantics: "FileSemantics", klass: cst.ClassDef) -> bool:
+    """A class that subclasses nn.Module, or has unknown bases and defines `forward`."""
+    known = is_module_class(semantics, klass)
+    return known is True or (known is None and method(klass, "forward") is not None)
+
+
+def methods(klass: cst.ClassDef) -> Iterator[cst.FunctionDef]:
+    """The methods defined directly in a class body."""
+    for statement in klass.body.body:
+        if isinstance(statement, cst.FunctionDef):
+            yield statement
+
+
+def method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+    """A method of a class by name."""
+    return next((m for m in methods(klass) if m.name.value == name), None)
+
+
+def owner(semantics: "FileSemantics", node: cst.CSTNode) -> Optional[Tuple[cst.FunctionDef, cst.ClassDef]]:
+    """The method whose body contains `node` directly (not in a nested function), and its class."""
+    function = semantics.enclosing(node, (cst.FunctionDef, cst.Lambda))
+    if not isinstance(function, cst.FunctionDef):
+        return None
+    klass = semantics.parents.get(semantics.parents.get(function))  # FunctionDef -> IndentedBlock -> ClassDef
+    return (function, klass) if isinstance(klass, cst.ClassDef) else None
+
+
+def strip_passthrough(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`nn.Linear(2, 3).to(device)` -> `nn.Linear(2, 3)`: drop calls that return the module itself."""
+    while (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in torch_api.MODULE_PASSTHROUGH_METHODS
+    ):
+        expr = expr.func.value
+    return expr
+
+
+def module_construction(semantics: "FileSemantics", expr: cst.BaseExpression) -> Optional[str]:
+    """For an expression that builds an nn.Module or nn.Parameter: its qualified (or local) class name."""
+    expr = strip_passthrough(expr)
+    if not isinstance(expr, cst.Call):
+        return None
+    qualified = semantics.qualified_name(expr.func)
+    if qualified is not None:
+        if is_parameter(qualified):
+            return PARAMETER
+        if _torch_module_name(qualified):
+            return qualified
+        if qualified in _MODULE_WRAPPERS and expr.args:
+            return module_construction(semantics, expr.args[0].value)
+        return None
+    name = semantics.local_class(expr.func)
+    if name is None:
+        return None
+    found = _find_class(semantics, name)
+    if found is not None and is_module_like(found[0], found[1]):
+        return name
+    return None
+
+
+def display(class_name: str) -> str:
+    """How a user writes a class: `nn.Linear`, or a local class name."""
+    return torch_api.short(class_name)
+
+
+def self_attribute_name(expr: cst.CSTNode) -> Optional[str]:
+    """`attr` for `self.attr`, else None."""
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+        return expr.attr.value
+    return None
+
+
+def names_in(node: cst.CSTNode) -> List[cst.Name]:
+    """Every Name node inside `node` (including itself)."""
+    found: List[cst.Name] = []
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+    node.visit(_Names())
+    return found
+
+
+def _simple_name(expr: cst.BaseExpression) -> Optional[str]:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return None
