@@ -149,16 +149,40 @@ def package_folder(root: Path, import_name: str) -> Path:
     return candidates[0]
 
 
-def count_source(paths: Sequence[Path]) -> Dict[str, int]:
-    """Files and lines nnlint will check (its own discovery, so excluded folders are not counted)."""
+def source_files(paths: Sequence[Path]) -> List[Path]:
+    """The files nnlint will check under `paths` (its own discovery, so excluded folders are left out)."""
     try:
         sys.path.insert(0, str(REPO))
         from nnlint.config import DEFAULT_EXCLUDE
         from nnlint.discover import discover
 
-        files = discover(paths, DEFAULT_EXCLUDE, paths[0].parent)
+        return list(discover(paths, DEFAULT_EXCLUDE, paths[0].parent))
     except Exception:  # fall back to a plain walk
-        files = [f for p in paths for f in (p.rglob("*.py") if p.is_dir() else [p]) if "__pycache__" not in f.parts]
+        return [f for p in paths for f in (sorted(p.rglob("*.py")) if p.is_dir() else [p]) if "__pycache__" not in f.parts]
+
+
+def chunks_of(files: Sequence[Path], folder: Path, size: int) -> List[List[Path]]:
+    """Split files into runs of about `size` files, never splitting a sub-package (models/bert stays whole)."""
+    groups: Dict[tuple, List[Path]] = {}
+    for path in files:
+        parts = path.relative_to(folder).parts
+        key = parts[:2] if len(parts) > 2 else parts[:1] if len(parts) > 1 else ("",)
+        groups.setdefault(key, []).append(path)
+    chunks: List[List[Path]] = []
+    current: List[Path] = []
+    for key in sorted(groups):
+        if current and len(current) + len(groups[key]) > size:
+            chunks.append(current)
+            current = []
+        current.extend(groups[key])
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def count_source(paths: Sequence[Path]) -> Dict[str, int]:
+    """Files and lines nnlint will check (its own discovery, so excluded folders are not counted)."""
+    files = source_files(paths)
     lines = 0
     for path in files:
         try:
@@ -208,14 +232,18 @@ def run_nnlint(python: str, cwd: Path, targets: Sequence[str], timeout: Optional
     return outcome
 
 
-def nnlint_identity(python: str) -> Dict[str, object]:
-    """Which nnlint ran: version, the rules it has, and a hash of its source (the tree may change between runs)."""
-    identity: Dict[str, object] = {}
+def source_hash() -> str:
+    """A short hash of nnlint's source files, to tell which state of a changing tree produced a result."""
     source = REPO / "nnlint"
     digest = hashlib.sha256()
     for path in sorted(source.rglob("*.py")):
         digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes())
-    identity["nnlint_source_sha256"] = digest.hexdigest()[:16]
+    return digest.hexdigest()[:16]
+
+
+def nnlint_identity(python: str) -> Dict[str, object]:
+    """Which nnlint ran: version, the rules it has, and a hash of its source (the tree may change between runs)."""
+    identity: Dict[str, object] = {"nnlint_source_sha256": source_hash()}
     try:
         probe = subprocess.run(
             [python, "-c", "import nnlint, json; from nnlint.rules import ALL_RULES; "
@@ -240,6 +268,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--subpath", action="append", default=[], metavar="DIST=REL[,REL...]",
                         help="lint only these sub-folders of a package, e.g. transformers=models/bert,models/gpt2")
     parser.add_argument("--timeout", type=float, default=None, help="seconds allowed per nnlint run (default: none)")
+    parser.add_argument("--chunk-files", type=int, default=0, metavar="N",
+                        help="lint a big package in separate runs of about N files (whole sub-packages each), "
+                             "writing partial results after each; cross-file inference then only sees one chunk "
+                             "(default: 0, one run per package)")
     parser.add_argument("--snippets", action="store_true",
                         help="also lint bench/precision_snippets/ (correct example code: every finding is a false positive)")
     parser.add_argument("--select", default=None, metavar="RULES",
@@ -281,15 +313,39 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             entry["linted"] = [t.relative_to(folder.parent).as_posix() for t in targets]
             entry.update(count_source(targets))
             log(f"[{dist}] linting {', '.join(entry['linted'])} ({entry['files']} files, {entry['lines']} lines)")
-            outcome = run_nnlint(args.python, folder.parent, entry["linted"], args.timeout, args.select)  # type: ignore[arg-type]
-            entry["seconds"] = round(float(outcome["seconds"]), 2)  # type: ignore[arg-type]
-            entry["cpu_seconds"] = round(float(outcome["cpu_seconds"]), 2)  # type: ignore[arg-type]
-            findings = outcome["findings"]
-            entry["findings_per_code"] = dict(sorted(collections.Counter(f["code"] for f in findings).items()))  # type: ignore[union-attr,index]
-            entry["findings"] = findings
-            for key in ("error", "stderr"):
-                if key in outcome:
-                    entry[key] = outcome[key]
+            files = source_files(targets)
+            if args.chunk_files > 0 and len(files) > args.chunk_files:
+                runs = [[f.relative_to(folder.parent).as_posix() for f in chunk] for chunk in chunks_of(files, folder, args.chunk_files)]
+            else:
+                runs = [entry["linted"]]  # type: ignore[list-item]
+            entry["runs"] = len(runs)
+            findings: List[dict] = []
+            seconds = cpu = 0.0
+            for index, run in enumerate(runs, 1):
+                if len(runs) > 1:
+                    log(f"[{dist}] run {index}/{len(runs)}: {len(run)} files from {run[0]} to {run[-1]}")
+                entry.setdefault("nnlint_source_sha256", [])
+                if source_hash() not in entry["nnlint_source_sha256"]:  # type: ignore[operator]
+                    entry["nnlint_source_sha256"].append(source_hash())  # type: ignore[union-attr]
+                outcome = run_nnlint(args.python, folder.parent, run, args.timeout, args.select)
+                seconds += float(outcome["seconds"])  # type: ignore[arg-type]
+                cpu += float(outcome["cpu_seconds"]) if "cpu_seconds" in outcome else 0.0  # type: ignore[arg-type]
+                findings.extend(outcome["findings"])  # type: ignore[arg-type]
+                for key in ("error", "stderr"):
+                    if key in outcome:
+                        entry.setdefault(key + "s", []).append({"run": index, "first_file": run[0], key: outcome[key]})  # type: ignore[union-attr]
+                entry["seconds"] = round(seconds, 2)
+                entry["cpu_seconds"] = round(cpu, 2)
+                entry["findings_per_code"] = dict(sorted(collections.Counter(f["code"] for f in findings).items()))
+                entry["findings"] = findings
+                entry["runs_done"] = index
+                if len(runs) > 1:
+                    output.parent.mkdir(parents=True, exist_ok=True)
+                    output.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+            if "errors" in entry:
+                entry["error"] = "; ".join(str(e["error"]) for e in entry["errors"])  # type: ignore[union-attr,index]
+            if "stderrs" in entry:
+                entry["stderr"] = "\n".join(str(e["stderr"]) for e in entry["stderrs"])  # type: ignore[union-attr,index]
         except Exception as error:  # one broken package must not stop the run
             entry["error"] = f"{type(error).__name__}: {error}"
         print_entry(entry)

@@ -20,6 +20,7 @@ class GraphRun:
     batch: int
     output: Any
     node_shapes: Dict[str, Any] = field(default_factory=dict)
+    inputs: Tuple[Tuple[int, ...], ...] = ()
 
 
 class GraphContext:

@@ -250,7 +250,7 @@ def _two_runs(model, gm, plan, size) -> Tuple[Tuple[GraphRun, GraphRun], Set[int
         if gm is not None:
             propagation = run_shapes(gm, inputs)
             shapes = propagation.shapes
-        runs.append(GraphRun(batch, describe(output) if error is None else None, shapes))
+        runs.append(GraphRun(batch, describe(output) if error is None else None, shapes, tuple(tuple(t.shape) for t in inputs)))
     return (runs[0], runs[1]), used, called
 
 

@@ -14,7 +14,12 @@ from nnlint.rules.nn204_bce_loss_on_logits import BceLossOnLogits
 from nnlint.rules.nn205_unscaled_multi_loss import UnscaledMultiLoss
 from nnlint.rules.nn206_activation_after_logits import ActivationAfterLogits
 from nnlint.rules.nn301_shape_mismatch import ShapeMismatch
+from nnlint.rules.nn302_unregistered_submodule import UnregisteredSubmodule
 from nnlint.rules.nn303_unused_submodule import UnusedSubmodule
+from nnlint.rules.nn304_module_created_in_forward import ModuleCreatedInForward
+from nnlint.rules.nn305_uninitialized_parameter import UninitializedParameter
+from nnlint.rules.nn306_forward_called_directly import ForwardCalledDirectly
+from nnlint.rules.nn307_detached_in_forward import DetachedInForward
 from nnlint.rules.nn308_nan_prone_op import NanProneOp
 from nnlint.rules.nn309_batch_dimension_mixing import BatchDimensionMixing
 from nnlint.rules.nn310_view_instead_of_permute import ViewInsteadOfPermute
@@ -40,7 +45,12 @@ ALL_RULES = (
     UnscaledMultiLoss,
     ActivationAfterLogits,
     ShapeMismatch,
+    UnregisteredSubmodule,
     UnusedSubmodule,
+    ModuleCreatedInForward,
+    UninitializedParameter,
+    ForwardCalledDirectly,
+    DetachedInForward,
     NanProneOp,
     BatchDimensionMixing,
     ViewInsteadOfPermute,

@@ -26,7 +26,7 @@ class BatchDimensionMixing(Rule):
         broken = [
             (a, b) for a, b in zip(_tensors(first.output), _tensors(second.output)) if a and not _tracks(a, b, first.batch, second.batch)
         ]
-        if not broken or not _batch_scaled(broken):
+        if not broken or not _batch_scaled(broken, _input_sizes(first.inputs)):
             return
         culprit = self._culprit() if ctx.gm is not None else None
         a, b = broken[0]
@@ -84,9 +84,25 @@ def _tracks(a: tuple, b: tuple, batch_a: int, batch_b: int) -> bool:
     return a[0] == batch_a and b[0] == batch_b and a[1:] == b[1:]
 
 
-def _batch_scaled(pairs: Iterable[tuple]) -> bool:
-    """Only outputs whose leading size grows with the batch (k * B, k > 1) are mixing, not reductions."""
+def _input_sizes(inputs: Iterable[tuple]) -> set:
+    """Products of consecutive non-batch input dimensions: folding the batch with these is legitimate
+    (token-level logits of shape [batch * length, vocab])."""
+    sizes = set()
+    for shape in inputs:
+        rest = shape[1:]
+        for start in range(len(rest)):
+            product = 1
+            for size in rest[start:]:
+                product *= size
+                sizes.add(product)
+    return sizes
+
+
+def _batch_scaled(pairs: Iterable[tuple], legitimate: set) -> bool:
+    """Only outputs whose leading size grows with the batch (k * B, k > 1, k not an input size) are mixing."""
     for a, b in pairs:
-        if len(a) == len(b) and a[0] != b[0] and a[0] % 2 == 0 and b[0] % 3 == 0 and a[0] // 2 == b[0] // 3 and a[0] // 2 > 1:
-            return True
+        if len(a) == len(b) and a[0] != b[0] and a[0] % 2 == 0 and b[0] % 3 == 0 and a[0] // 2 == b[0] // 3:
+            factor = a[0] // 2
+            if factor > 1 and factor not in legitimate:
+                return True
     return False

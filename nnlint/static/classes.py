@@ -100,7 +100,7 @@ def _torch_module_name(qualified: str) -> bool:
     return parts[-1][:1].isupper() and parts[-1] not in _NOT_MODULES
 
 
-def _find_class(semantics: "FileSemantics", name: str) -> Optional[Tuple["FileSemantics", cst.ClassDef]]:
+def find_class(semantics: "FileSemantics", name: str) -> Optional[Tuple["FileSemantics", cst.ClassDef]]:
     """A class of this name in the file, else in another checked file."""
     if name in semantics.classes:
         return semantics, semantics.classes[name]
@@ -108,6 +108,16 @@ def _find_class(semantics: "FileSemantics", name: str) -> Optional[Tuple["FileSe
         if name in other.classes:
             return other, other.classes[name]
     return None
+
+
+def base_class(semantics: "FileSemantics", base: cst.BaseExpression) -> Optional[Tuple["FileSemantics", cst.ClassDef]]:
+    """The checked class a base-class expression names, if any."""
+    return find_class(semantics, _simple_name(base) or "")
+
+
+def is_external_non_module(qualified: Optional[str]) -> bool:
+    """Whether a qualified base name is a builtin or standard-library type (never a module, never initialising)."""
+    return qualified is not None and qualified.startswith(_KNOWN_NON_MODULE_PREFIXES)
 
 
 def is_module_class(semantics: "FileSemantics", klass: cst.ClassDef, _seen: Optional[Set[int]] = None) -> Optional[bool]:
@@ -125,7 +135,7 @@ def is_module_class(semantics: "FileSemantics", klass: cst.ClassDef, _seen: Opti
             return True
         if qualified is not None and qualified.startswith(_KNOWN_NON_MODULE_PREFIXES):
             continue
-        found = _find_class(semantics, _simple_name(base.value) or "")
+        found = find_class(semantics, _simple_name(base.value) or "")
         inherited = is_module_class(found[0], found[1], seen) if found is not None else None
         if inherited:
             return True
@@ -178,7 +188,7 @@ def module_construction(semantics: "FileSemantics", expr: cst.BaseExpression) ->
     if not isinstance(expr, cst.Call):
         return None
     qualified = semantics.qualified_name(expr.func)
-    if qualified is not None:
+    if qualified is not None and qualified.startswith("torch"):
         if is_parameter(qualified):
             return PARAMETER
         if _torch_module_name(qualified):
@@ -189,7 +199,7 @@ def module_construction(semantics: "FileSemantics", expr: cst.BaseExpression) ->
     name = semantics.local_class(expr.func)
     if name is None:
         return None
-    found = _find_class(semantics, name)
+    found = find_class(semantics, name)
     if found is not None and is_module_like(found[0], found[1]):
         return name
     return None

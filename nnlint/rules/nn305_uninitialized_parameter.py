@@ -1,0 +1,149 @@
+"""NN305: an nn.Parameter made from uninitialised memory (`torch.empty`, `torch.Tensor(n, m)`) that nothing initialises."""
+from __future__ import annotations
+
+import re
+from typing import Optional, Set
+
+import libcst as cst
+
+from nnlint.rule import Rule
+from nnlint.static import classes
+from nnlint.static.semantics import argument
+from nnlint.types import Severity
+
+_EMPTY = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
+_LEGACY = frozenset(
+    {
+        "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor", "torch.BFloat16Tensor",
+        "torch.cuda.FloatTensor", "torch.cuda.DoubleTensor", "torch.cuda.HalfTensor",
+    }
+)
+_TENSOR_PASSTHROUGH = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "contiguous", "requires_grad_"})
+# Calls that (re)initialise values: nn.init functions, in-place fills, timm's `trunc_normal_` and the like.
+_INIT_CALLS = frozenset(
+    {
+        "uniform_", "normal_", "zero_", "zeros_", "ones_", "fill_", "copy_", "constant_", "orthogonal_",
+        "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
+        "trunc_normal_tf_", "lecun_normal_", "variance_scaling_", "eye_", "dirac_", "sparse_", "random_",
+        "bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_", "fill_diagonal_", "set_",
+        "apply", "named_apply", "load_state_dict",
+    }
+)
+_INIT_METHOD = re.compile(r"init|reset", re.IGNORECASE)
+_SIZE_NAME = re.compile(
+    r"^(n|d|k|m|dim|size|num|len|width|height)($|_)|(dim|dims|size|features|channels|classes|heads|units|len|length|num|width)s?$",
+    re.IGNORECASE,
+)
+
+
+class UninitializedParameter(Rule):
+    """An nn.Parameter made from uninitialised memory that nothing in its class initialises (rules/NN305.md)."""
+
+    code = "NN305"
+    name = "uninitialized-parameter"
+    severity = Severity.WARNING
+
+    def visit_Call(self, node: cst.Call) -> None:
+        semantics = self.context.semantics
+        if not classes.is_parameter(semantics.qualified_name(node.func)):
+            return
+        data = argument(node, 0, "data")
+        source = _uninitialised(semantics, data) if data is not None else None
+        if source is None:
+            return
+        owner = classes.owner(semantics, node)
+        if owner is None or not classes.is_module_like(semantics, owner[1]):
+            return
+        if _initialises(semantics, owner[1], set()):
+            return
+        self.report(
+            node,
+            f"This `nn.Parameter` wraps `{source}(...)`, which is uninitialised memory, and nothing in the class "
+            "initialises it (no `nn.init.*`, no `reset_parameters`, no in-place fill): its values are whatever "
+            "was in memory — often zeros, sometimes huge or NaN — so training starts from garbage and can "
+            "diverge or differ from run to run. Initialise it: call `nn.init.kaiming_uniform_(...)` (or similar) "
+            "in a `reset_parameters` method, or create it with `torch.randn(...) * scale` / `torch.zeros(...)`.",
+        )
+
+
+def _uninitialised(semantics, expr: cst.BaseExpression) -> Optional[str]:
+    """The allocating call, as written, when `expr` allocates memory without setting it."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Call):
+        if expr.func.attr.value not in _TENSOR_PASSTHROUGH:
+            return None  # `.uniform_()`, `.normal_()`: initialised in place
+        expr = expr.func.value
+    if not isinstance(expr, cst.Call):
+        return None
+    qualified = semantics.qualified_name(expr.func)
+    sizes = [arg for arg in expr.args if arg.keyword is None]
+    if any(_is_zero(arg.value) for arg in sizes):
+        return None  # an empty placeholder
+    if qualified in _EMPTY and sizes:
+        return qualified
+    if qualified in _LEGACY and sizes and all(_looks_like_size(arg) for arg in sizes):
+        return qualified  # `torch.Tensor(n, m)` allocates; `torch.Tensor([1., 2.])` or `torch.Tensor(array)` copies data
+    return None
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Integer) and expr.value == "0"
+
+
+def _looks_like_size(arg: cst.Arg) -> bool:
+    value = arg.value
+    if arg.star == "*":
+        return True
+    if isinstance(value, cst.Integer):
+        return True
+    if isinstance(value, cst.BinaryOperation):
+        return all(isinstance(side, (cst.Integer, cst.Name, cst.Attribute)) for side in (value.left, value.right))
+    name = value.value if isinstance(value, cst.Name) else value.attr.value if isinstance(value, cst.Attribute) else None
+    return name is not None and bool(_SIZE_NAME.search(name))
+
+
+def _initialises(semantics, klass: cst.ClassDef, seen: Set[int]) -> bool:
+    """Whether a class, or a base class in the checked files, initialises values anywhere (or its bases are unknown)."""
+    if id(klass) in seen:
+        return False
+    seen.add(id(klass))
+    if any(_INIT_METHOD.search(m.name.value) and m.name.value != "__init__" for m in classes.methods(klass)):
+        return True
+    finder = _InitFinder(semantics)
+    klass.body.visit(finder)
+    if finder.found:
+        return True
+    for base in klass.bases:
+        qualified = semantics.qualified_name(base.value)
+        if base.keyword is not None or (qualified or "").startswith("torch") or classes.is_external_non_module(qualified):
+            continue
+        found = classes.base_class(semantics, base.value)
+        if found is None:
+            return True  # an unknown base may initialise its subclasses' parameters
+        if _initialises(found[0], found[1], seen):
+            return True
+    return False
+
+
+class _InitFinder(cst.CSTVisitor):
+    """Finds any initialising call or `.data` assignment in a class body."""
+
+    def __init__(self, semantics) -> None:
+        super().__init__()
+        self.semantics = semantics
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        qualified = self.semantics.qualified_name(func)
+        if name in _INIT_CALLS or (qualified or "").startswith("torch.nn.init."):
+            self.found = True
+        elif name is not None and name != "__init__" and _INIT_METHOD.search(name):
+            self.found = True  # `self.init_weights()`, `init_params(self)`
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        target = node.target
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        if isinstance(target, cst.Attribute) and target.attr.value == "data":
+            self.found = True
