@@ -11,7 +11,7 @@ from nnlint import __version__
 from nnlint.types import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules", "graph")
+SUBCOMMANDS = ("check", "rule", "rules", "graph", "probe")
 
 
 class UsageError(Exception):
@@ -88,6 +88,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _cmd_rules(sys.stdout)
         if args and args[0] == "graph":
             return _cmd_graph(args[1:], sys.stdout)
+        if args and args[0] == "probe":
+            from nnlint.probe.cli import main as probe_main
+
+            return probe_main(args[1:], sys.stdout)
         if args and args[0] == "check":
             args = args[1:]
         return _cmd_check(args)

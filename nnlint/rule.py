@@ -20,6 +20,9 @@ class Rule:
     severity: ClassVar[Severity]
     passes: ClassVar[Tuple[Pass, ...]] = (Pass.STATIC,)
     fix_availability: ClassVar[str] = "never"  # never | sometimes | always
+    # Words a file must contain for the rule to have anything to find there; files with none of any
+    # selected rule's needles are not even parsed. Empty: the rule runs on every file.
+    needles: ClassVar[Tuple[str, ...]] = ()
 
     def __init__(self, context: "StaticContext") -> None:
         self.context = context

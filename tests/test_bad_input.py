@@ -98,10 +98,6 @@ def test_syntax_error_in_model_file_leaves_training_script_checked(capsys, proje
 # --- files that cannot be read or decoded --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nnlint bug: a non-UTF-8 byte in the first two lines is reported as 'invalid encoding declaration'",
-)
 def test_latin1_bytes_on_first_line_say_not_utf8(capsys, project):
     """Latin-1 bytes with no coding line: NN002 says the file is not UTF-8 and how to fix it."""
     (project / "legacy.py").write_bytes('label = "caf\xe9"\n'.encode("latin-1"))

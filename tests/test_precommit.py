@@ -52,7 +52,7 @@ def _snapshot(dest: Path, env: dict) -> Path:
             shutil.copy2(source, target)
     _git(["init", "-q"], dest, env)
     _git(["add", "-A"], dest, env)
-    _git(["commit", "-q", "-m", "snapshot"], dest, env)
+    _git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "snapshot"], dest, env)
     return dest
 
 

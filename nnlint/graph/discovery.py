@@ -16,7 +16,7 @@ from nnlint.static.semantics import FileSemantics
 def discover_models(project: ProjectIndex) -> List[GraphTarget]:
     """A target for each top-level nn.Module subclass with a `forward` that needs no constructor arguments."""
     classes: Dict[str, List[tuple]] = {}
-    for semantics in project.files:
+    for semantics in project.files_where(lambda text: "Module" in text or "Sequential" in text):
         for statement in semantics.module.body:
             if isinstance(statement, cst.ClassDef):
                 classes.setdefault(statement.name.value, []).append((semantics, statement))

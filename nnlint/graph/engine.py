@@ -1,8 +1,9 @@
 """Checking one model target (inside a worker): import, build on meta, trace, find a working input, run graph rules."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Type
@@ -14,7 +15,7 @@ from torch.overrides import TorchFunctionMode
 from nnlint import locate
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
-from nnlint.graph.interpreter import describe, run_shapes
+from nnlint.graph.interpreter import Propagation, describe, run_shapes
 from nnlint.graph.loading import LoadError, build, import_object, is_user_file
 from nnlint.graph.targets import GraphTarget
 from nnlint.rule import Rule
@@ -37,10 +38,27 @@ class TargetResult:
     input_description: str = ""
     seconds: float = 0.0
     summary: List[Dict[str, Any]] = field(default_factory=list)
+    timings: Dict[str, float] = field(default_factory=dict)  # seconds per phase: import, build, trace, inputs, runs, rules
+
+
+class _Clock:
+    """Seconds spent in each phase of one check."""
+
+    def __init__(self, into: Dict[str, float]) -> None:
+        self.into, self.last = into, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.into[phase] = self.into.get(phase, 0.0) + now - self.last
+        self.last = now
 
 
 def warm_up() -> None:
     """Run a few common ops on meta once, so the lazy imports behind meta kernels happen before any target."""
+    if "numpy" not in sys.modules and importlib.util.find_spec("numpy") is None:
+        # torch's meta kernels try `import numpy` on every elementwise op (torch.sym_max); without numpy
+        # each try searches sys.path again, which costs seconds on a large model. Fail it fast instead.
+        sys.modules["numpy"] = None  # type: ignore[assignment]
     with torch.device("meta"), torch.no_grad():
         x = torch.empty(2, 3, 8, 8)
         y = torch.nn.functional.conv2d(x, torch.empty(4, 3, 3, 3))
@@ -52,11 +70,14 @@ def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], w
     """Run the graph pass on one target; every failure in user code becomes a finding."""
     started = time.perf_counter()
     result = TargetResult()
+    clock = _Clock(result.timings)
     fallback = target.where(root)
     try:
         obj = import_object(target.target, root)
+        clock.lap("import")
         fallback = _object_location(obj) or fallback
         model, example = build(obj, target.kwargs)
+        clock.lap("build")
     except LoadError as error:
         rule = ModelImportFailed if error.stage == "import" else ModelConstructionFailed
         where = error.frame or fallback
@@ -64,6 +85,7 @@ def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], w
         return _done(result, started)
 
     gm, trace_error = _trace(model)
+    clock.lap("trace")
     result.method = "fx" if gm is not None else "hooks"
     if example is not None:
         plan = input_plans.InputPlan(lambda b, s: example, (0,), lambda s: "the factory's example inputs")
@@ -76,12 +98,14 @@ def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], w
         return _done(result, started)
 
     inferred = example is None and target.inputs is None
-    working, failures = _find_working_size(model, gm, plan)
+    working, failures, first = _find_working_size(model, gm, plan)
+    clock.lap("inputs")
     if working is None:
         result.findings.append(_no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error))
         return _done(result, started)
     result.input_description = plan.describe(working)
-    runs, used, called = _two_runs(model, gm, plan, working)
+    runs, used, called = _two_runs(model, gm, plan, working, first)
+    clock.lap("runs")
     ctx = GraphContext(model, gm, runs, used, called, fallback, inferred)
     for rule in rules:
         if hasattr(rule, "check_graph"):
@@ -92,6 +116,7 @@ def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], w
 
                 ctx.findings.append(InternalError.finding(Location(*fallback), f"Graph rule {rule.code} ({rule.name}) failed on {target.target} with {type(error).__name__}: {error}. This is a bug in nnlint.", Pass.GRAPH))
     result.findings.extend(ctx.findings)
+    clock.lap("rules")
     if want_summary:
         result.summary = summary_rows(model, gm, runs[0])
     return _done(result, started)
@@ -112,12 +137,19 @@ def _object_location(obj: Any) -> Optional[locate.Where]:
 
 class _Tracer(fx.Tracer):
     """Records the Python stack of the user's code on each node (fx's own recording symbolizes native
-    frames too, which costs seconds on the first trace)."""
+    frames too, which costs seconds on the first trace). Frames are read directly, without their source
+    text: a large model has thousands of nodes."""
 
     def create_node(self, *args, **kwargs) -> fx.Node:
         node = super().create_node(*args, **kwargs)
-        frames = [f for f in traceback.extract_stack()[:-1] if is_user_file(f.filename)]
-        node.stack_trace = "".join(f'File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
+        lines = []
+        frame = sys._getframe(1)
+        while frame is not None:
+            code = frame.f_code
+            if is_user_file(code.co_filename):
+                lines.append(f'File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}\n')
+            frame = frame.f_back
+        node.stack_trace = "".join(reversed(lines))
         return node
 
 
@@ -200,22 +232,23 @@ def _eager(model: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Tuple[Any, Opt
 
 
 def _attempt(model: nn.Module, gm: Optional[fx.GraphModule], inputs: Tuple[torch.Tensor, ...]):
-    """(ok, failed node or module path, error) for one input."""
+    """(ok, failed node or module path, error, the propagation with fx) for one input."""
     if gm is not None:
         propagation = run_shapes(gm, inputs)
-        return propagation.ok, propagation.failed_node, propagation.error
+        return propagation.ok, propagation.failed_node, propagation.error, propagation
     _, error, calls, _ = _eager(model, inputs)
-    return error is None, calls.deepest_failed, error
+    return error is None, calls.deepest_failed, error, None
 
 
-def _find_working_size(model, gm, plan):
+def _find_working_size(model, gm, plan) -> Tuple[Optional[int], list, Optional[Propagation]]:
+    """(first size that runs at the first batch size, failures before it, its propagation with fx)."""
     failures = []
     for size in plan.sizes:
-        ok, where, error = _attempt(model, gm, plan.make(BATCHES[0], size))
+        ok, where, error, propagation = _attempt(model, gm, plan.make(BATCHES[0], size))
         if ok:
-            return size, failures
+            return size, failures, propagation
         failures.append((size, where, error))
-    return None, failures
+    return None, failures, None
 
 
 def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error) -> Finding:
@@ -237,7 +270,13 @@ def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trac
     return ShapeMismatch.finding(Location(*location), message, Pass.GRAPH)
 
 
-def _two_runs(model, gm, plan, size) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
+def _two_runs(model, gm, plan, size, first: Optional[Propagation]) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
+    """Shapes at both batch sizes, the parameters forward touched and the modules it called.
+
+    With a graph, everything comes from shape propagation (the first batch's was done while finding the
+    size); the graph names every module call and parameter read. Without one, two eager runs with hooks."""
+    if gm is not None:
+        return _graph_runs(model, gm, plan, size, first)
     runs = []
     used: Set[int] = set()
     called: Set[str] = set()
@@ -246,12 +285,36 @@ def _two_runs(model, gm, plan, size) -> Tuple[Tuple[GraphRun, GraphRun], Set[int
         output, error, calls, touched = _eager(model, inputs)
         used |= touched
         called |= calls.called
-        shapes: Dict[str, Any] = {}
-        if gm is not None:
-            propagation = run_shapes(gm, inputs)
-            shapes = propagation.shapes
-        runs.append(GraphRun(batch, describe(output) if error is None else None, shapes, tuple(tuple(t.shape) for t in inputs)))
+        runs.append(GraphRun(batch, describe(output) if error is None else None, {}, tuple(tuple(t.shape) for t in inputs)))
     return (runs[0], runs[1]), used, called
+
+
+def _graph_runs(model, gm, plan, size, first: Optional[Propagation]) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
+    output_node = next(node for node in reversed(gm.graph.nodes) if node.op == "output")
+    runs = []
+    for batch in BATCHES:
+        inputs = plan.make(batch, size)
+        propagation = first if batch == BATCHES[0] and first is not None else run_shapes(gm, inputs)
+        output = propagation.shapes.get(output_node.name) if propagation.ok else None
+        runs.append(GraphRun(batch, output, propagation.shapes, tuple(tuple(t.shape) for t in inputs)))
+    used: Set[int] = set()
+    called: Set[str] = set()
+    for node in gm.graph.nodes:
+        if node.op == "call_module":
+            called.add(node.target)
+            used.update(id(p) for p in model.get_submodule(node.target).parameters())
+        elif node.op == "get_attr":
+            value = _attribute(model, node.target)
+            if isinstance(value, nn.Parameter):
+                used.add(id(value))
+    return (runs[0], runs[1]), used, called
+
+
+def _attribute(model: nn.Module, path: str) -> Any:
+    value: Any = model
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
 
 
 def summary_rows(model: nn.Module, gm: Optional[fx.GraphModule], run: GraphRun) -> List[Dict[str, Any]]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from torch import fx, nn
 
 from nnlint.config import InputSpec
@@ -60,6 +61,9 @@ def infer(model: nn.Module, graph: Optional[fx.Graph]) -> Optional[InputPlan]:
     if any(maker is None for maker in makers):
         return None
     sizes = makers[0][1]
+    if sizes == SPATIAL_SIZES:
+        declared = declared_sizes(model)
+        sizes = tuple(declared) + tuple(s for s in sizes if s not in declared)
 
     def make(batch: int, size: int) -> Tuple[torch.Tensor, ...]:
         return tuple(maker(batch, size) for maker, _, _ in makers)
@@ -70,8 +74,34 @@ def infer(model: nn.Module, graph: Optional[fx.Graph]) -> Optional[InputPlan]:
     return InputPlan(make, sizes, describe)
 
 
-def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[nn.Module]:
-    """The first module reached from a placeholder, through shape-changing ops on the way."""
+def declared_sizes(model: nn.Module) -> List[int]:
+    """Square image sizes the model declares, tried first: timm's `pretrained_cfg["input_size"]`, or an
+    `img_size`/`image_size`/`input_size` attribute on the model or a direct child (a ViT's patch embedding).
+    Models with position embeddings or fixed attention windows run at that size only."""
+    found: List[int] = []
+    owners = [model] + [child for _, child in model.named_children()]
+    for owner in owners:
+        for config in ("pretrained_cfg", "default_cfg"):
+            value = getattr(owner, config, None)
+            if isinstance(value, dict):
+                _add_size(found, value.get("input_size"))
+        for attribute in ("img_size", "image_size", "input_size"):
+            _add_size(found, getattr(owner, attribute, None))
+    return found
+
+
+def _add_size(found: List[int], value: Any) -> None:
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        value = value[1:]  # (channels, height, width)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == value[1]:
+        value = value[0]
+    if isinstance(value, int) and not isinstance(value, bool) and 8 <= value <= 4096 and value not in found:
+        found.append(value)
+
+
+def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Union[nn.Module, "_Weights"]]:
+    """The first layer reached from a placeholder, through shape-changing ops and shape-keeping layers
+    (activations, dropout, identity) on the way: a module, or the weights of a functional conv/linear/embedding."""
     frontier = [node]
     seen = set()
     while frontier:
@@ -81,10 +111,75 @@ def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[nn.Module]:
                 continue
             seen.add(user)
             if user.op == "call_module":
-                return model.get_submodule(user.target)
-            if user.op in ("call_method", "call_function"):
+                module = model.get_submodule(user.target)
+                if _maker_for(module) is not None or not isinstance(module, _SHAPE_KEEPING):
+                    return module
+                frontier.append(user)
+            elif user.op == "call_function" and user.target in _FUNCTIONAL_LAYERS and user.args and user.args[0] is current:
+                weights = _functional_weights(model, user)
+                if weights is not None:
+                    return weights
+                frontier.append(user)
+            elif user.op in ("call_method", "call_function"):
                 frontier.append(user)
     return None
+
+
+_SHAPE_KEEPING = (
+    nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.ReLU, nn.ReLU6, nn.LeakyReLU,
+    nn.GELU, nn.SiLU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.ELU, nn.SELU, nn.PReLU,
+)
+_FUNCTIONAL_LAYERS = {
+    F.conv1d: nn.Conv1d, torch.conv1d: nn.Conv1d, F.conv2d: nn.Conv2d, torch.conv2d: nn.Conv2d,
+    F.conv3d: nn.Conv3d, torch.conv3d: nn.Conv3d, F.linear: nn.Linear, F.embedding: nn.Embedding,
+}
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """A functional layer (`F.conv2d(x, self.weight)` in a custom conv class) seen through its weight's shape."""
+
+    kind: type
+    size: int  # input channels, input features or number of embeddings
+
+
+def _functional_weights(model: nn.Module, node: fx.Node) -> Optional[_Weights]:
+    kind = _FUNCTIONAL_LAYERS[node.target]
+    weight = node.args[1] if len(node.args) > 1 else node.kwargs.get("weight")
+    dims = {nn.Conv1d: 3, nn.Conv2d: 4, nn.Conv3d: 5, nn.Linear: 2, nn.Embedding: 2}[kind]
+    tensor = _parameter_behind(model, weight, dims)
+    if tensor is None:
+        return None
+    if kind is nn.Embedding:
+        return _Weights(kind, int(tensor.shape[0]))
+    if kind is nn.Linear:
+        return _Weights(kind, int(tensor.shape[1]))
+    groups = node.args[6] if len(node.args) > 6 else node.kwargs.get("groups", 1)
+    return _Weights(kind, int(tensor.shape[1]) * groups) if isinstance(groups, int) else None
+
+
+def _parameter_behind(model: nn.Module, value: Any, dims: int) -> Optional[torch.Tensor]:
+    """The attribute tensor of `dims` dimensions a weight is computed from (a standardised conv reshapes and
+    normalises its weight first, keeping the shape), searching the weight's inputs nearest first."""
+    frontier, seen = [value], set()
+    while frontier:
+        current = frontier.pop(0)
+        if not isinstance(current, fx.Node) or current in seen:
+            continue
+        seen.add(current)
+        if current.op == "get_attr":
+            tensor = _attribute(model, current.target)
+            if isinstance(tensor, torch.Tensor) and tensor.dim() == dims:
+                return tensor
+        frontier.extend(a for a in list(current.args) + list(current.kwargs.values()) if isinstance(a, fx.Node))
+    return None
+
+
+def _attribute(model: nn.Module, path: str) -> Any:
+    value: Any = model
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
 
 
 def _first_layer(model: nn.Module) -> Optional[nn.Module]:
@@ -99,8 +194,10 @@ def _float(shape: Tuple[int, ...]) -> torch.Tensor:
     return torch.empty(shape, device="meta")
 
 
-def _maker_for(layer: nn.Module):
+def _maker_for(layer: Union[nn.Module, _Weights]):
     """(make(batch, size), sizes to try, describe(size)) for the input a layer expects, or None."""
+    if isinstance(layer, _Weights):
+        return _maker_for(_STAND_INS[layer.kind](layer.size))
     if isinstance(layer, (nn.Conv1d, nn.ConvTranspose1d)):
         c = layer.in_channels
         return (lambda b, s: _float((b, c, s))), SEQUENCE_LENGTHS + (256, 1024), (lambda s: f"float[B, {c}, {s}]")
@@ -132,3 +229,12 @@ def _maker_for(layer: nn.Module):
         return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
     return None
 
+
+
+_STAND_INS = {  # meta-sized layers with the same input as a functional one (only their sizes are read)
+    nn.Conv1d: lambda c: nn.Conv1d(c, 1, 1, device="meta"),
+    nn.Conv2d: lambda c: nn.Conv2d(c, 1, 1, device="meta"),
+    nn.Conv3d: lambda c: nn.Conv3d(c, 1, 1, device="meta"),
+    nn.Linear: lambda f: nn.Linear(f, 1, device="meta"),
+    nn.Embedding: lambda n: nn.Embedding(n, 1, device="meta"),
+}

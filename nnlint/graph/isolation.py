@@ -1,5 +1,7 @@
 """Running model targets in worker processes with a time limit per target and a memory cap.
 
+The job kind selects the worker: "graph" (meta-device wiring checks) or "probe" (real training steps).
+
 Importing a user's file runs the user's code: it may exit, hang, crash, print without end or
 allocate without bound. Each of these becomes an NN013 finding for that target; the other targets
 still run. torch is imported once per worker, never in this (parent) process.
@@ -37,6 +39,8 @@ class TargetOutcome:
     input: str = ""
     seconds: float = 0.0
     summary: List[Dict[str, Any]] = field(default_factory=list)
+    report: Dict[str, Any] = field(default_factory=dict)  # the probe's report, as plain data
+    timings: Dict[str, float] = field(default_factory=dict)  # seconds per phase of a graph check
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,27 @@ class Limits:
     workers: int = 1
 
 
+# kind -> (worker module, pass that reports aborts, how to skip that pass)
+KINDS = {
+    "graph": ("nnlint.graph.worker", Pass.GRAPH, "or skip it with `--no-graph`"),
+    "probe": ("nnlint.probe.worker", Pass.PROBE, "or give it more time (`--timeout`), a smaller batch (`--input-shape`) or fewer `--steps`"),
+}
+
+
 def run_targets(
-    targets: Sequence[GraphTarget], root: Path, codes: Sequence[str], limits: Limits = Limits(), summary: bool = False
+    targets: Sequence[GraphTarget],
+    root: Path,
+    codes: Sequence[str],
+    limits: Limits = Limits(),
+    summary: bool = False,
+    kind: str = "graph",
+    options: Optional[Dict[str, Any]] = None,
 ) -> List[TargetOutcome]:
-    """Check every target in isolated workers; the result list lines up with `targets`."""
+    """Check every target in isolated workers of a job `kind`; the result list lines up with `targets`."""
     outcomes: List[Optional[TargetOutcome]] = [None] * len(targets)
     workers = max(1, min(limits.workers, len(targets) // 4))  # a worker costs seconds to start: share it
     chunks = [list(range(len(targets)))[i::workers] for i in range(workers)]
-    job = _Job(targets, root, sorted(codes), limits, summary, outcomes)
+    job = _Job(targets, root, sorted(codes), limits, summary, outcomes, kind, options or {})
     if workers == 1:
         job.run_chunk(chunks[0])
     else:
@@ -65,9 +82,9 @@ def run_targets(
 
 
 class _Job:
-    def __init__(self, targets, root, codes, limits, summary, outcomes) -> None:
+    def __init__(self, targets, root, codes, limits, summary, outcomes, kind, options) -> None:
         self.targets, self.root, self.codes, self.limits, self.summary = targets, root, codes, limits, summary
-        self.outcomes = outcomes
+        self.outcomes, self.kind, self.options = outcomes, kind, options
 
     def run_chunk(self, indices: List[int]) -> None:
         pending = list(indices)
@@ -81,19 +98,20 @@ class _Job:
             pending = remaining
 
     def _run_worker(self, pending: List[int]) -> None:
-        with tempfile.TemporaryDirectory(prefix="nnlint-graph-") as folder:
+        with tempfile.TemporaryDirectory(prefix=f"nnlint-{self.kind}-") as folder:
             job_file, results_file = Path(folder) / "job.json", Path(folder) / "results.jsonl"
             job_file.write_text(json.dumps({
                 "root": str(self.root),
                 "codes": self.codes,
                 "targets": [self.targets[i].to_json() for i in pending],
                 "summary": self.summary,
+                "options": self.options,
             }), encoding="utf-8")
             results_file.touch()
             process = subprocess.Popen(
-                [sys.executable, "-m", "nnlint.graph.worker", str(job_file), str(results_file)],
+                [sys.executable, "-m", KINDS[self.kind][0], str(job_file), str(results_file)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True, preexec_fn=_limit_memory(self.limits.memory), env=_worker_env(),
+                start_new_session=True, preexec_fn=_limit_memory(self.limits.memory), env=_worker_env(self.kind),
             )
             tail = _Tail(process.stderr)
             self._supervise(process, results_file, pending, tail)
@@ -139,16 +157,17 @@ class _Job:
         target = self.targets[index]
         message = (
             f"Checking `{target.target}` was aborted: {why}. The other models were still checked. Make the module "
-            "importable and the model buildable without side effects, or skip it with `--no-graph`."
+            f"importable and the model buildable without side effects, {KINDS[self.kind][2]}."
         )
         location = Location(*target.where(self.root))
-        return TargetOutcome([ModelRunAborted.finding(location, message, Pass.GRAPH)])
+        return TargetOutcome([ModelRunAborted.finding(location, message, KINDS[self.kind][1])])
 
 
 def _outcome(event: Dict[str, Any]) -> TargetOutcome:
     return TargetOutcome(
         [Finding.from_dict(item) for item in event.get("findings", [])],
         event.get("method", ""), event.get("input", ""), event.get("seconds", 0.0), event.get("summary") or [],
+        event.get("report") or {}, event.get("timings") or {},
     )
 
 
@@ -185,10 +204,14 @@ def _limit_memory(limit: int):
     return apply
 
 
-def _worker_env() -> Dict[str, str]:
+def _worker_env(kind: str = "graph") -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
-    env.setdefault("OMP_NUM_THREADS", "1")  # meta tensors need no compute threads
+    if kind == "graph":
+        env.setdefault("OMP_NUM_THREADS", "1")  # meta tensors need no compute threads; the probe computes
+    else:
+        # Spinning OpenMP threads burn ~10x the CPU time when the machine is busy (CI runners, parallel jobs).
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     package_parent = str(Path(__file__).resolve().parent.parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env

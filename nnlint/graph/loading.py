@@ -1,6 +1,8 @@
 """Importing a target and building its model on the meta device (runs inside the worker process)."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -70,35 +72,68 @@ def _import_file(path: Path) -> Any:
     return module
 
 
-def build(obj: Any, kwargs: dict) -> Tuple[nn.Module, Optional[tuple]]:
-    """(model on the meta device, example inputs from a factory or None)."""
+def build(obj: Any, kwargs: dict, device: str = "meta") -> Tuple[nn.Module, Optional[tuple]]:
+    """(model on `device`: meta by default, so no weights; example inputs from a factory or None)."""
     is_class = inspect.isclass(obj)
     if is_class and not issubclass(obj, nn.Module):
         raise LoadError("build", f"{obj.__name__} is a class but not an nn.Module")
     if not is_class and not callable(obj):
         raise LoadError("build", "the target is neither an nn.Module class nor a factory function")
     try:
-        with torch.device("meta"):
+        with torch.device("meta") if device == "meta" else contextlib.nullcontext():
             made = obj(**kwargs)
     except SystemExit as error:
         raise LoadError("build", f"building it called sys.exit({error.code!r})", _user_frame(error)) from None
-    except Exception:
-        # Some models compute sizes with real tensors in __init__ (e.g. RegNet): build normally, then
-        # move only the weights to meta, as accelerate's init_empty_weights does.
-        try:
-            made = obj(**kwargs)
-        except SystemExit as error:
-            raise LoadError("build", f"building it called sys.exit({error.code!r})", _user_frame(error)) from None
-        except Exception as error:
+    except Exception as error:
+        if device != "meta":
             raise LoadError("build", f"{type(error).__name__}: {error}", _user_frame(error)) from None
+        # Some models compute sizes with real tensors in __init__ (torchvision's RegNet calls `.tolist()`):
+        # build on the CPU but put each parameter on meta as it is registered, as accelerate's
+        # init_empty_weights does, so no weight is allocated or initialised; failing that, build for real.
+        made = _build_with_empty_weights(obj, kwargs)
     example = None
     if isinstance(made, tuple) and len(made) == 2 and isinstance(made[0], nn.Module):
         made, example = made
         example = example if isinstance(example, tuple) else (example,)
     if not isinstance(made, nn.Module):
         raise LoadError("build", f"the factory returned {type(made).__name__}, not an nn.Module")
-    made = made.to("meta")
+    made = made.to(device)
     return made, example
+
+
+def _build_with_empty_weights(obj: Any, kwargs: dict) -> Any:
+    try:
+        with _parameters_on_meta():
+            return obj(**kwargs)
+    except SystemExit as error:
+        raise LoadError("build", f"building it called sys.exit({error.code!r})", _user_frame(error)) from None
+    except Exception:
+        pass  # __init__ reads its own weights' values: only a real build will do
+    try:
+        return obj(**kwargs)
+    except SystemExit as error:
+        raise LoadError("build", f"building it called sys.exit({error.code!r})", _user_frame(error)) from None
+    except Exception as error:
+        raise LoadError("build", f"{type(error).__name__}: {error}", _user_frame(error)) from None
+
+
+@contextlib.contextmanager
+def _parameters_on_meta():
+    """Every parameter registered inside the block moves to meta at once (before any init touches it)."""
+    original = nn.Module.register_parameter
+
+    def register(module: nn.Module, name: str, param: Optional[nn.Parameter]) -> None:
+        original(module, name, param)
+        if param is not None and param.device.type != "meta" and not isinstance(param, nn.parameter.UninitializedTensorMixin):
+            moved = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+            moved.__dict__.update(param.__dict__)
+            module._parameters[name] = moved
+
+    nn.Module.register_parameter = register  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        nn.Module.register_parameter = original  # type: ignore[method-assign]
 
 
 def _user_frame(error: BaseException) -> Optional[Tuple[str, int, int]]:
@@ -117,6 +152,7 @@ _TORCH_DIR = str(Path(torch.__file__).resolve().parent)
 _NNLINT_DIR = str(Path(__file__).resolve().parent.parent)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_user_file(filename: str) -> bool:
     """Whether a source file belongs to the user (not torch, nnlint or the import machinery)."""
     if filename.startswith("<"):

@@ -42,6 +42,7 @@ def main(job_path: str, results_path: str) -> None:
                     "input": result.input_description,
                     "seconds": result.seconds,
                     "summary": result.summary,
+                    "timings": result.timings,
                 }
             )
     sys.stdout.flush()

@@ -11,7 +11,8 @@ class SoftmaxBeforeCrossEntropy(LossInputRule):
     code = "NN201"
     name = "softmax-before-cross-entropy"
     severity = Severity.ERROR
-    passes = (Pass.STATIC,)
+    needles = ("cross_entropy", "CrossEntropyLoss")
+    passes = (Pass.STATIC, Pass.PROBE)
     losses = frozenset({"cross_entropy"})
     wrong_kinds = frozenset({Kind.SOFTMAX})
 

@@ -11,6 +11,7 @@ class NllLossWithoutLogSoftmax(LossInputRule):
     code = "NN202"
     name = "nll-loss-without-log-softmax"
     severity = Severity.ERROR
+    needles = ("nll_loss", "NLLLoss")
     losses = frozenset({"nll_loss"})
     wrong_kinds = frozenset({Kind.SOFTMAX, Kind.LOGITS, Kind.SIGMOID})
 

@@ -11,6 +11,7 @@ class SigmoidBeforeBceWithLogits(LossInputRule):
     code = "NN203"
     name = "sigmoid-before-bce-with-logits"
     severity = Severity.ERROR
+    needles = ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss")
     losses = frozenset({"binary_cross_entropy_with_logits"})
     wrong_kinds = frozenset({Kind.SIGMOID})
 

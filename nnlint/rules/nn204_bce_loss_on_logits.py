@@ -11,6 +11,7 @@ class BceLossOnLogits(LossInputRule):
     code = "NN204"
     name = "bce-loss-on-logits"
     severity = Severity.ERROR
+    needles = ("binary_cross_entropy", "BCELoss")
     losses = frozenset({"binary_cross_entropy"})
     wrong_kinds = frozenset({Kind.LOGITS})
 

@@ -19,6 +19,7 @@ class UnscaledMultiLoss(Rule):
     code = "NN205"
     name = "unscaled-multi-loss"
     severity = Severity.WARNING
+    needles = ("loss", "Loss")
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if not isinstance(node.operator, cst.Add):

@@ -37,7 +37,7 @@ class ForwardCalledDirectly(Rule):
         fix = Fix(f"Call `{written}(...)` instead of `{written}.forward(...)`", (self.context.replace(func, written),), safe=False)
         self.report(
             node,
-            f"`{written}.forward(...)` calls `forward` directly on a `{classes.display(built)}` module: this skips "
+            f"`{written}.forward(...)` calls the `forward` of a `{classes.display(built)}` module directly: this skips "
             "`__call__`, so forward hooks and pre-hooks never run — those that DDP and FSDP use to synchronise "
             "gradients, and those of pruning, spectral/weight norm, quantization and activation capture — and "
             f"the model silently trains or measures something else. Call the module: `{written}(...)`.",

@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from nnlint.rule import Rule
-from nnlint.static.layers import without_gradients
+from nnlint.static.layers import in_differentiated_code
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
 from nnlint.types import Severity
@@ -67,7 +67,7 @@ class NanProneOp(Rule):
 
     def _check_root(self, node: cst.CSTNode, value: Optional[cst.BaseExpression], written: str) -> None:
         semantics = self.context.semantics
-        if value is None or not _is_sum_of_squares(semantics, value) or without_gradients(semantics, node):
+        if value is None or not _is_sum_of_squares(semantics, value) or not in_differentiated_code(semantics, node):
             return
         infinite = "its value and gradient at 0 are infinite" if "rsqrt" in written else "the gradient of the square root at 0 is infinite"
         self.report(

@@ -15,7 +15,7 @@ class BatchDimensionMixing(Rule):
     code = "NN309"
     name = "batch-dimension-mixing"
     severity = Severity.ERROR
-    passes = (Pass.GRAPH,)
+    passes = (Pass.GRAPH, Pass.PROBE)
 
     def check_graph(self) -> None:
         """Propagated at batch 2 and 3: every output must keep the batch in dimension 0."""

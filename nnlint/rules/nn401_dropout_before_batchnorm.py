@@ -7,7 +7,7 @@ from nnlint.static import torch_api
 from nnlint.static.layers import LayerPairRule
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
-from nnlint.types import Severity
+from nnlint.types import Pass, Severity
 
 
 class DropoutBeforeBatchnorm(LayerPairRule):
@@ -16,6 +16,8 @@ class DropoutBeforeBatchnorm(LayerPairRule):
     code = "NN401"
     name = "dropout-before-batchnorm"
     severity = Severity.WARNING
+    needles = ("Dropout", "dropout")
+    passes = (Pass.STATIC, Pass.PROBE)
 
     def check_call(self, node: cst.Call) -> None:
         # Dataflow in forward: the input of a BatchNorm call was produced by a dropout.

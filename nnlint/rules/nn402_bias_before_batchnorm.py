@@ -41,7 +41,7 @@ class BiasBeforeBatchnorm(LayerPairRule):
             return
         layer = semantics.module_class(call.func)
         klass = semantics.class_of(call)
-        if layer is None or klass is None or self_attribute_calls(semantics, klass, call.func.attr.value) != 1:
+        if layer is None or klass is None or self_attribute_calls(klass, call.func.attr.value) != 1:
             return  # a layer used in several places may feed something else elsewhere
         self._check(call, layer, norm)
 

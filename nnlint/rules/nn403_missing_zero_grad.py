@@ -45,21 +45,34 @@ class MissingZeroGrad(Rule):
             if inner.of(BACKWARD) and inner.of(STEP):
                 return  # the innermost training loop is checked on its own
         semantics = self.context.semantics
+        for step in steps:
+            construct = model.optimizer_construction(step)
+            if construct is not None and unit.contains(construct, semantics):
+                return  # a fresh optimizer (over fresh tensors) each iteration: nothing carries over
         clears = unit.of(*CLEAR_KINDS)
         step = steps[0]
         step_text = _step_text(semantics, step)
         if not clears:
             condition = loops.accumulation_condition(unit.tail(step))
-            accumulation = (
-                f" The step is taken only when `{loops.describe(semantics, condition)}`, so this looks like gradient "
-                "accumulation: clear the gradients right after that step, inside the same `if`."
-                if condition is not None
-                else " Call `optimizer.zero_grad()` at the start of each iteration (or right after the step)."
-            )
+            outside = next((e for e in model.events(unit.function) if e.kind in CLEAR_KINDS and e not in unit.events), None)
+            if condition is not None:
+                advice = (
+                    f" The step is taken only when `{loops.describe(semantics, condition)}`, so this looks like gradient "
+                    "accumulation: clear the gradients right after that step, inside the same `if`."
+                )
+            elif outside is not None:
+                advice = (
+                    f" `{loops.describe(semantics, outside.node)}` (line {semantics.line(outside.node)}) runs outside "
+                    "this loop, so it does not clear them between these steps: move it into the loop, before "
+                    "the backward pass."
+                )
+            else:
+                advice = " Call `optimizer.zero_grad()` at the start of each iteration (or right after the step)."
+            accumulation = advice
             self._report_once(
                 unit.anchor(step),
-                f"This loop calls `{_backward_text(semantics, unit.of(BACKWARD)[0])}` and `{step_text}` but never "
-                "clears the gradients: `.backward()` adds to `.grad`, so every step applies the sum of all "
+                f"This loop calls `{_backward_text(semantics, unit.of(BACKWARD)[0])}` and `{step_text}` but does not "
+                "clear the gradients between steps: `.backward()` adds to `.grad`, so every step applies the sum of all "
                 "gradients since the start of training and the updates grow until the loss diverges." + accumulation,
                 reported,
             )
@@ -113,8 +126,8 @@ class MissingZeroGrad(Rule):
             self._report_once(
                 unit.anchor(clear),
                 f"`{loops.describe(semantics, clear.node)}` runs after `{_backward_text(semantics, backward)}` "
-                f"(line {semantics.line(unit.anchor(backward))}) and before `{_step_text(semantics, step)}` "
-                f"(line {semantics.line(unit.anchor(step))}): it wipes the gradients just computed, so the step "
+                f"({loops.place(semantics, unit, backward)}) and before `{_step_text(semantics, step)}` "
+                f"({loops.place(semantics, unit, step)}): it wipes the gradients just computed, so the step "
                 "changes nothing and the model never learns. Clear the gradients before the backward pass (at "
                 "the start of the iteration) or after the step.",
                 reported,

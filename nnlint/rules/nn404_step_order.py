@@ -56,7 +56,7 @@ class StepOrder(Rule):
         self._report_once(
             unit.anchor(scheduler),
             f"`{loops.describe(semantics, scheduler.node)}` runs before `{loops.describe(semantics, later.node)}` "
-            f"(line {semantics.line(unit.anchor(later))}) in the same iteration: the learning rate moves before the "
+            f"({loops.place(semantics, unit, later)}) in the same iteration: the learning rate moves before the "
             "first update, so the first value of the schedule is skipped and warm-up starts one step late "
             "(PyTorch warns about this order). Call the scheduler after `optimizer.step()` — at the end of the "
             "iteration, or after the batch loop for an epoch-level schedule.",
@@ -76,8 +76,8 @@ class StepOrder(Rule):
             if not unit.inside_one_call(clip, previous) and not any(e.kind == STEP for e in upto_backward):
                 self._report_once(
                     unit.anchor(clip),
-                    f"`{clip_text}` runs after `{loops.describe(semantics, previous.node)}` (line "
-                    f"{semantics.line(unit.anchor(previous))}): the update has already used the unclipped gradients, "
+                    f"`{clip_text}` runs after `{loops.describe(semantics, previous.node)}` ("
+                    f"{loops.place(semantics, unit, previous)}): the update has already used the unclipped gradients, "
                     "so clipping changes nothing and a gradient spike can still blow up the weights. Clip between "
                     "`loss.backward()` and `optimizer.step()`.",
                     reported,
@@ -92,8 +92,8 @@ class StepOrder(Rule):
             ):
                 self._report_once(
                     unit.anchor(clip),
-                    f"`{clip_text}` runs before `{loops.describe(semantics, backward.node)}` (line "
-                    f"{semantics.line(unit.anchor(backward))}): it clips the gradients of the previous step (or "
+                    f"`{clip_text}` runs before `{loops.describe(semantics, backward.node)}` ("
+                    f"{loops.place(semantics, unit, backward)}): it clips the gradients of the previous step (or "
                     "none at all), and the gradients the optimizer then uses are never clipped. Clip between "
                     "`loss.backward()` and `optimizer.step()`.",
                     reported,

@@ -5,7 +5,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import loops
-from nnlint.static.loops import EVAL, MODE_KINDS, TRAIN, EvalSite
+from nnlint.static.loops import EVAL, MODE_KINDS, EvalSite
 from nnlint.types import Severity
 
 
@@ -34,9 +34,12 @@ class MissingEvalMode(Rule):
             mode = model.mode_before(first.node)
             if mode is not None:
                 return mode.kind == EVAL
-        if not isinstance(site.function, cst.FunctionDef):
-            return False
-        for other, call in loops.call_sites(model, site.function):
+        if site.trains or not isinstance(site.function, cst.FunctionDef):
+            return False  # script code: nobody else sets the mode
+        callers = loops.call_sites(model, site.function)
+        if not callers:
+            return True  # called from code that is not checked: the caller may switch modes
+        for other, call in callers:
             mode = other.mode_before(call)
             if mode is not None and mode.kind == EVAL:
                 return True

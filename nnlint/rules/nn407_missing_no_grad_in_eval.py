@@ -26,11 +26,12 @@ class MissingNoGradInEval(Rule):
                 self.report(recorded[0].node, self._message(site, recorded[0]))
 
     def _called_without_grad(self, model: loops.LoopModel, site: EvalSite) -> bool:
-        if not isinstance(site.function, cst.FunctionDef):
-            return False
-        return any(
-            loops.grad_disabled_at(other.semantics, call) for other, call in loops.call_sites(model, site.function)
-        )
+        if site.trains or not isinstance(site.function, cst.FunctionDef):
+            return False  # script code
+        callers = loops.call_sites(model, site.function)
+        if not callers:
+            return True  # called from code that is not checked: the caller may disable gradients
+        return any(loops.grad_disabled_at(other.semantics, call) for other, call in callers)
 
     def _message(self, site: EvalSite, call: loops.Event) -> str:
         semantics = self.context.semantics

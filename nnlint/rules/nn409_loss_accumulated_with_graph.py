@@ -66,9 +66,9 @@ class LossAccumulatedWithGraph(Rule):
         if not isinstance(loop, (cst.For, cst.While)):
             return
         function = semantics.enclosing(statement, (cst.FunctionDef,)) or semantics.module
-        if self._grad_off(statement, function):
-            return
         flow = self._flow(function)
+        if self._grad_off(statement, function, training=bool(flow.backpropagated)):
+            return
         tensor = self._graph_tensor(value, flow, 0)
         if tensor is None:
             return
@@ -88,12 +88,16 @@ class LossAccumulatedWithGraph(Rule):
             fix=fix,
         )
 
-    def _grad_off(self, statement: cst.CSTNode, function) -> bool:
+    def _grad_off(self, statement: cst.CSTNode, function, training: bool) -> bool:
+        """Whether autograd may be off here: a no_grad block, or callers that disable it (or that we cannot see)."""
         semantics = self.context.semantics
         if loops.grad_disabled_at(semantics, statement):
             return True
         if isinstance(function, cst.FunctionDef) and self._model is not None:
-            return any(loops.grad_disabled_at(o.semantics, c) for o, c in loops.call_sites(self._model, function))
+            callers = loops.call_sites(self._model, function)
+            if not callers and not training:
+                return True  # evaluation code called from elsewhere, perhaps under no_grad
+            return any(loops.grad_disabled_at(o.semantics, c) for o, c in callers)
         return False
 
     def _flow(self, function) -> "_Flow":
@@ -260,3 +264,6 @@ class _Refs(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.refs.append(self.code(node))
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        return not _detached(node)  # `total.item()` carries no graph onwards

@@ -105,24 +105,16 @@ class OptimizerMissingParams(Rule):
 
 
 def _optimizers(semantics: FileSemantics) -> List[cst.Call]:
-    finder = _OptimizerFinder(semantics)
-    semantics.module.visit(finder)
-    return finder.calls
-
-
-class _OptimizerFinder(cst.CSTVisitor):
-    def __init__(self, semantics: FileSemantics) -> None:
-        super().__init__()
-        self.semantics = semantics
-        self.calls: List[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if not isinstance(node.func, (cst.Name, cst.Attribute)):
-            return
-        qualified = self.semantics.qualified_name(node.func) or ""
+    """`torch.optim.<Optimizer>(...)` constructions in a file."""
+    found = []
+    for call in loops.loop_model(semantics).index.all_calls:
+        if not loops.dotted(call.func):
+            continue
+        qualified = semantics.qualified_name(call.func) or ""
         if qualified.startswith("torch.optim.") and not qualified.startswith(("torch.optim.lr_scheduler", "torch.optim.swa_utils")):
             if qualified.rsplit(".", 1)[-1][:1].isupper():
-                self.calls.append(node)
+                found.append(call)
+    return found
 
 
 def _params(call: cst.Call) -> Optional[cst.BaseExpression]:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from nnlint.rule import Rule
 from nnlint.rules.nn001_parse_error import ParseError
@@ -45,7 +44,7 @@ def check_files(
         try:
             sources.append((display, read_source(path)[1]))
         except UnreadableSource as error:
-            sources.append((display, UnreadableFile.finding(Location(display, 1, 1), f"File {error}.")))
+            sources.append((display, UnreadableFile.finding(Location(display, error.line, 1), str(error))))
     return check_sources(sources, rules, project)
 
 
@@ -55,24 +54,55 @@ def check_sources(
     """Run the static rules over (display path, text) pairs; a Finding in place of text is passed through."""
     findings: List[Finding] = []
     project = project if project is not None else ProjectIndex()
-    parsed: List[ParsedFile] = []
+    project._parser = project._parser or _parse_for_index
+    parsed: List[Tuple[ParsedFile, List[Type[Rule]]]] = []
     for display, source in sources:
-        result = source if isinstance(source, Finding) else parse_source(display, source, project)
+        if isinstance(source, Finding):
+            findings.append(source)
+            continue
+        active = rules_for_text(rules, source)
+        if not active and _parses_quickly(source):
+            project.add_deferred(display, source)  # nothing to visit here: parse only if asked about
+            continue
+        result = parse_source(display, source, project)
         if isinstance(result, Finding):
             findings.append(result)
         else:
             project.add(result.semantics)
-            parsed.append(result)
-    for item in parsed:
-        findings.extend(run_rules(item, rules))
+            parsed.append((result, active))
+    for item, active in parsed:
+        findings.extend(run_rules(item, active))
     return findings
+
+
+def rules_for_text(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:
+    """The rules with hooks whose needles occur in the text (a rule without needles always runs)."""
+    return [rule for rule in rules if _has_hooks(rule) and (not rule.needles or any(n in text for n in rule.needles))]
+
+
+def _has_hooks(rule: Type[Rule]) -> bool:
+    return any(name.startswith(("visit_", "leave_")) for name in dir(rule))
+
+
+def _parses_quickly(source: str) -> bool:
+    """Python's own parser, ~20x faster than libcst: a file it rejects gets the full parse and its NN001."""
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _parse_for_index(display: str, source: str, project: ProjectIndex) -> Optional[FileSemantics]:
+    result = parse_source(display, source, project)
+    return None if isinstance(result, Finding) else result.semantics
 
 
 def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFile | Finding":
     """Parse one file's text and build its dataflow, or explain why it cannot be parsed."""
     try:
         module = cst.parse_module(source)
-        semantics = FileSemantics(display, MetadataWrapper(module, unsafe_skip_copy=True), project)
+        semantics = FileSemantics(display, module, project)
     except cst.ParserSyntaxError as error:
         return _syntax_error(display, source, error)
     except RecursionError:

@@ -48,6 +48,8 @@ BIAS_POSITION = {
 DEFAULT_BIAS = cst.Name("True")
 
 _NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
+# Words in a function's name that say it computes something to differentiate.
+_LOSS_WORDS = ("loss", "dist", "criterion", "triplet", "contrastive")
 _INIT_METHODS = frozenset({"__init__", "reset_parameters", "_init_weights", "init_weights"})
 
 
@@ -137,7 +139,7 @@ def is_logits(semantics: FileSemantics, value: Optional[cst.BaseExpression]) -> 
     return origin is not None and origin.kind is Kind.LOGITS
 
 
-def self_attribute_calls(semantics: FileSemantics, klass: cst.ClassDef, attribute: str) -> int:
+def self_attribute_calls(klass: cst.ClassDef, attribute: str) -> int:
     """How many times `self.<attribute>(...)` is called in the methods of a class."""
     finder = _SelfCallCounter(attribute)
     klass.body.visit(finder)
@@ -238,6 +240,20 @@ def without_gradients(semantics: FileSemantics, node: cst.CSTNode) -> bool:
             if any(_is_no_grad(semantics, d.decorator) for d in current.decorators):
                 return True
         current = semantics.parents.get(current)
+    return False
+
+
+def in_differentiated_code(semantics: FileSemantics, node: cst.CSTNode) -> bool:
+    """Whether gradients plausibly flow through `node`: a module method or a loss/distance function, outside `no_grad`."""
+    if without_gradients(semantics, node):
+        return False
+    if enclosing_module_method(semantics, node) is not None:
+        return True
+    function = semantics.enclosing(node, (cst.FunctionDef,))
+    while function is not None:
+        if any(word in function.name.value.lower() for word in _LOSS_WORDS):
+            return True
+        function = semantics.enclosing(function, (cst.FunctionDef,))
     return False
 
 

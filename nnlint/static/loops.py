@@ -163,6 +163,15 @@ class Unit:
                 return frame.node
         return event.node
 
+    def contains(self, node: cst.CSTNode, semantics: FileSemantics) -> bool:
+        """Whether `node` is written inside this unit's loop."""
+        current = semantics.parents.get(node)
+        while current is not None:
+            if current is self.loop:
+                return True
+            current = semantics.parents.get(current)
+        return False
+
     def inside_one_call(self, *events: Event) -> bool:
         """Whether all the events run inside the same helper call: that helper's own unit reports them."""
         calls = []
@@ -241,6 +250,14 @@ def describe(semantics: FileSemantics, node: cst.CSTNode, limit: int = 60) -> st
     return text[: limit - 3] + "..."
 
 
+def place(semantics: FileSemantics, unit: "Unit", event: Event) -> str:
+    """Where an event runs, for messages: `line 12`, or `line 40, in `train_epoch(...)` called at line 12`."""
+    anchor = unit.anchor(event)
+    if anchor is event.node:
+        return f"line {semantics.line(event.node)}"
+    return f"line {semantics.line(event.node)}, in `{describe(semantics, anchor)}` called at line {semantics.line(anchor)}"
+
+
 def grad_disabled_at(semantics: FileSemantics, node: cst.CSTNode) -> bool:
     """Whether `node` sits in a `with torch.no_grad()`-like block or a function decorated with one."""
     current = semantics.parents.get(node)
@@ -282,7 +299,7 @@ def _grad_context(semantics: FileSemantics, expr: cst.BaseExpression) -> Optiona
     """'nograd' for no_grad/inference_mode/set_grad_enabled(<not True>), 'grad' for enable_grad, else None."""
     call = expr if isinstance(expr, cst.Call) else None
     func = call.func if call is not None else expr
-    if not isinstance(func, (cst.Name, cst.Attribute)):
+    if not dotted(func):
         return None
     qualified = semantics.qualified_name(func)
     if qualified in NO_GRAD_CONTEXTS:
@@ -303,25 +320,12 @@ def _is_false(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "False"
 
 
-def imports_torch(module: cst.Module) -> bool:
-    """Whether the file imports a PyTorch framework and no other deep-learning framework."""
-    finder = _ImportFinder()
-    module.visit(finder)
-    return bool(finder.roots & _TORCH_FRAMEWORKS) and not (finder.roots & _FOREIGN_FRAMEWORKS)
-
-
-class _ImportFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.roots: Set[str] = set()
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            self.roots.add(_code(alias.name).split(".")[0])
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and not node.relative:
-            self.roots.add(_code(node.module).split(".")[0])
+def _import_roots(node: cst.CSTNode) -> List[str]:
+    if isinstance(node, cst.Import):
+        return [_code(alias.name).split(".")[0] for alias in node.names]
+    if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+        return [_code(node.module).split(".")[0]]
+    return []
 
 
 class _NameFinder(cst.CSTVisitor):
@@ -333,90 +337,78 @@ class _NameFinder(cst.CSTVisitor):
         self.names.append(node.value)
 
 
-class _CallFinder(cst.CSTVisitor):
-    """Calls (post-order: arguments before the call) and `.grad` writes of an expression or small statement."""
+class _Index:
+    """What the loop model needs of a file, from one pass over the nodes the dataflow already knows.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: List[cst.CSTNode] = []
+    A libcst traversal of a large file takes seconds; the parent map holds every node already.
+    """
 
-    def leave_Call(self, original_node: cst.Call) -> None:
-        self.items.append(original_node)
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-class _JumpFinder(cst.CSTVisitor):
-    """Whether a statement can leave the rest of its block: continue/break (outside nested loops), return, raise."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
-        self._loops = 0
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loops += 1
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self._loops -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self._loops += 1
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self._loops -= 1
-
-    def visit_Continue(self, node: cst.Continue) -> None:
-        self.found = self.found or self._loops == 0
-
-    def visit_Break(self, node: cst.Break) -> None:
-        self.found = self.found or self._loops == 0
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found = True
-
-    def visit_Raise(self, node: cst.Raise) -> None:
-        self.found = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
-class _DefIndex(cst.CSTVisitor):
-    """Functions by the scope that defines them, methods by class, and every function in the file."""
-
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__()
-        self.stack: List[cst.CSTNode] = [module]
+    def __init__(self, semantics: FileSemantics) -> None:
+        parents = semantics.parents
+        positions = semantics.positions
+        self.calls: Dict[int, List[cst.Call]] = {}  # statement (or header expression) -> its calls in evaluation order
+        self.all_calls: List[cst.Call] = []
         self.defs: Dict[int, Dict[str, List[cst.FunctionDef]]] = {}
         self.owner: Dict[int, cst.CSTNode] = {}
         self.functions: List[cst.FunctionDef] = []
+        self.jumps: Set[int] = set()
+        roots: Set[str] = set()
+        for node in parents:
+            if isinstance(node, cst.Call):
+                self.all_calls.append(node)
+                anchor = _anchor(node, parents)
+                if anchor is not None:
+                    self.calls.setdefault(id(anchor), []).append(node)
+            elif isinstance(node, cst.FunctionDef):
+                scope = _scope(node, parents)
+                self.defs.setdefault(id(scope), {}).setdefault(node.name.value, []).append(node)
+                self.owner[id(node)] = scope
+                self.functions.append(node)
+            elif isinstance(node, (cst.Import, cst.ImportFrom)):
+                if isinstance(_scope(node, parents), cst.Module):
+                    roots.update(_import_roots(node))
+            elif isinstance(node, (cst.Continue, cst.Break, cst.Return, cst.Raise)):
+                self._mark_jump(node, parents)
+        for found in self.calls.values():
+            found.sort(key=lambda call: (positions[call].end.line, positions[call].end.column))
+        self.functions.sort(key=lambda f: (positions[f].start.line, positions[f].start.column))
+        self.relevant = bool(roots & _TORCH_FRAMEWORKS) and not (roots & _FOREIGN_FRAMEWORKS)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.stack.append(node)
+    def _mark_jump(self, node: cst.CSTNode, parents) -> None:
+        loop_jump = isinstance(node, (cst.Continue, cst.Break))
+        current = parents.get(node)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+            if loop_jump and isinstance(current, (cst.For, cst.While)):
+                return
+            if isinstance(current, (cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
+                self.jumps.add(id(current))
+            current = parents.get(current)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.stack.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        scope = self.stack[-1]
-        self.defs.setdefault(id(scope), {}).setdefault(node.name.value, []).append(node)
-        self.owner[id(node)] = scope
-        self.functions.append(node)
-        self.stack.append(node)
+_HEADERS = (cst.If, cst.While, cst.For, cst.WithItem, cst.Match)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
+
+def _anchor(call: cst.Call, parents) -> Optional[cst.CSTNode]:
+    """The small statement, or the header expression of a compound statement, that evaluates `call`."""
+    child: cst.CSTNode = call
+    current = parents.get(call)
+    while current is not None:
+        if isinstance(current, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.Decorator)):
+            return None
+        if isinstance(current, cst.BaseSmallStatement):
+            return current
+        if isinstance(current, _HEADERS):
+            return child
+        child, current = current, parents.get(current)
+    return None
+
+
+def _scope(node: cst.CSTNode, parents) -> cst.CSTNode:
+    """The function, class or module that directly contains a definition."""
+    current = parents.get(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+        current = parents.get(current)
+    return current
 
 
 class LoopModel:
@@ -425,9 +417,9 @@ class LoopModel:
     def __init__(self, semantics: FileSemantics) -> None:
         self.semantics = semantics
         self.module = semantics.module
-        self.relevant = imports_torch(self.module)
-        index = _DefIndex(self.module)
-        self.module.visit(index)
+        index = _Index(semantics)
+        self.index = index
+        self.relevant = index.relevant
         self._defs = index.defs
         self._owner = index.owner
         self.function_defs: List[cst.FunctionDef] = index.functions
@@ -526,7 +518,7 @@ class LoopModel:
         semantics = self.semantics
         if isinstance(expr, (cst.Name, cst.Attribute)):
             construct = semantics.resolve(expr)
-            if isinstance(construct, cst.Call) and isinstance(construct.func, (cst.Name, cst.Attribute)):
+            if isinstance(construct, cst.Call) and dotted(construct.func):
                 qualified = semantics.qualified_name(construct.func) or ""
                 if qualified.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.SWALR")):
                     return "scheduler"
@@ -548,8 +540,8 @@ class LoopModel:
             return "optimizer"
         return None
 
-    def optimizer_params_owner(self, step: Event) -> Optional[str]:
-        """`model` when the stepped optimizer is built as `torch.optim.X(model.parameters(), ...)`, else None."""
+    def optimizer_construction(self, step: Event) -> Optional[cst.Call]:
+        """The call that built the optimizer of a step (`torch.optim.SGD(...)`), when it is visible."""
         call = step.node
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
             return None
@@ -560,7 +552,14 @@ class LoopModel:
                 return None
             receiver = positional[0].value
         construct = self.semantics.resolve(receiver)
-        if construct is receiver or not isinstance(construct, cst.Call) or not construct.args:
+        if construct is receiver or not isinstance(construct, cst.Call):
+            return None
+        return construct
+
+    def optimizer_params_owner(self, step: Event) -> Optional[str]:
+        """`model` when the stepped optimizer is built as `torch.optim.X(model.parameters(), ...)`, else None."""
+        construct = self.optimizer_construction(step)
+        if construct is None or not construct.args:
             return None
         params = construct.args[0].value
         if isinstance(params, cst.Call) and isinstance(params.func, cst.Attribute) and params.func.attr.value == "parameters":
@@ -587,9 +586,11 @@ class LoopModel:
     def calls_named(self, name: str) -> List[cst.Call]:
         """Every call in the file whose callee's last name is `name`."""
         if self._calls_by_name is None:
-            finder = _AllCalls()
-            self.module.visit(finder)
-            self._calls_by_name = finder.by_name
+            self._calls_by_name = {}
+            for call in self.index.all_calls:
+                callee = last_name(call.func)
+                if callee is not None:
+                    self._calls_by_name.setdefault(callee, []).append(call)
         return self._calls_by_name.get(name, [])
 
     def mode_before(self, call: cst.CSTNode) -> Optional[Event]:
@@ -606,17 +607,6 @@ class LoopModel:
             if event.kind in MODE_KINDS:
                 last = event
         return last
-
-
-class _AllCalls(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.by_name: Dict[str, List[cst.Call]] = {}
-
-    def visit_Call(self, node: cst.Call) -> None:
-        name = last_name(node.func)
-        if name is not None:
-            self.by_name.setdefault(name, []).append(node)
 
 
 class _Walker:
@@ -647,7 +637,7 @@ class _Walker:
                 path = self.small(statement, path)
             else:
                 self.compound(statement, path)
-                if isinstance(statement, (cst.If, cst.Try, cst.With)) and _jumps(statement):
+                if id(statement) in self.model.index.jumps:
                     path = path + (Frame("jump", statement),)
 
     def small(self, small: cst.BaseSmallStatement, path: Tuple[Frame, ...]) -> Tuple[Frame, ...]:
@@ -659,7 +649,7 @@ class _Walker:
                     self.add(Event(ZERO_GRAD, small, _code(target.value), path))
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             call = small.value
-            if isinstance(call.func, (cst.Name, cst.Attribute)) and self.semantics.qualified_name(call.func) in SET_GRAD_ENABLED:
+            if dotted(call.func) and self.semantics.qualified_name(call.func) in SET_GRAD_ENABLED:
                 context = _grad_context(self.semantics, call)
                 if context is not None:
                     return path + (Frame(context, small),)
@@ -721,10 +711,8 @@ class _Walker:
             self.if_(orelse, path + (Frame("cond", orelse, node),))
 
     def expression(self, node: cst.CSTNode, path: Tuple[Frame, ...]) -> None:
-        finder = _CallFinder()
-        node.visit(finder)
-        for call in finder.items:
-            self.call(call, path)  # type: ignore[arg-type]
+        for call in self.model.index.calls.get(id(node), ()):
+            self.call(call, path)
 
     def add(self, event: Event) -> None:
         self.out.append(event)
@@ -732,7 +720,7 @@ class _Walker:
     def call(self, call: cst.Call, path: Tuple[Frame, ...]) -> None:
         semantics = self.semantics
         func = call.func
-        qualified = semantics.qualified_name(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        qualified = semantics.qualified_name(func) if dotted(func) else None
         args = [arg for arg in call.args if arg.keyword is None and not arg.star]
         if qualified in CLIP_FUNCTIONS:
             self.add(Event(CLIP, call, "", path, has_args=bool(call.args)))
@@ -840,17 +828,18 @@ class _Walker:
                 return
 
 
+def dotted(expr: cst.BaseExpression) -> bool:
+    """`a`, `a.b.c`: a name whose qualified name means something."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return isinstance(expr, cst.Name)
+
+
 def _is_grad(expr: cst.BaseExpression) -> bool:
     """`p.grad` or `p.grad.data`."""
     if isinstance(expr, cst.Attribute) and expr.attr.value == "data":
         expr = expr.value
     return isinstance(expr, cst.Attribute) and expr.attr.value == "grad"
-
-
-def _jumps(statement: cst.CSTNode) -> bool:
-    finder = _JumpFinder()
-    statement.visit(finder)
-    return finder.found
 
 
 _MODELS: "weakref.WeakKeyDictionary[FileSemantics, LoopModel]" = weakref.WeakKeyDictionary()
@@ -880,6 +869,7 @@ class EvalSite:
     loop: Optional[Loop]
     model_calls: Tuple[Event, ...]
     unit: Unit
+    trains: bool  # the function around a validation loop also trains: its callers cannot prepare for it
 
 
 def is_lightning_hook(semantics: FileSemantics, function: cst.FunctionDef) -> bool:
@@ -912,32 +902,38 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
             unit = Unit(function, None, events)
             _add_site(sites, function, None, unit)
             continue
+        trains = any(e.kind in (BACKWARD, STEP) for e in events)
         for loop in model.loops(function):
             if isinstance(loop, cst.For) and is_val_loader(loop.iter):
-                _add_site(sites, function, loop, Unit(function, loop, events))
+                _add_site(sites, function, loop, Unit(function, loop, events), trains)
     return sites
 
 
-def _add_site(sites: List[EvalSite], function: Function, loop: Optional[Loop], unit: Unit) -> None:
+def _add_site(sites: List[EvalSite], function: Function, loop: Optional[Loop], unit: Unit, trains: bool = False) -> None:
     if unit.of(BACKWARD, STEP, AUTOGRAD_GRAD):
         return  # it trains or needs gradients (test-time adaptation, adversarial evaluation)
     calls = tuple(e for e in unit.of(MODEL_CALL) if not any(f.kind == "call" for f in unit.tail(e)))
     if calls:
-        sites.append(EvalSite(function, loop, calls, unit))
+        sites.append(EvalSite(function, loop, calls, unit, trains))
 
 
 def call_sites(model: LoopModel, function: cst.FunctionDef) -> List[Tuple[LoopModel, cst.Call]]:
-    """Calls of `function` in the files checked together: resolved in its own file, by name elsewhere."""
+    """Calls of `function` in the files checked together: resolved in its own file, by name otherwise.
+
+    A method is also matched by `obj.name(...)` calls, since the object's class is rarely known.
+    """
     name = function.name.value
+    is_method = model.semantics.class_of(function) is not None
     sites: List[Tuple[LoopModel, cst.Call]] = []
     for semantics in project_files(model.semantics):
         other = model if semantics is model.semantics else loop_model(semantics)
         for call in other.calls_named(name):
-            if other is model:
-                if model.callee(call) is function:
-                    sites.append((other, call))
-            elif isinstance(call.func, (cst.Name, cst.Attribute)) and not (
-                isinstance(call.func, cst.Attribute) and _code(call.func.value) == "self"
-            ):
+            func = call.func
+            on_object = isinstance(func, cst.Attribute) and _code(func.value) != "self"
+            if other is model and model.callee(call) is function:
+                sites.append((other, call))
+            elif on_object and (is_method or other is not model):
+                sites.append((other, call))
+            elif other is not model and isinstance(func, cst.Name) and not is_method:
                 sites.append((other, call))
     return sites

@@ -1,7 +1,8 @@
 """What the files checked together know of each other: user classes and what their `forward` returns."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Optional
+import re
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -9,20 +10,41 @@ if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin
 
 _PENDING = object()
+_CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
+
+Parser = Callable[[str, str, "ProjectIndex"], Optional["FileSemantics"]]
 
 
 class ProjectIndex:
-    """Classes across all files of one run, so a model defined in one file is understood in another."""
+    """Classes across all files of one run, so a model defined in one file is understood in another.
 
-    def __init__(self) -> None:
+    Files no rule needed to visit are kept as text ("deferred") and parsed only if another file's
+    analysis asks about a class they define, so skipping work never changes what is found.
+    """
+
+    def __init__(self, parser: Optional[Parser] = None) -> None:
         self._files: List["FileSemantics"] = []
         self._class_names: set = set()
         self._forward: Dict[str, object] = {}
+        self._parser = parser
+        self._deferred: List[Tuple[str, str, frozenset]] = []
 
     def add(self, semantics: "FileSemantics") -> None:
         """Register one parsed file."""
         self._files.append(semantics)
         self._class_names.update(semantics.classes)
+
+    def add_deferred(self, display: str, text: str) -> None:
+        """Register a file that was not parsed; its class names are found with a cheap scan."""
+        names = frozenset(_CLASS.findall(text))
+        if names and self._parser is not None:
+            self._deferred.append((display, text, names))
+            self._class_names.update(names)
+
+    def files_where(self, wanted: Callable[[str], bool]) -> List["FileSemantics"]:
+        """The parsed files, after parsing the deferred ones whose text `wanted` accepts."""
+        self._parse_deferred(lambda display, text, names: wanted(text))
+        return list(self._files)
 
     @property
     def files(self) -> List["FileSemantics"]:
@@ -33,6 +55,17 @@ class ProjectIndex:
         """Whether some checked file defines a class of this name."""
         return name in self._class_names
 
+    def _parse_deferred(self, wanted: Callable[[str, str, frozenset], bool]) -> None:
+        keep = []
+        for item in self._deferred:
+            if wanted(*item):
+                semantics = self._parser(item[0], item[1], self)  # type: ignore[misc]
+                if semantics is not None:
+                    self.add(semantics)
+            else:
+                keep.append(item)
+        self._deferred = keep
+
     def forward_origin(self, class_name: str) -> Optional["Origin"]:
         """What every class of this name returns from `forward`, when they all agree; else None."""
         cached = self._forward.get(class_name)
@@ -41,6 +74,7 @@ class ProjectIndex:
         if class_name in self._forward:
             return cached  # type: ignore[return-value]
         self._forward[class_name] = _PENDING
+        self._parse_deferred(lambda display, text, names: class_name in names)
         origins = []
         for semantics in self._files:
             klass = semantics.classes.get(class_name)

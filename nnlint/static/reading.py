@@ -3,13 +3,21 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 from pathlib import Path
 from typing import Tuple
 
+# PEP 263: a coding declaration on line 1 or 2.
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
 
 class UnreadableSource(Exception):
-    """The file cannot be read or decoded; the message says why in the user's terms."""
+    """The file cannot be read or decoded; the message is a full sentence, `line` where the problem is."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def read_source(path: Path) -> Tuple[bytes, str, str]:
@@ -18,37 +26,38 @@ def read_source(path: Path) -> Tuple[bytes, str, str]:
         raw = path.read_bytes()
     except FileNotFoundError:
         if path.is_symlink():
-            raise UnreadableSource("broken symbolic link: its target does not exist") from None
-        raise UnreadableSource("file disappeared while nnlint was running") from None
+            raise UnreadableSource("File is a broken symbolic link: its target does not exist.") from None
+        raise UnreadableSource("File disappeared while nnlint was running.") from None
     except IsADirectoryError:
-        raise UnreadableSource("is a directory, not a file") from None
+        raise UnreadableSource("Path is a directory, not a Python file.") from None
     except PermissionError:
-        raise UnreadableSource("permission denied: nnlint cannot read this file") from None
+        raise UnreadableSource("Permission denied: nnlint cannot read this file.") from None
     except OSError as error:
-        raise UnreadableSource(f"cannot be read: {error.strerror or error}") from None
+        raise UnreadableSource(f"File cannot be read: {error.strerror or error}.") from None
     return (raw, *decode(raw))
 
 
 def decode(raw: bytes) -> Tuple[str, str]:
     """Decode source bytes; raise UnreadableSource for binary or mis-encoded files."""
     if b"\x00" in raw:
-        raise UnreadableSource("contains NUL bytes: a binary file, not Python source")
+        raise UnreadableSource("File contains NUL bytes: it is a binary file, not Python source.", raw[: raw.index(b"\x00")].count(b"\n") + 1)
+    declared = any(_CODING.match(line) for line in raw.splitlines()[:2])
+    encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+    if declared:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+            codecs.lookup(encoding)
+        except (SyntaxError, LookupError) as error:
+            raise UnreadableSource(f"File declares an encoding Python does not know ({error}).") from None
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError as error:
-        raise UnreadableSource(f"has an invalid encoding declaration ({error})") from None
-    try:
-        codecs.lookup(encoding)
         text = raw.decode(encoding)
-    except LookupError:
-        raise UnreadableSource(f"declares an unknown encoding {encoding!r}") from None
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise UnreadableSource(
-            f"is not valid {encoding} (byte 0x{raw[error.start]:02x} at line {line}); "
-            "save it as UTF-8 or declare its encoding with a `# -*- coding: ... -*-` line"
+            f"File is not valid {encoding.replace('-sig', '')} (byte 0x{raw[error.start]:02x} on line {line}): save it "
+            "as UTF-8, or declare its encoding with a `# -*- coding: ... -*-` line.",
+            line,
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
-

@@ -7,17 +7,11 @@ silent on unknown values: precision first.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import libcst as cst
-from libcst.metadata import (
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-    QualifiedNameSource,
-)
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nnlint.static import torch_api
 from nnlint.static.torch_api import Kind
@@ -36,9 +30,18 @@ class Origin:
     kind: Kind
     node: cst.CSTNode
     description: str
-    line: int
-    path: str
+    semantics: "FileSemantics" = field(repr=False, compare=False)
     loss: Optional["LossCall"] = None  # set when kind is LOSS
+
+    @property
+    def line(self) -> int:
+        """Line of the producing expression (computed only when a message needs it)."""
+        return self.semantics.line(self.node)
+
+    @property
+    def path(self) -> str:
+        """Display path of the file the value comes from."""
+        return self.semantics.path
 
 
 class LossCall(NamedTuple):
@@ -52,37 +55,52 @@ class LossCall(NamedTuple):
 
 
 class FileSemantics:
-    """Name resolution and value kinds for one module, built once per file."""
+    """Name resolution and value kinds for one module, built in one walk per file.
 
-    def __init__(self, path: str, wrapper: MetadataWrapper, project: "ProjectIndex") -> None:
+    Kept cheap on purpose (it runs on every file): imports are resolved from the file's own import
+    statements instead of libcst's scope analysis, and positions are computed only when a finding or
+    a message needs a line number.
+    """
+
+    def __init__(self, path: str, module: cst.Module, project: "ProjectIndex") -> None:
         self.path = path
-        self.module = wrapper.module
+        self.module = module
         self.project = project
-        self._qualified = wrapper.resolve(QualifiedNameProvider)
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.order: Dict[cst.CSTNode, int] = {}  # pre-order index: "before" without computing positions
+        self._imports: Dict[Scope, Dict[str, str]] = {}
         self._assignments: Dict[Scope, Dict[str, List[Tuple[int, cst.BaseExpression]]]] = {}
         self._self_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
         self.classes: Dict[str, cst.ClassDef] = {}
         self._origin_cache: Dict[int, Optional[Origin]] = {}
+        self._positions = None
         _Collector(self).collect()
 
     # -- positions and names ------------------------------------------------------------------
+    @property
+    def positions(self):
+        """libcst CodeRange per node, computed on first use (it costs a code-generation pass)."""
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return self._positions
+
     def line(self, node: cst.CSTNode) -> int:
         """1-based line where a node starts."""
         return self.positions[node].start.line
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
-        """The torch (or other imported) qualified name of a Name/Attribute, normalized; else None."""
-        lazy = self._qualified.get(node)
-        if lazy is None:
+        """The imported qualified name of a Name/Attribute (`nn.Softmax` -> `torch.nn.Softmax`), normalized; else None."""
+        dotted = _dotted(node)
+        if dotted is None:
             return None
-        names = lazy() if callable(lazy) else lazy
-        imported = sorted(n.name for n in names if n.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN))
-        for name in imported:
-            if name.startswith("torch"):
-                return torch_api.normalize(name)
-        return imported[0] if imported else None
+        head, _, rest = dotted.partition(".")
+        scope: Optional[cst.CSTNode] = node
+        while scope is not None:
+            scope = self.enclosing(scope, (cst.FunctionDef,)) or (self.module if scope is not self.module else None)
+            imported = self._imports.get(scope, {}).get(head) if scope is not None else None
+            if imported is not None:
+                return torch_api.normalize(imported + ("." + rest if rest else ""))
+        return None
 
     def local_class(self, node: cst.CSTNode) -> Optional[str]:
         """The name of a class defined in some checked file that `node` (a Name/Attribute) refers to."""
@@ -113,11 +131,11 @@ class FileSemantics:
     # -- resolution ---------------------------------------------------------------------------
     def assigned_value(self, name: cst.Name) -> Optional[cst.BaseExpression]:
         """The last value assigned to `name` above its use, in its function or else at module level."""
-        use_line = self.line(name)
+        use = self.order.get(name, 0)
         scope = self.scope_of(name)
         for current in (scope, self.module) if scope is not self.module else (self.module,):
             candidates = self._assignments.get(current, {}).get(name.value, [])
-            before = [value for line, value in candidates if line < use_line or current is not scope]
+            before = [value for index, value in candidates if index < use or current is not scope]
             if current is not scope and len(candidates) > 1:
                 return None  # a module-level name rebound several times: unclear from inside a function
             if before:
@@ -205,7 +223,7 @@ class FileSemantics:
         return self._call_origin(expr, depth)
 
     def _make(self, kind: Kind, node: cst.CSTNode, description: str, **extra) -> Origin:
-        return Origin(kind, node, description, self.line(node), self.path, **extra)
+        return Origin(kind, node, description, self, **extra)
 
     def _call_origin(self, call: cst.Call, depth: int) -> Optional[Origin]:
         loss = self.loss_call(call)
@@ -329,16 +347,29 @@ def _is_call_target(semantics: FileSemantics, expr: cst.CSTNode) -> bool:
 
 
 class _Collector(cst.CSTVisitor):
-    """Records assignments per scope and `self.<attr>` assignments per class, in one walk."""
+    """One walk: parents, pre-order index, imports per scope, assignments per scope, `self.<attr>` per class."""
 
     def __init__(self, semantics: FileSemantics) -> None:
         super().__init__()
         self.semantics = semantics
+        self.stack: List[cst.CSTNode] = []
         self.scopes: List[Scope] = [semantics.module]
         self.classes: List[cst.ClassDef] = []
 
     def collect(self) -> None:
         self.semantics.module.visit(self)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        semantics = self.semantics
+        semantics.order[node] = len(semantics.order)
+        if self.stack:
+            semantics.parents[node] = self.stack[-1]
+        self.stack.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self.stack.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.classes.append(node)
@@ -353,26 +384,52 @@ class _Collector(cst.CSTVisitor):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._record(target.target, node.value, node)
+    def visit_Import(self, node: cst.Import) -> None:
+        imports = self.semantics._imports.setdefault(self.scopes[-1], {})
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                imports[alias.asname.name.value] = dotted  # import torch.nn as nn
+            else:
+                head = dotted.split(".")[0]
+                imports[head] = head  # import torch.nn binds `torch`
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._record(node.target, node.value, node)
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = _dotted(node.module)
+        imports = self.semantics._imports.setdefault(self.scopes[-1], {})
+        for alias in node.names:
+            name = _dotted(alias.name)
+            if module is None or name is None:
+                continue
+            bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            imports[bound] = f"{module}.{name}"
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+    # Assignments are recorded on leave: a name used inside its own assignment (`x = f(x)`) sees the
+    # previous value, as Python does.
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self._record(target.target, original_node.value)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        if original_node.value is not None:
+            self._record(original_node.target, original_node.value)
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         # `x += y` makes x something else: make any later use unknown.
-        self._record(node.target, node, node)
+        self._record(original_node.target, original_node)
 
-    def _record(self, target: cst.BaseExpression, value: cst.CSTNode, statement: cst.CSTNode) -> None:
-        line = self.semantics.line(statement)
+    def _record(self, target: cst.BaseExpression, value: cst.CSTNode) -> None:
+        index = len(self.semantics.order)
         if isinstance(target, cst.Name):
             per_scope = self.semantics._assignments.setdefault(self.scopes[-1], {})
-            per_scope.setdefault(target.value, []).append((line, value))
+            per_scope.setdefault(target.value, []).append((index, value))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:  # unpacking: the names become unknown
-                self._record(element.value, cst.Ellipsis(), statement)
+                self._record(element.value, cst.Ellipsis())
         elif (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
@@ -382,6 +439,18 @@ class _Collector(cst.CSTVisitor):
         ):
             per_class = self.semantics._self_attributes.setdefault(self.classes[-1], {})
             per_class.setdefault(target.attr.value, []).append(value)
+
+
+def _dotted(node: cst.CSTNode) -> Optional[str]:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
 
 
 def iter_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:

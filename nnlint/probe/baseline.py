@@ -1,0 +1,80 @@
+"""Baselines: a probe's per-layer statistics, outcomes and environment saved as JSON, and drift from them. No torch here."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from nnlint.probe.report import ProbeReport
+from nnlint.types import Finding, Location, Pass
+
+FORMAT = "nnlint-probe-baseline"
+
+
+class BaselineError(Exception):
+    """A baseline file that cannot be read; the message names the file and the problem."""
+
+
+def save(reports: Sequence[ProbeReport], path: Path) -> None:
+    """Write the reports into `path` by target name, keeping other targets already in the file."""
+    existing: Dict[str, Any] = {}
+    if path.is_file():
+        try:
+            existing = load(path)
+        except BaselineError:
+            existing = {}
+    for report in reports:
+        entry = report.to_dict()
+        entry["env"] = {"torch": report.torch_version, "device": report.device, "seed": report.seed, "git": git_commit(path.resolve().parent)}
+        existing[report.target] = entry
+    text = json.dumps({"format": FORMAT, "version": 1, "targets": existing}, indent=2, sort_keys=True, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def load(path: Path) -> Dict[str, Any]:
+    """The saved reports of a baseline file, by target name."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BaselineError(f"{path}: cannot read the baseline: {error}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("targets"), dict):
+        raise BaselineError(f"{path}: not an nnlint probe baseline (write one with `nnlint probe --save-baseline FILE`)")
+    return data["targets"]
+
+
+def drift(current: Dict[str, Any], saved: Dict[str, Any]) -> List[Finding]:
+    """NN502 findings: how the current report drifted from its saved baseline."""
+    from nnlint.rules.nn502_baseline_drift import BaselineDrift
+
+    context = DriftContext(current, saved)
+    BaselineDrift(context).check_baseline()  # type: ignore[arg-type]
+    return context.findings
+
+
+class DriftContext:
+    """What the drift rule compares, and where its findings go."""
+
+    def __init__(self, current: Dict[str, Any], saved: Dict[str, Any]) -> None:
+        self.current, self.saved = current, saved
+        self.fallback: Tuple[str, int, int] = (current.get("path") or "<unknown>", current.get("line") or 1, 1)
+        self.findings: List[Finding] = []
+
+    def option(self, rule: Any, key: str) -> Any:
+        """The rule's default threshold."""
+        return rule.defaults[key]
+
+    def report(self, rule: Any, where: Tuple[str, int, int], message: str, fix: Any = None) -> None:
+        """Record a probe finding of `rule`."""
+        self.findings.append(rule.finding(Location(*where), message, Pass.PROBE, fix))
+
+
+def git_commit(folder: Path) -> Optional[str]:
+    """The commit checked out in the repository holding `folder`, or None."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None

@@ -1,0 +1,151 @@
+"""Resolving a probe request: device, inputs (given, configured or inferred from the first layer), task and loss."""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from nnlint import registry
+from nnlint.config import InputSpec
+from nnlint.graph import inputs as input_plans
+from nnlint.probe import data
+from nnlint.probe.engine import PROBE_CODES, Setup
+from nnlint.probe.facts import Where
+
+DEFAULT_BATCH = 16
+BUDGETS = {"cpu": 10.0, "cuda": 60.0}  # seconds of optimizer steps per probe, by device type
+
+
+class SetupProblem(Exception):
+    """The probe cannot start: no input could be made, or the request is inconsistent; `code` is the rule to report."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def resolve_device(device: Any) -> torch.device:
+    """`auto` picks CUDA when available, else the CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise data.UsageProblem("device cuda was asked for, but torch.cuda.is_available() is False")
+    return resolved
+
+
+def codes_for(select: Optional[Iterable[str]], ignore: Iterable[str] = ()) -> frozenset:
+    """The probe codes to run: every probe rule (and the NN0 failures) unless narrowed."""
+    chosen = registry.select(select or ("ALL",), tuple(ignore))
+    return frozenset(code for code in chosen if code in PROBE_CODES or code.startswith("NN0"))
+
+
+def make_setup(
+    model: nn.Module,
+    *,
+    inputs: Any = None,
+    targets: Any = None,
+    loss_fn: Optional[Callable] = None,
+    task: Optional[str] = None,
+    num_classes: Optional[int] = None,
+    optimizer: Optional[torch.optim.Optimizer] = None,
+    steps: Optional[int] = None,
+    device: Any = "auto",
+    seed: int = 0,
+    codes: frozenset = frozenset(),
+    options: Optional[Dict[str, Dict[str, Any]]] = None,
+    budget: Optional[float] = None,
+    specs: Optional[Sequence[InputSpec]] = None,
+    name: Optional[str] = None,
+    fallback: Where = ("<unknown>", 1, 1),
+) -> Setup:
+    """A ready-to-run Setup; raises SetupProblem or data.UsageProblem when the request cannot be met."""
+    if not isinstance(model, nn.Module):
+        raise data.UsageProblem(f"model must be an nn.Module, not {type(model).__name__}")
+    resolved = resolve_device(device)
+    resolved_task = data.task_for(task, loss_fn, num_classes)
+    chosen_loss = loss_fn if loss_fn is not None else data.default_loss(resolved_task)
+    generator = torch.Generator().manual_seed(seed)
+    notes = []
+    if inputs is not None:
+        user = _as_args(inputs)
+        batches = data.Batches(resolved, generator, user=_on(user, resolved))
+        batch, description = batches.batch, _describe(user)
+    else:
+        make, batch, description = _planned(model, specs, generator)
+        batches = data.Batches(resolved, generator, make=make)
+    if batch < 1:
+        raise SetupProblem("NN014", "the inputs have no batch dimension (dimension 0 is the batch)")
+    if targets is not None:
+        targets = _on(targets, resolved)
+    if num_classes is not None and resolved_task == "multiclass":
+        notes.append(f"num_classes={num_classes}; the probe takes the number of classes from the output's dimension 1")
+    return Setup(
+        model=model, batches=batches, batch=batch, input_description=description, task=resolved_task, loss_fn=chosen_loss,
+        targets=targets, optimizer=optimizer, device=resolved, seed=seed, codes=codes, options=dict(options or {}),
+        fallback=fallback, budget=budget if budget is not None else BUDGETS.get(resolved.type, 30.0), max_steps=steps,
+        name=name or type(model).__name__, notes=notes,
+    )
+
+
+def _as_args(inputs: Any) -> data.Args:
+    if isinstance(inputs, dict):
+        return (), dict(inputs)
+    if isinstance(inputs, (tuple, list)):
+        return tuple(inputs), {}
+    return (inputs,), {}
+
+
+def _on(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict) and isinstance(value[0], tuple):
+        return tuple(_on(v, device) for v in value[0]), {k: _on(v, device) for k, v in value[1].items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _on(v, device) for k, v in value.items()}
+    return value
+
+
+def _describe(args: data.Args) -> str:
+    parts = [f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}" for t in list(args[0]) + list(args[1].values()) if isinstance(t, torch.Tensor)]
+    return ", ".join(parts) or "(no tensors)"
+
+
+def _planned(model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: torch.Generator) -> Tuple[Callable[[int], tuple], int, str]:
+    """(make(n), batch size, description) from configured input specs or the model's first layer."""
+    if specs:
+        plan = input_plans.from_specs(specs)
+        ranges = data.ranges_for(model, specs, len(specs))
+        return (lambda n: data.materialize(plan.make(n, 0), ranges, generator)), specs[0].shape[0], plan.describe(0)
+    plan = input_plans.infer(model, None)
+    if plan is None:
+        raise SetupProblem("NN014", "the probe cannot tell what input the model takes from its first layer")
+    ranges = data.ranges_for(model, None, len(plan.make(1, plan.sizes[0])))
+    errors = []
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        for size in data.sizes_to_try(plan):
+            args = tuple(t.to(device) for t in data.materialize(plan.make(2, size), ranges, generator))
+            try:
+                with torch.no_grad():
+                    model(*args)
+            except Exception as error:  # user code; try the next size
+                errors.append((size, error))
+                continue
+            described = plan.describe(size).replace("[B,", f"[{DEFAULT_BATCH},")
+            return (lambda n, s=size: data.materialize(plan.make(n, s), ranges, generator)), DEFAULT_BATCH, described
+    finally:
+        for module, training in modes:
+            module.training = training
+    size, error = errors[0]
+    tried = ", ".join(str(s) for s, _ in errors)
+    raise SetupProblem(
+        "NN014",
+        f"the model fails on every input inferred from its first layer ({plan.describe(size)}, sizes tried: {tried}); "
+        f"the first failure: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+    )

@@ -1,0 +1,40 @@
+"""NN101: the model cannot memorise a handful of samples."""
+from __future__ import annotations
+
+from typing import ClassVar, Dict
+
+from nnlint.probe.texts import number
+from nnlint.rule import Rule
+from nnlint.types import Pass, Severity
+
+
+class CannotOverfitBatch(Rule):
+    """The model cannot overfit a few samples: its loss does not fall to a tenth or it misclassifies them (rules/NN101.md)."""
+
+    code = "NN101"
+    name = "cannot-overfit-batch"
+    severity = Severity.ERROR
+    passes = (Pass.PROBE,)
+    defaults: ClassVar[Dict[str, float]] = {"samples": 4, "steps": 200, "lr": 1e-3, "loss_fraction": 0.1}
+
+    def check_probe(self) -> None:
+        """Report a conclusive failure of the overfit test; an inconclusive one is only noted in the report."""
+        ctx = self.context
+        result = ctx.facts.overfit
+        if result.status in ("inconclusive", "skipped"):
+            ctx.status(self.code, f"{result.status}: {result.reason}")
+        if result.status != "failed":
+            return
+        fraction = ctx.option(type(self), "loss_fraction")
+        accuracy = "" if result.accuracy is None else f" and train accuracy {result.accuracy:.0%}"
+        why = "stopped improving" if result.reason == "plateau" else f"did not get there in {result.steps} steps"
+        self.report(
+            ctx.fallback,
+            f"Trained on {result.samples} fixed samples with Adam (lr {number(ctx.option(type(self), 'lr'))}), dropout and "
+            f"weight decay off, the loss went from {number(result.initial_loss)} to {number(result.final_loss)} (best "
+            f"{number(result.best_loss)}){accuracy} in {result.steps} steps and {why}. A model that can learn memorises "
+            f"so few samples quickly (loss at most {fraction:.0%} of its start, 100% accuracy); this one cannot, so it "
+            "will not learn from real data either. Look for frozen or detached layers, a loss that does not match the "
+            "targets, an output layer too small for the task or a bug in forward; the probe's other findings often "
+            "name the cause.",
+        )

@@ -1,0 +1,48 @@
+"""NN207: the loss of a freshly initialised model is far from the chance level."""
+from __future__ import annotations
+
+from typing import ClassVar, Dict
+
+from nnlint.probe.texts import number
+from nnlint.rule import Rule
+from nnlint.types import Pass, Severity
+
+
+class InitialLossFarFromChance(Rule):
+    """The loss at initialisation is far from what uniform predictions give (rules/NN207.md)."""
+
+    code = "NN207"
+    name = "initial-loss-far-from-chance"
+    severity = Severity.WARNING
+    passes = (Pass.PROBE,)
+    defaults: ClassVar[Dict[str, float]] = {"low": 0.5, "high": 2.0}
+
+    def check_probe(self) -> None:
+        """Warn when the step-0 loss (train mode) is outside [low, high] × the chance level."""
+        ctx = self.context
+        loss = ctx.facts.loss
+        if loss is None or loss.expected is None or loss.expected <= 0:
+            ctx.status(self.code, f"skipped: {loss.expected_why if loss else 'no loss'}")
+            return
+        low, high = ctx.option(type(self), "low"), ctx.option(type(self), "high")
+        ratio = loss.initial / loss.expected
+        if low <= ratio <= high:
+            return
+        if ratio > high:
+            cause = (
+                "The model is confidently wrong before training: the output layer's initial weights (or a scale "
+                "factor in forward) make the logits too large. Initialise the last layer with smaller weights (e.g. "
+                "`nn.init.zeros_` or a small std) and its bias to the label prior; the first steps are otherwise spent "
+                "shrinking the logits, which looks like a hockey-stick loss curve."
+            )
+        else:
+            cause = (
+                "The model is right too often before training: the targets may leak into the inputs, the loss may get "
+                "the wrong inputs (e.g. NLLLoss on raw logits instead of log-probabilities) or it is averaged over the "
+                "wrong dimension."
+            )
+        self.report(
+            ctx.where_module(loss.output_module),
+            f"The loss of the freshly initialised model is {number(loss.initial)} ({loss.loss_name}, train mode), "
+            f"{ratio:.2g}× the chance level {loss.expected_why} (expected within {low:g}–{high:g}×). {cause}",
+        )

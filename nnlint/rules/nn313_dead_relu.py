@@ -1,0 +1,42 @@
+"""NN313: most units of a ReLU are never active."""
+from __future__ import annotations
+
+from typing import ClassVar, Dict
+
+from nnlint.rule import Rule
+from nnlint.types import Pass, Severity
+
+
+class DeadRelu(Rule):
+    """Most units of a ReLU output zero for every sample: they pass no gradient (rules/NN313.md)."""
+
+    code = "NN313"
+    name = "dead-relu"
+    severity = Severity.WARNING
+    passes = (Pass.PROBE,)
+    defaults: ClassVar[Dict[str, float]] = {"min_samples": 64, "warn_fraction": 0.5, "error_fraction": 1.0}
+
+    def check_probe(self) -> None:
+        """Warn above `warn_fraction` dead units in a ReLU call, error at `error_fraction` (over >= `min_samples` samples)."""
+        ctx = self.context
+        rule = type(self)
+        warn, error, minimum = ctx.option(rule, "warn_fraction"), ctx.option(rule, "error_fraction"), ctx.option(rule, "min_samples")
+        for site in ctx.facts.activations:
+            if site.kind != "relu" or not site.units:
+                continue
+            if site.samples < minimum:
+                ctx.status(self.code, f"inconclusive: only {site.samples} samples reached {site.label} (needs {minimum:g})")
+                continue
+            fraction = site.dead_units / site.units
+            if fraction <= warn:
+                continue
+            after = f" after {site.after}" if site.after else ""
+            ctx.report(
+                self, ctx.where(site.where, site.module),
+                f"{site.label}{after}: {site.dead_units} of {site.units} units ({fraction:.0%}) are ≤ 0 for all "
+                f"{site.samples} samples. A dead unit outputs 0 and passes no gradient, so the weights feeding it "
+                "stop learning and the layer's capacity is lost. Usual causes: a large negative bias or a too-large "
+                "initialisation of the layer before it, inputs that are not normalised, or a learning rate too high. "
+                "Normalise before the ReLU (BatchNorm/LayerNorm), fix the initialisation, or use LeakyReLU/GELU.",
+                severity=Severity.ERROR if fraction >= error else None,
+            )

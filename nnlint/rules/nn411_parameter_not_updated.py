@@ -1,0 +1,49 @@
+"""NN411: an optimizer step does not change a trainable parameter."""
+from __future__ import annotations
+
+from typing import ClassVar, Dict, List
+
+from nnlint.rule import Rule
+from nnlint.types import Pass, Severity
+
+
+class ParameterNotUpdated(Rule):
+    """A trainable parameter is missing from the optimizer's param groups, or an optimizer step leaves it unchanged (rules/NN411.md)."""
+
+    code = "NN411"
+    name = "parameter-not-updated"
+    severity = Severity.ERROR
+    passes = (Pass.PROBE,)
+    defaults: ClassVar[Dict[str, float]] = {}
+
+    def check_probe(self) -> None:
+        """One finding per module with parameters outside the optimizer, or unchanged after a step despite a gradient."""
+        ctx = self.context
+        outside: Dict[str, List] = {}
+        unchanged: Dict[str, List] = {}
+        for param in ctx.facts.params:
+            if param.in_optimizer is False:
+                outside.setdefault(param.module, []).append(param)
+            elif param.changed is False and param.nonzero and param.finite:
+                unchanged.setdefault(param.module, []).append(param)
+        for params in outside.values():
+            names = ", ".join(f"`{p.name}`" for p in params)
+            self.report(
+                ctx.where_module(params[0].name),
+                f"{names} {'is' if len(params) == 1 else 'are'} trainable (requires_grad=True) but in none of your "
+                "optimizer's param groups: it gets gradients and never changes. Build the optimizer from "
+                "`model.parameters()` after every layer is created, or add a param group for it "
+                "(freeze it with `requires_grad_(False)` if it should stay fixed).",
+            )
+        for params in unchanged.values():
+            names = ", ".join(f"`{p.name}`" for p in params)
+            lr = params[0].lr
+            hint = " Its param group has lr = 0." if lr == 0 else (
+                " Something resets it: forward or a hook overwrites it (`.data =`, `copy_`, re-initialisation), or "
+                "the optimizer holds a copy of it instead of the parameter itself."
+            )
+            self.report(
+                ctx.where_module(params[0].name),
+                f"{names} had a non-zero gradient but an optimizer step left {'it' if len(params) == 1 else 'them'} "
+                f"exactly unchanged, so {'it does' if len(params) == 1 else 'they do'} not train.{hint}",
+            )

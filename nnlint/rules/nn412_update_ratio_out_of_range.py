@@ -1,0 +1,47 @@
+"""NN412: optimizer steps move weights far too much or far too little."""
+from __future__ import annotations
+
+from typing import ClassVar, Dict
+
+from nnlint.probe.texts import number
+from nnlint.rule import Rule
+from nnlint.types import Pass, Severity
+
+
+class UpdateRatioOutOfRange(Rule):
+    """Your optimizer's steps change weights by far more or far less than ~1e-3 of their norm (rules/NN412.md)."""
+
+    code = "NN412"
+    name = "update-ratio-out-of-range"
+    severity = Severity.WARNING
+    passes = (Pass.PROBE,)
+    defaults: ClassVar[Dict[str, float]] = {"low": 1e-4, "high": 1e-1, "reported": 5}
+
+    def check_probe(self) -> None:
+        """With the caller's optimizer: median ||Δθ||/||θ|| over steps 3-10 per weight tensor outside [low, high]."""
+        ctx = self.context
+        if not ctx.facts.user_optimizer:
+            ctx.status(self.code, "skipped: pass your optimizer (nnlint.probe(..., optimizer=...)); nnlint's own Adam says nothing about your learning rate")
+            return
+        low, high = ctx.option(type(self), "low"), ctx.option(type(self), "high")
+        outside = [p for p in ctx.facts.params if p.is_weight and p.update_ratio is not None and p.update_ratio > 0 and not low <= p.update_ratio <= high]
+        outside.sort(key=lambda p: abs(_log(p.update_ratio)), reverse=True)
+        limit = int(ctx.option(type(self), "reported"))
+        for param in outside[:limit]:
+            more = f" ({len(outside)} weight tensors are out of range)" if len(outside) > 1 else ""
+            if param.update_ratio > high:
+                effect = "each step rewrites a large part of the weights: training is unstable or diverges. Lower the learning rate"
+            else:
+                effect = "the weights barely move: training is very slow. Raise the learning rate"
+            self.report(
+                ctx.where_module(param.name),
+                f"Your optimizer's steps change `{param.name}` by {number(param.update_ratio)} of its norm per step "
+                f"(median ||Δθ||/||θ|| over steps 3-10; healthy is about 1e-3, expected within [{low:g}, {high:g}]){more}: "
+                f"{effect} (or this layer's, with a param group), or check the layer's initialisation scale.",
+            )
+
+
+def _log(value: float) -> float:
+    import math
+
+    return math.log10(value) + 3 if value > 0 else 0.0
