@@ -125,6 +125,24 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
     return out
 
 
+def _write(path: str, rows: List[Dict[str, Any]], wall: float, partial: bool) -> None:
+    """The JSON record (rewritten after each batch, so an interrupted run keeps what it measured)."""
+    environment = {"python": platform.python_version(), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    for package in ("torch", "torchvision", "timm"):
+        try:
+            from importlib.metadata import version
+
+            environment[package] = version(package)
+        except Exception:  # not installed
+            pass
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps({
+        "environment": environment, "partial": partial, "wall_s": round(wall, 1), "worker_peak_rss_mb": round(peak),
+        "summary": summarize(rows), "models": rows,
+    }, indent=1), encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--timm", type=int, default=160, help="number of timm models (0: none)")
@@ -133,6 +151,7 @@ def main() -> int:
     parser.add_argument("--modes", default="configured,inferred", help="configured, inferred or both")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--seconds", type=float, default=300.0, help="time limit per model")
+    parser.add_argument("--batch", type=int, default=60, help="checks per run_targets call (progress and saves between)")
     parser.add_argument("--output", default=str(ROOT / "corpus" / "graph_corpus.json"))
     parser.add_argument("--list", action="store_true", help="print the selection and exit")
     parser.add_argument("--quiet", action="store_true", help="no per-model table")
@@ -168,20 +187,27 @@ def main() -> int:
     print(f"checking {len(models)} models x {len(modes)} modes = {len(jobs)} checks with {args.workers} workers "
           f"(rules {', '.join(codes)})", flush=True)
     started = time.perf_counter()
-    outcomes = run_targets([job[3] for job in jobs], ROOT, codes, Limits(seconds=args.seconds, workers=args.workers))
+    rows: List[Dict[str, Any]] = []
+    for first in range(0, len(jobs), args.batch):
+        batch = jobs[first:first + args.batch]
+        limits = Limits(seconds=args.seconds, workers=args.workers)
+        outcomes = run_targets([job[3] for job in batch], ROOT, codes, limits)
+        for (source, name, mode, target), outcome in zip(batch, outcomes):
+            findings = [{"code": f.code, "message": f.message, "path": f.location.path, "line": f.location.line}
+                        for f in outcome.findings]
+            rows.append({
+                "source": source, "name": name, "mode": mode,
+                "configured_input": list(target.inputs[0].shape) if target.inputs else None,
+                "input": outcome.input, "method": outcome.method, "seconds": round(outcome.seconds, 3),
+                "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
+                "failures": [f for f in findings if f["code"].startswith("NN0")],
+                "findings": [f for f in findings if not f["code"].startswith("NN0")],
+            })
+        flagged = sum(1 for row in rows if row["failures"] or row["findings"])
+        print(f"  {len(rows)}/{len(jobs)} checked, {flagged} with failures or findings, "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+        _write(args.output, rows, time.perf_counter() - started, partial=len(rows) < len(jobs))
     wall = time.perf_counter() - started
-
-    rows = []
-    for (source, name, mode, target), outcome in zip(jobs, outcomes):
-        findings = [{"code": f.code, "message": f.message, "path": f.location.path, "line": f.location.line} for f in outcome.findings]
-        rows.append({
-            "source": source, "name": name, "mode": mode,
-            "configured_input": list(target.inputs[0].shape) if target.inputs else None,
-            "input": outcome.input, "method": outcome.method, "seconds": round(outcome.seconds, 3),
-            "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
-            "failures": [f for f in findings if f["code"].startswith("NN0")],
-            "findings": [f for f in findings if not f["code"].startswith("NN0")],
-        })
     summary = summarize(rows)
 
     if not args.quiet:
@@ -202,19 +228,7 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\nwall {wall:.0f} s for {len(jobs)} checks; largest worker peak RSS {peak:.0f} MB")
 
-    import torch  # versions for the record (after the run: the parent needs no torch for it)
-
-    environment = {"python": platform.python_version(), "torch": torch.__version__, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    for package in ("torchvision", "timm"):
-        try:
-            environment[package] = __import__(package).__version__
-        except ImportError:
-            pass
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({
-        "environment": environment, "wall_s": round(wall, 1), "worker_peak_rss_mb": round(peak),
-        "summary": summary, "models": rows,
-    }, indent=1), encoding="utf-8")
+    _write(args.output, rows, wall, partial=False)
     print(f"wrote {args.output}")
     return 0
 

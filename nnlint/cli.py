@@ -42,6 +42,8 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them")
     parser.add_argument("--no-graph", action="store_true", help="run only the static pass (never imports your code or torch)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the result cache (.nnlint_cache/)")
+    parser.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes for the static pass (default: one per core)")
     _add_model_options(parser)
     parser.add_argument("--graph-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per model in the graph pass (default 60)")
     parser.add_argument("--verbose", "-v", action="store_true", help="say how each model was analysed (fx trace or hooks) and how long it took")
@@ -115,7 +117,7 @@ def _cmd_check(argv: List[str]) -> int:
     from nnlint.reporters import get_reporter
     from nnlint.reporters.base import ReportContext
     from nnlint.graph.isolation import Limits
-    from nnlint.runner import FixMode, GraphOptions, Selection, run
+    from nnlint.runner import FixMode, GraphOptions, Performance, Selection, run
 
     options = _check_parser().parse_args(argv)
     paths = options.paths or [Path(".")]
@@ -126,7 +128,10 @@ def _cmd_check(argv: List[str]) -> int:
         fix_mode = FixMode(write=options.fix and not options.diff, diff=options.diff, unsafe=options.unsafe_fixes)
         target = _model_target(options)
         graph = GraphOptions(not options.no_graph, (target,) if target else (), Limits(options.graph_timeout, _memory_cap(), _workers()))
-        result = run(paths, config, cwd, selection, fix_mode, graph)
+        cache_dir = None if options.no_cache else Path(config.cache_dir or (config.root or cwd) / ".nnlint_cache")
+        if cache_dir is not None and not cache_dir.is_absolute():
+            cache_dir = (config.root or cwd) / cache_dir
+        result = run(paths, config, cwd, selection, fix_mode, graph, Performance(max(options.jobs, 0), cache_dir))
     except ConfigError as error:
         raise UsageError(str(error)) from None
     except registry.UnknownRule as error:

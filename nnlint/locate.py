@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
 import textwrap
@@ -103,3 +104,26 @@ def _assignment_line(cls: type, attribute: str) -> Optional[Where]:
             if pattern.search(text):
                 return where[0], start + offset, len(text) - len(text.lstrip()) + 1
     return None
+
+
+def statement(where: Where) -> Optional[ast.stmt]:
+    """The innermost statement of the user's source that spans `where`'s line (None if unreadable)."""
+    tree = _parse(where[0])
+    if tree is None:
+        return None
+    line = where[1]
+    found: Optional[ast.stmt] = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if found is None or (node.end_lineno or node.lineno) - node.lineno <= (found.end_lineno or found.lineno) - found.lineno:
+                found = node
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(filename: str) -> Optional[ast.Module]:
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            return ast.parse(handle.read())
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None

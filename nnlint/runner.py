@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
@@ -13,6 +14,7 @@ from nnlint.discover import discover, display_path, pairs
 from nnlint.graph.discovery import discover_models
 from nnlint.graph.isolation import Limits, TargetOutcome, run_targets
 from nnlint.graph.targets import GraphTarget
+from nnlint.static.cache import Cache, salt_for
 from nnlint.static.engine import check_files, check_sources
 from nnlint.static.project import ProjectIndex
 from nnlint.static.reading import UnreadableSource, read_source
@@ -45,6 +47,14 @@ class GraphOptions:
     targets: Tuple[GraphTarget, ...] = ()
     limits: Limits = Limits()
     summary: bool = False
+
+
+@dataclass(frozen=True)
+class Performance:
+    """How the static pass runs: worker processes (0 = one per core) and the result cache (None = off)."""
+
+    workers: int = 0
+    cache_dir: Optional[Path] = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ def run(
     selection: Selection = Selection(),
     fix_mode: FixMode = FixMode(),
     graph: GraphOptions = GraphOptions(),
+    performance: Performance = Performance(),
 ) -> RunResult:
     """Check `paths` under `config`; raises MissingPath or UnknownRule for usage errors."""
     codes = selected_codes(config, selection)
@@ -118,7 +129,9 @@ def run(
 
     rules = [rule for rule in registry.rules_for(codes) if Pass.STATIC in rule.passes]
     project = ProjectIndex()
-    raw = check_files(files, rules, project)
+    cache = Cache(performance.cache_dir, salt_for(rule.code for rule in rules)) if performance.cache_dir else None
+    workers = performance.workers or min(os.cpu_count() or 1, 8)
+    raw = check_files(files, rules, project, cache, workers)
     graph_results = _graph_pass(project, config, codes, root, cwd, graph)
     raw += [finding for _, outcome in graph_results for finding in outcome.findings]
     findings = pipeline(raw, read_text)

@@ -335,3 +335,116 @@ def test_graph_config_off_and_configured(tmp_path):
     assert run([tmp_path / "m.py"], Config(graph="configured"), tmp_path).findings == ()
     found = run([tmp_path / "m.py"], Config(), tmp_path, graph=GraphOptions(limits=Limits(seconds=60))).findings
     assert [(f.code, f.location.line) for f in found] == [("NN303", 10)]
+
+
+# Patterns of real, correct models (bench/graph_corpus.py runs torchvision and timm): each was a false
+# positive or a failure of nnlint before.
+
+
+def test_init_with_real_tensor_arithmetic_builds_with_weights_on_meta(tmp_path):
+    """torchvision's RegNet computes its widths with tensors and `.tolist()`, which fails on meta: the
+    model is built on the CPU, but every parameter goes to meta as it is registered (no 2.6 GB of weights)."""
+    from nnlint.graph.loading import build
+
+    source = """
+    class Widths(nn.Module):
+        def __init__(self):
+            super().__init__()
+            widths = (torch.arange(3) * 8 + 8).tolist()
+            self.fc = nn.Linear(widths[-1], 4)
+            nn.init.kaiming_normal_(self.fc.weight)
+            self.weight_device = self.fc.weight.device.type
+
+        def forward(self, x):
+            return self.fc(x)
+    """
+    assert _codes(source, tmp_path) == []
+    namespace: dict = {}
+    exec(HEADER + textwrap.dedent(source), namespace)
+    model, _ = build(namespace["Widths"], {})
+    assert model.weight_device == "meta" and model.fc.weight.is_meta
+
+
+def test_input_inferred_through_a_functional_conv_with_standardized_weights(tmp_path):
+    """timm's StdConv2d/ScaledStdConv2d (NFNet, ResNetV2) normalise their weight and call F.conv2d: the
+    input comes from the weight's shape, not from a torch.nn layer."""
+    source = """
+    class StdConv(nn.Conv2d):
+        def forward(self, x):
+            w = F.batch_norm(self.weight.reshape(1, self.out_channels, -1), None, None, training=True, eps=1e-5)
+            return F.conv2d(x, w.reshape_as(self.weight), self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = StdConv(3, 8, 3)
+            self.act = nn.ReLU()
+            self.head = nn.Linear(8, 10)
+
+        def forward(self, x):
+            return self.head(torch.flatten(F.adaptive_avg_pool2d(self.act(self.stem(x)), 1), 1))
+    """
+    assert _codes(source, tmp_path) == []
+
+
+def test_declared_image_size_is_tried_first(tmp_path):
+    """A ViT with a fixed position embedding runs at its `img_size` only (timm: also pretrained_cfg)."""
+    source = """
+    class FixedSizeViT(nn.Module):
+        def __init__(self, img_size=40, patch=8, dim=32):
+            super().__init__()
+            self.img_size = img_size
+            self.proj = nn.Conv2d(3, dim, patch, patch)
+            self.pos = nn.Parameter(torch.zeros(1, (img_size // patch) ** 2, dim))
+            self.head = nn.Linear(dim, 10)
+
+        def forward(self, x):
+            x = self.proj(x).flatten(2).transpose(1, 2) + self.pos
+            return self.head(x.mean(1))
+    """
+    assert _codes(source, tmp_path) == []
+    assert _codes(source.replace("self.img_size = img_size", "pass"), tmp_path)[0][0] == "NN301"
+
+
+def test_worker_events_split_across_writes_are_read_whole(tmp_path):
+    """A large event (many findings) reaches the parent in several writes: it must wait for the newline."""
+    from nnlint.graph.isolation import _Events
+
+    path = tmp_path / "results.jsonl"
+    path.write_text('{"event": "ready"}\n{"event": "done", "find', encoding="utf-8")
+    with open(path, encoding="utf-8") as handle:
+        events = _Events(handle)
+        assert events.read() == [{"event": "ready"}]
+        with open(path, "a", encoding="utf-8") as out:
+            out.write('ings": []}\n')
+        assert events.read() == [{"event": "done", "findings": []}]
+        assert events.read() == []
+
+
+def test_result_passed_on_and_ignored_by_the_callee_is_not_discarded(tmp_path):
+    """timm's DLA: `shortcut = self.project(bottom)` goes to a tree level that takes no shortcut. The
+    value is dropped downstream, not thrown away at the call; a bare `self.norm(x)` still is."""
+    source = """
+    class Level(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x, shortcut=None):
+            return self.fc(x)
+
+
+    class Tree(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.project = nn.Identity()
+            self.level = Level()
+            self.norm = nn.LayerNorm(8)
+
+        def forward(self, x):
+            shortcut = self.project(x)
+            self.norm(x)
+            return self.level(x, shortcut)
+    """
+    assert _codes(source, tmp_path) == [("NN311", _line(source, "self.norm(x)"))]

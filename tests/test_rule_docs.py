@@ -77,6 +77,27 @@ def test_graph_examples_fire_and_fixes_stay_silent(rule, tmp_path):
         assert findings == [], f"'Use instead' code raises {[(f.code, f.message) for f in findings]}:\n{block}"
 
 
+PROBE_ONLY_RULES = [rule for rule in ALL_RULES if tuple(rule.passes) == (Pass.PROBE,)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("rule", PROBE_ONLY_RULES, ids=lambda r: r.code)
+def test_probe_examples_fire_and_fixes_stay_silent(rule, tmp_path):
+    """Probe pages show a model and a unit test calling `nnlint.probe`; the test is run in-process."""
+    pytest.importorskip("torch")
+    from graph_support import graph_findings
+    from probe_support import probe_findings
+
+    bad, good = _example_blocks(_page(rule))
+    assert bad and good, "a rule page needs a code example that fires and one that stays silent"
+    for block in bad:
+        codes = [f.code for f in probe_findings(block, tmp_path, expect_failure=True)]
+        assert rule.code in codes, f"example does not raise {rule.code} (got {codes}):\n{block}"
+    for block in good:
+        findings = probe_findings(block, tmp_path) + graph_findings(block, tmp_path) + check_source(block)
+        assert findings == [], f"'Use instead' code raises {[(f.code, f.message) for f in findings]}:\n{block}"
+
+
 def render_index() -> str:
     """The rules/README.md index as it must read for the current registry."""
     rows = ["# nnlint rules", "", "One page per rule. `nnlint rule CODE` prints a page; `nnlint rules` lists them.", "",

@@ -24,7 +24,7 @@ def discover_models(project: ProjectIndex) -> List[GraphTarget]:
     targets = []
     for name, definitions in classes.items():
         for semantics, klass in definitions:
-            if finder.is_module(semantics, klass) and finder.has_forward(klass) and finder.builds_with_defaults(klass):
+            if finder.is_module(semantics, klass) and finder.has_forward(klass) and finder.builds_with_defaults(semantics, klass):
                 targets.append(
                     GraphTarget(f"{semantics.path}:{name}", discovered=True, path=semantics.path, line=semantics.line(klass))
                 )
@@ -59,11 +59,16 @@ class _ModuleClasses:
             self.has_forward(k) for _, k in self._bases_by_name(klass)
         )
 
-    def builds_with_defaults(self, klass: cst.ClassDef) -> bool:
-        """Whether `Class()` needs no argument: every `__init__` parameter has a default."""
+    def builds_with_defaults(self, semantics: FileSemantics, klass: cst.ClassDef) -> bool:
+        """Whether `Class()` needs no argument: every `__init__` parameter has a default. A class without
+        `__init__` takes its base's: a torch layer's (`class StdConv(nn.Conv2d)`) needs its sizes."""
         init = _method(klass, "__init__")
         if init is None:
-            return all(self.builds_with_defaults(k) for _, k in self._bases_by_name(klass))
+            for base in klass.bases:
+                qualified = semantics.qualified_name(base.value)
+                if qualified is not None and qualified.startswith("torch.nn.") and qualified.rsplit(".", 1)[-1] not in _NO_ARGUMENTS:
+                    return False
+            return all(self.builds_with_defaults(s, k) for s, k in self._bases_by_name(klass))
         params = init.params
         positional = list(params.posonly_params) + list(params.params)
         return all(p.default is not None for p in positional[1:] + list(params.kwonly_params))
@@ -75,6 +80,10 @@ class _ModuleClasses:
             if name and name in self.classes and name != klass.name.value:
                 found.extend(self.classes[name])
         return found
+
+
+# torch.nn classes whose constructor needs no argument.
+_NO_ARGUMENTS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity"})
 
 
 def _method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:

@@ -15,7 +15,7 @@ from torch.overrides import TorchFunctionMode
 from nnlint import locate
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
-from nnlint.graph.interpreter import Propagation, describe, run_shapes
+from nnlint.graph.interpreter import Propagation, describe, fast_recurrent_layers, run_shapes
 from nnlint.graph.loading import LoadError, build, import_object, is_user_file
 from nnlint.graph.targets import GraphTarget
 from nnlint.rule import Rule
@@ -98,13 +98,25 @@ def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], w
         return _done(result, started)
 
     inferred = example is None and target.inputs is None
-    working, failures, first = _find_working_size(model, gm, plan)
+    with fast_recurrent_layers(model):
+        working, failures, first = _find_working_size(model, gm, plan, inferred)
+        if working is None and inferred and _on_the_way_in(plan, failures[-1][1], gm):
+            # The guess from the first layer does not even reach it: guess images, else ask for the input.
+            second = input_plans.images(model)
+            if second is not None and second.describe(224) != plan.describe(224):
+                working, _, first = _find_working_size(model, gm, second, inferred=False)
+                plan = second if working is not None else plan
+            if working is None:
+                result.findings.append(_input_did_not_fit(model, plan, failures[-1], fallback, target))
+                clock.lap("inputs")
+                return _done(result, started)
     clock.lap("inputs")
     if working is None:
         result.findings.append(_no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error))
         return _done(result, started)
     result.input_description = plan.describe(working)
-    runs, used, called = _two_runs(model, gm, plan, working, first)
+    with fast_recurrent_layers(model):
+        runs, used, called = _two_runs(model, gm, plan, working, first)
     clock.lap("runs")
     ctx = GraphContext(model, gm, runs, used, called, fallback, inferred)
     for rule in rules:
@@ -240,15 +252,48 @@ def _attempt(model: nn.Module, gm: Optional[fx.GraphModule], inputs: Tuple[torch
     return error is None, calls.deepest_failed, error, None
 
 
-def _find_working_size(model, gm, plan) -> Tuple[Optional[int], list, Optional[Propagation]]:
-    """(first size that runs at the first batch size, failures before it, its propagation with fx)."""
+def _find_working_size(model, gm, plan, inferred: bool) -> Tuple[Optional[int], list, Optional[Propagation]]:
+    """(first size that runs at the first batch size, failures before it, its propagation with fx). An
+    inferred input that fails before its first layer is wrong at every size: stop there."""
     failures = []
     for size in plan.sizes:
         ok, where, error, propagation = _attempt(model, gm, plan.make(BATCHES[0], size))
         if ok:
             return size, failures, propagation
         failures.append((size, where, error))
+        if inferred and _on_the_way_in(plan, where, gm):
+            break
     return None, failures, None
+
+
+def _on_the_way_in(plan, where, gm) -> bool:
+    """Whether a failure happened at the layer an inferred input was read from, or on the way to it:
+    then the input is wrong, not the model (unless the user's input path is, which nnlint cannot tell)."""
+    if not plan.consumers or where is None:
+        return False
+    if isinstance(where, fx.Node):
+        ancestors, frontier = set(), [c for c in plan.consumers if isinstance(c, fx.Node)]
+        while frontier:
+            node = frontier.pop()
+            if node not in ancestors:
+                ancestors.add(node)
+                frontier.extend(node.all_input_nodes)
+        return where in ancestors
+    # hooks: the failing module is the first layer or contains it (a patch embedding around a Linear)
+    return bool(where) and any(isinstance(c, str) and (c == where or c.startswith(where + ".")) for c in plan.consumers)
+
+
+def _input_did_not_fit(model, plan, failure, fallback, target) -> Finding:
+    size, where, error = failure
+    detail = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else type(error).__name__
+    place = f"`self.{where.target}`" if isinstance(where, fx.Node) and where.op == "call_module" else (
+        f"`self.{where}`" if isinstance(where, str) and where else "the model's first operations")
+    message = (
+        ModelInputUnknown.explain(target.target)
+        + f" (The input guessed from its first layer, {plan.describe(size)}, fails at {place} before the model's "
+        f"layers see it: {detail}.)"
+    )
+    return ModelInputUnknown.finding(Location(*fallback), message, Pass.GRAPH)
 
 
 def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error) -> Finding:

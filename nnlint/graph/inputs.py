@@ -29,6 +29,9 @@ class InputPlan:
     make: Maker
     sizes: Tuple[int, ...]
     describe: Callable[[int], str]
+    # What an inferred plan was read from: the fx nodes of the first layers, or (without a graph) the
+    # module path of the first layer. A failure there or before means the guess is wrong, not the model.
+    consumers: Tuple[Union[fx.Node, str], ...] = ()
 
 
 def from_specs(specs: Sequence[InputSpec]) -> InputPlan:
@@ -51,10 +54,16 @@ def _tensor(shape: Tuple[int, ...], spec: InputSpec) -> torch.Tensor:
 def infer(model: nn.Module, graph: Optional[fx.Graph]) -> Optional[InputPlan]:
     """Inputs for the required forward arguments, inferred from the layer that first consumes each; None if unknown."""
     placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args] if graph is not None else None
+    consumers: List[Union[fx.Node, str]] = []
     if graph is not None:
-        layers = [_first_consumer(model, node) for node in placeholders]
+        found = [_first_consumer(model, node) for node in placeholders]
+        if any(item is None for item in found):
+            return None
+        layers = [layer for layer, _ in found]
+        consumers = [node for _, node in found]
     else:
         layers = [_first_layer(model)]
+        consumers = [path for path, module in model.named_modules() if module is layers[0]][:1]
     if not layers or any(layer is None for layer in layers):
         return None
     makers = [_maker_for(layer) for layer in layers]
@@ -71,7 +80,18 @@ def infer(model: nn.Module, graph: Optional[fx.Graph]) -> Optional[InputPlan]:
     def describe(size: int) -> str:
         return ", ".join(text(size) for _, _, text in makers)
 
-    return InputPlan(make, sizes, describe)
+    return InputPlan(make, sizes, describe, tuple(consumers))
+
+
+def images(model: nn.Module) -> Optional[InputPlan]:
+    """RGB images, float[B, 3, S, S], at the declared sizes then the usual ones: the second guess for a
+    model with 2-d convolutions or a declared image size whose first layer's input did not fit (a
+    space-to-depth stem, a linear patch embedding, a DCT stem)."""
+    declared = declared_sizes(model)
+    if not declared and not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        return None
+    sizes = tuple(declared) + tuple(s for s in SPATIAL_SIZES if s not in declared)
+    return InputPlan(lambda b, s: (_float((b, 3, s, s)),), sizes, lambda s: f"float[B, 3, {s}, {s}]")
 
 
 def declared_sizes(model: nn.Module) -> List[int]:
@@ -99,9 +119,10 @@ def _add_size(found: List[int], value: Any) -> None:
         found.append(value)
 
 
-def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Union[nn.Module, "_Weights"]]:
-    """The first layer reached from a placeholder, through shape-changing ops and shape-keeping layers
-    (activations, dropout, identity) on the way: a module, or the weights of a functional conv/linear/embedding."""
+def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Tuple[Union[nn.Module, "_Weights"], fx.Node]]:
+    """The first layer that tells its input's shape reached from a placeholder, through shape-changing ops and
+    shape-keeping layers (activations, dropout, identity) on the way: a module, or the weights of a functional
+    conv/linear/embedding."""
     frontier = [node]
     seen = set()
     while frontier:
@@ -112,13 +133,15 @@ def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Union[nn.Module
             seen.add(user)
             if user.op == "call_module":
                 module = model.get_submodule(user.target)
-                if _maker_for(module) is not None or not isinstance(module, _SHAPE_KEEPING):
-                    return module
-                frontier.append(user)
+                if _maker_for(module) is not None:
+                    return module, user
+                if isinstance(module, _SHAPE_KEEPING):
+                    frontier.append(user)
+                # else a layer that tells nothing about its input (LayerNorm, Flatten): other paths may
             elif user.op == "call_function" and user.target in _FUNCTIONAL_LAYERS and user.args and user.args[0] is current:
                 weights = _functional_weights(model, user)
                 if weights is not None:
-                    return weights
+                    return weights, user
                 frontier.append(user)
             elif user.op in ("call_method", "call_function"):
                 frontier.append(user)

@@ -5,11 +5,12 @@ instead of a traceback, so the engine can turn it into a finding at the user's l
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import torch
-from torch import fx
+from torch import fx, nn
 
 
 @dataclass
@@ -75,3 +76,49 @@ class ShapeInterpreter(fx.Interpreter):
 def run_shapes(gm: fx.GraphModule, inputs: Tuple[torch.Tensor, ...]) -> Propagation:
     """Propagate shapes through `gm` for these inputs."""
     return ShapeInterpreter(gm).propagate(*inputs)
+
+
+@contextlib.contextmanager
+def fast_recurrent_layers(model: nn.Module) -> Iterator[None]:
+    """Inside the block, RNN/LSTM/GRU layers given meta tensors compute their outputs' shapes from their
+    sizes, after their own argument checks: their meta kernels step through time in Python, which costs
+    seconds per layer at sequence length 256 (timm's Sequencer has dozens of LSTMs)."""
+    patched = [m for m in model.modules() if type(m) in (nn.RNN, nn.LSTM, nn.GRU) and "forward" not in m.__dict__]
+    for module in patched:
+        module.forward = _recurrent_shapes(module)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for module in patched:
+            module.__dict__.pop("forward", None)
+
+
+def _recurrent_shapes(module: nn.RNNBase):
+    original = type(module).forward
+
+    def forward(input: Any, hx: Any = None) -> Any:
+        hidden = list(hx) if isinstance(hx, tuple) else [hx] if hx is not None else []
+        if not isinstance(input, torch.Tensor) or not input.is_meta or not all(isinstance(h, torch.Tensor) and h.is_meta for h in hidden):
+            return original(module, input, hx)  # packed sequences, real tensors: the layer itself
+        lstm = isinstance(module, nn.LSTM)
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{type(module).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead")
+        batched = input.dim() == 3
+        batch_dim = 0 if module.batch_first else 1
+        x = input if batched else input.unsqueeze(batch_dim)
+        if hx is None:
+            module.check_input(x, None)
+        else:
+            h = hx if batched else (tuple(t.unsqueeze(1) for t in hx) if lstm else hx.unsqueeze(1))
+            module.check_forward_args(x, h, None)
+        directions = 2 if module.bidirectional else 1
+        size = module.proj_size or module.hidden_size
+        layers = directions * module.num_layers
+        output = x.new_empty(tuple(x.shape[:-1]) + (directions * size,))
+        h_n = x.new_empty((layers, x.size(batch_dim), size))
+        c_n = x.new_empty((layers, x.size(batch_dim), module.hidden_size))
+        if not batched:
+            output, h_n, c_n = output.squeeze(batch_dim), h_n.squeeze(1), c_n.squeeze(1)
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+    return forward

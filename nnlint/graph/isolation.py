@@ -120,10 +120,10 @@ class _Job:
         current: Optional[int] = None
         started = time.monotonic()
         ready = False
-        with open(results_file, encoding="utf-8") as results:
+        with open(results_file, encoding="utf-8") as handle:
+            results = _Events(handle)
             while True:
-                for line in results.readlines():
-                    event = json.loads(line)
+                for event in results.read():
                     if event["event"] == "ready":
                         ready = True
                     elif event["event"] == "start":
@@ -132,8 +132,7 @@ class _Job:
                         self.outcomes[pending[event["index"]]] = _outcome(event)
                         current = None
                 if process.poll() is not None:
-                    for line in results.readlines():
-                        event = json.loads(line)
+                    for event in results.read():
                         if event["event"] == "done":
                             self.outcomes[pending[event["index"]]] = _outcome(event)
                             current = None
@@ -161,6 +160,18 @@ class _Job:
         )
         location = Location(*target.where(self.root))
         return TargetOutcome([ModelRunAborted.finding(location, message, KINDS[self.kind][1])])
+
+
+class _Events:
+    """The worker's JSON lines as they arrive; a line still being written (a large event arrives in
+    several writes) waits for its newline."""
+
+    def __init__(self, handle) -> None:
+        self.handle, self.partial = handle, ""
+
+    def read(self) -> List[Dict[str, Any]]:
+        *lines, self.partial = (self.partial + self.handle.read()).split("\n")
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 def _outcome(event: Dict[str, Any]) -> TargetOutcome:

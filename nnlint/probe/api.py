@@ -52,7 +52,8 @@ def probe(
                            optimizer=optimizer, steps=steps, device=device, seed=seed, codes=codes, options=options,
                            budget=budget, fallback=fallback)
     except SetupProblem as problem:
-        finding = BY_CODE[problem.code].finding(Location(*fallback), f"Cannot probe `{type(model).__name__}`: {problem}. Pass `inputs=`.", Pass.PROBE)
+        hint = " Pass `inputs=`." if problem.code == "NN014" else ""
+        finding = BY_CODE[problem.code].finding(Location(*(problem.where or fallback)), f"Cannot probe `{type(model).__name__}`: {problem}.{hint}", Pass.PROBE)
         return ProbeReport(type(model).__name__, (finding,))
     except UsageProblem as problem:
         raise ValueError(str(problem)) from None

@@ -12,7 +12,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import torch
 
 from nnlint import locate
-from nnlint.probe.facts import GradcheckResult
+from nnlint.graph.loading import is_user_file
+from nnlint.probe.facts import GradcheckResult, Where
 
 Captured = Dict[type, Tuple[tuple, dict]]
 
@@ -24,7 +25,7 @@ def capture_functions() -> Iterator[Captured]:
     original = torch.autograd.Function.__dict__["apply"]
 
     def apply(cls, *args, **kwargs):
-        if cls not in captured and locate.class_source(cls) is not None:
+        if cls not in captured and _user_defined(cls):
             captured[cls] = (tuple(_keep(a) for a in args), {k: _keep(v) for k, v in kwargs.items()})
         return original.__func__(cls, *args, **kwargs)
 
@@ -35,17 +36,27 @@ def capture_functions() -> Iterator[Captured]:
         torch.autograd.Function.apply = original  # type: ignore[method-assign]
 
 
+def _user_defined(cls: type) -> bool:
+    code = getattr(getattr(cls, "forward", None), "__code__", None)
+    return code is not None and is_user_file(code.co_filename)
+
+
+def where_defined(cls: type) -> Optional[Where]:
+    """The class definition, or its forward's when inspect cannot find the class."""
+    found = locate.class_source(cls)
+    code = getattr(getattr(cls, "forward", None), "__code__", None)
+    return found or ((code.co_filename, code.co_firstlineno, 1) if code is not None else None)
+
+
 def _keep(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone().requires_grad_(value.requires_grad and value.is_floating_point())
-    return value
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
 def check(captured: Captured, seed: int, projections: int = 3) -> List[GradcheckResult]:
     """One result per captured Function: the worst relative error over random projections, or why it was not judged."""
     results = []
     for cls, (args, kwargs) in captured.items():
-        result = GradcheckResult(cls.__name__, locate.class_source(cls))
+        result = GradcheckResult(cls.__name__, where_defined(cls))
         try:
             result.relative_error, result.note = _projections(cls, args, kwargs, seed, projections)
         except Exception as error:  # user code: the Function may not run in float64
@@ -55,9 +66,9 @@ def check(captured: Captured, seed: int, projections: int = 3) -> List[Gradcheck
 
 
 def _projections(cls: type, args: tuple, kwargs: dict, seed: int, count: int) -> Tuple[Optional[float], str]:
-    positions = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
+    positions = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.is_floating_point()]
     if not positions:
-        return None, "none of its inputs requires a gradient"
+        return None, "it has no floating-point tensor input"
     base = [a.double() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
     inputs = [base[i].detach().clone().requires_grad_(True) for i in positions]
 
@@ -81,6 +92,8 @@ def _projections(cls: type, args: tuple, kwargs: dict, seed: int, count: int) ->
         u = [torch.randn(o.shape, generator=generator, dtype=torch.float64).to(o.device) for o in differentiable]
         v = [torch.randn(x.shape, generator=generator, dtype=torch.float64).to(x.device) for x in inputs]
         grads = torch.autograd.grad(differentiable, inputs, grad_outputs=u, retain_graph=True, allow_unused=True)
+        if all(g is None for g in grads):
+            return None, "its backward returns no input gradient"
         analytic.append(sum(float((g * d).sum()) for g, d in zip(grads, v) if g is not None))
         eps = 1e-6 * max(1.0, max(float(x.detach().abs().max()) for x in inputs))
         with torch.no_grad():

@@ -50,8 +50,8 @@ def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options:
             specs=target.inputs, name=target.target, fallback=fallback,
         )
     except SetupProblem as problem:
-        hint = "give `--input-shape` or `inputs` in [[tool.nnlint.models]]" if problem.code == "NN014" else "check the target's settings"
-        finding = BY_CODE[problem.code].finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}; {hint}.", Pass.PROBE)
+        hint = "; give `--input-shape` or `inputs` in [[tool.nnlint.models]]" if problem.code == "NN014" else ""
+        finding = BY_CODE[problem.code].finding(Location(*(problem.where or fallback)), f"Cannot probe `{target.target}`: {problem}{hint}.", Pass.PROBE)
         return _failed(target, finding)
     except UsageProblem as problem:
         return _failed(target, ModelConstructionFailed.finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE))

@@ -46,7 +46,8 @@ class ProbeReport:
         failed = {f.code for f in findings}
         checks = {code: ("failed" if code in failed else ("passed" if status == "failed" else status)) for code, status in self.checks.items()}
         for code in failed:
-            checks.setdefault(code, "failed")
+            if not code.startswith("NN0") and self.input:
+                checks.setdefault(code, "failed")
         return replace(self, findings=tuple(sorted(findings, key=Finding.sort_key)), checks=checks)
 
     def to_dict(self) -> Dict[str, Any]:
@@ -90,6 +91,8 @@ class ProbeReport:
 
     def headline(self) -> str:
         """One line: what was probed, how, and how long it took."""
+        if not self.input:
+            return f"nnlint probe of {self.target}: not probed (see the findings)"
         task = f"task {self.task}" if self.task else "no task (surrogate loss: gradient flow only)"
         return (f"nnlint probe of {self.target} on {self.device} (seed {self.seed}, torch {self.torch_version}): "
                 f"input {self.input}; {task}; {self.loss}; {self.seconds:.2f} s")

@@ -10,7 +10,7 @@ from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
 from nnlint.probe import data
-from nnlint.probe.engine import PROBE_CODES, Setup
+from nnlint.probe.engine import PROBE_CODES, Setup, _raised_at
 from nnlint.probe.facts import Where
 
 DEFAULT_BATCH = 16
@@ -20,9 +20,9 @@ BUDGETS = {"cpu": 10.0, "cuda": 60.0}  # seconds of optimizer steps per probe, b
 class SetupProblem(Exception):
     """The probe cannot start: no input could be made, or the request is inconsistent; `code` is the rule to report."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, where: Optional[Where] = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.code, self.where = code, where
 
 
 def resolve_device(device: Any) -> torch.device:
@@ -143,9 +143,18 @@ def _planned(model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: 
         for module, training in modes:
             module.training = training
     size, error = errors[0]
+    if len(errors) == 1:  # the first layer fixes the whole input: the failure is the model's own
+        raise SetupProblem(
+            "NN013", f"forward raised {type(error).__name__}: {_first_line(error)} on the input its first layer takes "
+            f"({plan.describe(size)}); fix forward, or give the input it needs", _raised_at(error))
     tried = ", ".join(str(s) for s, _ in errors)
     raise SetupProblem(
         "NN014",
         f"the model fails on every input inferred from its first layer ({plan.describe(size)}, sizes tried: {tried}); "
-        f"the first failure: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+        f"the first failure: {type(error).__name__}: {_first_line(error)}",
     )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else ""

@@ -1,8 +1,7 @@
 """Optimizer steps on a fixed batch, with one device synchronisation per step.
 
-Per step it keeps (on the device) which parameters got a non-zero gradient and, over the first ten
-steps, ||delta theta|| / ||theta|| per parameter; per step it reads back only the loss, the accuracy,
-whether gradients were finite and the regularization terms.
+Facts about parameters stay on the device until the end; per step only the loss, the accuracy and
+the regularization terms are read back (to stop early).
 """
 from __future__ import annotations
 
@@ -51,8 +50,8 @@ class TrainLog:
     error: Optional[BaseException] = None
     seconds: float = 0.0
     had_grad: Set[int] = field(default_factory=set)  # indexes into params
-    nonzero: List[bool] = field(default_factory=list)
-    changed: List[bool] = field(default_factory=list)  # after step 1
+    nonzero: List[int] = field(default_factory=list)  # of the `zero` parameters: those that got a non-zero gradient
+    changed: List[Optional[bool]] = field(default_factory=list)  # after step 1; None without a gradient at step 1
     ratios: Dict[int, List[float]] = field(default_factory=dict)  # tracked param index -> ratio per step 3..10
 
 
@@ -71,15 +70,19 @@ def train(
     done: Optional[Callable[[List[StepResult]], bool]] = None,
     dropout: bool = True,
     tracked: Sequence[int] = (),
+    zero: Sequence[int] = (),
 ) -> TrainLog:
     """Run up to `max_steps` steps (stopping when `done` says so or the time budget is spent).
 
     `measure(output, loss)` returns device scalars (accuracy, regularization term, data term), any of them None.
-    Update ratios are kept for the `tracked` parameters; whether a step changed a parameter, for all.
+    Whether the first step changed each parameter is kept for all; update ratios (steps 3-10) for the
+    `tracked` ones; whether the gradient was ever non-zero for the `zero` ones (zero at step 0).
+    Non-finite gradients show up as a non-finite loss one step later, so they cost no extra check.
     """
     log = TrainLog()
     started = time.perf_counter()
-    nonzero = torch.zeros(len(params), dtype=torch.bool, device=params[0].device) if params else None
+    device = params[0].device if params else torch.device("cpu")
+    nonzero = torch.zeros(len(zero), dtype=torch.bool, device=device)
     ratios: List[torch.Tensor] = []
     changed: Optional[torch.Tensor] = None
     args, kwargs = step_inputs
@@ -94,27 +97,28 @@ def train(
         except Exception as error:  # user code; the caller turns it into a finding
             log.stopped, log.error = "error", error
             break
-        grads = [p.grad for p in params]
-        present = [i for i, g in enumerate(grads) if g is not None]
-        log.had_grad.update(present)
-        pieces = [value.total.detach().float().reshape(1)]
-        finite_flag = torch.isfinite(value.total.detach()).reshape(1)
-        if present:
-            norms = torch.stack(torch._foreach_norm([grads[i] for i in present]))
-            finite_flag = finite_flag & torch.isfinite(norms).all().reshape(1)
-            nonzero[present] |= norms > 0
-        watched = list(range(len(params))) if number == 1 else (list(tracked) if RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else [])
-        before = [params[i].detach().clone() for i in watched]
-        optimizer.step()
+        log.had_grad.update(i for i, p in enumerate(params) if p.grad is not None)
+        watched = [i for i in zero if params[i].grad is not None]
         if watched:
-            after = [params[i].detach() for i in watched]
+            norms = torch.stack(torch._foreach_norm([params[i].grad for i in watched]))
+            positions = torch.tensor([zero.index(i) for i in watched], device=device)
+            nonzero[positions] |= norms > 0
+        if number == 1:
+            fingerprint = _fingerprint(params)
+            pushed = torch.stack([p.grad.detach().abs().sum().float() > 0 if p.grad is not None else torch.zeros((), dtype=torch.bool, device=device) for p in params]) if params else None
+        measured = list(tracked) if RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else []
+        before = [params[i].detach().clone() for i in measured]
+        optimizer.step()
+        if number == 1 and params:
+            # None where the first step had no gradient to apply: not moving is then expected
+            changed = torch.stack([(_fingerprint(params) != fingerprint).any(0), pushed])
+        if measured:
+            after = [params[i].detach() for i in measured]
             delta = torch.stack(torch._foreach_norm(torch._foreach_sub(after, before)))
-            if number == 1:
-                changed = delta > 0
-            else:
-                ratios.append(delta / torch.stack(torch._foreach_norm(after)).clamp_min(1e-30))
+            ratios.append(delta / torch.stack(torch._foreach_norm(after)).clamp_min(1e-30))
         extras = [accuracy, reg, data]
-        pieces += [finite_flag.float()] + [e.detach().float().reshape(1) for e in extras if e is not None]
+        total = value.total.detach().float().reshape(1)
+        pieces = [total, torch.isfinite(total).float()] + [e.detach().float().reshape(1) for e in extras if e is not None]
         values = torch.cat(pieces).tolist()  # the one synchronisation of this step
         it = iter(values[2:])
         read = [next(it) if e is not None else None for e in extras]
@@ -131,25 +135,32 @@ def train(
             break
     else:
         log.stopped = "steps"
-    tail: List[torch.Tensor] = []
-    if nonzero is not None:
-        tail.append(nonzero.float())
-    if changed is not None:
-        tail.append(changed.float())
-    tail += ratios
-    if tail:
-        flat = torch.cat(tail).tolist()
-        count = len(params)
-        log.nonzero = [bool(v) for v in flat[:count]]
-        offset = count
-        if changed is not None:
-            log.changed = [bool(v) for v in flat[offset:offset + count]]
-            offset += count
-        width = len(tracked)
-        rows = [flat[offset + k * width: offset + (k + 1) * width] for k in range(len(ratios))]
-        log.ratios = {index: [row[j] for row in rows] for j, index in enumerate(tracked)}
+    _read_back(log, nonzero, zero, changed, ratios, tracked)
     log.seconds = time.perf_counter() - started
     return log
+
+
+def _fingerprint(params: Sequence[nn.Parameter]) -> torch.Tensor:
+    """[2, n]: sum and norm of every parameter (a step that changes a parameter changes these)."""
+    values = [p.detach() for p in params]
+    return torch.stack([torch.stack([v.sum().float() for v in values]), torch.stack(torch._foreach_norm(values)).float()])
+
+
+def _read_back(log: TrainLog, nonzero: torch.Tensor, zero: Sequence[int], changed: Optional[torch.Tensor],
+               ratios: List[torch.Tensor], tracked: Sequence[int]) -> None:
+    """Per-parameter facts kept on the device, read in one synchronisation."""
+    tail = [nonzero.float()] + ([changed.float()] if changed is not None else []) + ratios
+    flat = torch.cat([t.reshape(-1) for t in tail]).tolist() if any(t.numel() for t in tail) else []
+    log.nonzero = [i for i, flag in zip(zero, flat[: len(zero)]) if flag]
+    offset = len(zero)
+    if changed is not None:
+        count = changed.shape[1]
+        moved, pushed = flat[offset: offset + count], flat[offset + count: offset + 2 * count]
+        log.changed = [bool(m) if g else None for m, g in zip(moved, pushed)]
+        offset += changed.numel()
+    width = len(tracked)
+    rows = [flat[offset + k * width: offset + (k + 1) * width] for k in range(len(ratios))]
+    log.ratios = {index: [row[j] for row in rows] for j, index in enumerate(tracked)}
 
 
 def median(values: List[float]) -> Optional[float]:

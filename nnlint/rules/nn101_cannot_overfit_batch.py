@@ -26,14 +26,13 @@ class CannotOverfitBatch(Rule):
         if result.status != "failed":
             return
         fraction = ctx.option(type(self), "loss_fraction")
-        accuracy = "" if result.accuracy is None else f" and train accuracy {result.accuracy:.0%}"
-        why = "stopped improving" if result.reason == "plateau" else f"did not get there in {result.steps} steps"
+        accuracy = "" if result.accuracy is None else f", train accuracy {result.accuracy:.0%}"
         self.report(
             ctx.fallback,
             f"Trained on {result.samples} fixed samples with Adam (lr {number(ctx.option(type(self), 'lr'))}), dropout and "
-            f"weight decay off, the loss went from {number(result.initial_loss)} to {number(result.final_loss)} (best "
-            f"{number(result.best_loss)}){accuracy} in {result.steps} steps and {why}. A model that can learn memorises "
-            f"so few samples quickly (loss at most {fraction:.0%} of its start, 100% accuracy); this one cannot, so it "
+            f"weight decay off, the loss stopped improving: {number(result.initial_loss)} at the start, "
+            f"{number(result.best_loss)} at best after {result.steps} steps{accuracy}. A model that can learn memorises "
+            f"so few samples (loss at most {fraction:.0%} of its start, 100% accuracy); this one cannot, so it "
             "will not learn from real data either. Look for frozen or detached layers, a loss that does not match the "
             "targets, an output layer too small for the task or a bug in forward; the probe's other findings often "
             "name the cause.",

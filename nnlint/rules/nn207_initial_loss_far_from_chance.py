@@ -1,6 +1,7 @@
 """NN207: the loss of a freshly initialised model is far from the chance level."""
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Dict
 
 from nnlint.probe.texts import number
@@ -23,6 +24,9 @@ class InitialLossFarFromChance(Rule):
         loss = ctx.facts.loss
         if loss is None or loss.expected is None or loss.expected <= 0:
             ctx.status(self.code, f"skipped: {loss.expected_why if loss else 'no loss'}")
+            return
+        if not math.isfinite(loss.initial):
+            ctx.status(self.code, "skipped: the initial loss is NaN/Inf (NN317)")
             return
         low, high = ctx.option(type(self), "low"), ctx.option(type(self), "high")
         ratio = loss.initial / loss.expected

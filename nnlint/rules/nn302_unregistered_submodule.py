@@ -6,13 +6,15 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from nnlint.rule import Rule
-from nnlint.static import classes
+from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETER, STATELESS
 from nnlint.types import Severity
 
 _MUTATORS = frozenset({"append", "insert", "extend", "update", "setdefault"})
 _REGISTRATION = frozenset({"add_module", "register_module", "register_parameter", "setattr"})
 _PLAIN_FACTORIES = frozenset({"list", "dict", "tuple"})
+# Layers and loss modules that hold nothing to train, move or save: harmless in a plain container.
+_HARMLESS = STATELESS | {"torch.nn." + name for name in torch_api.LOSS_CLASSES}
 
 
 class UnregisteredSubmodule(Rule):
@@ -118,10 +120,11 @@ class _AttributeFacts(cst.CSTVisitor):
             module = self._module_in(value)
             if module is not None:
                 return target, module, container  # type: ignore[return-value]
+        kind = next((c for c in containers if c != "None"), "list")
         for where, value in self.filled.get(attribute, []):
             module = self._module_in(value)
             if module is not None:
-                return where, module, containers[0]  # type: ignore[return-value]
+                return where, module, kind
         return None
 
     def _module_in(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[str]:
@@ -131,7 +134,7 @@ class _AttributeFacts(cst.CSTVisitor):
         semantics = self.semantics
         if isinstance(expr, cst.Call):
             built = classes.module_construction(semantics, expr)
-            return built if built is not None and built not in STATELESS else None
+            return built if built is not None and built not in _HARMLESS else None
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
             parts = [element.value for element in expr.elements]
         elif isinstance(expr, cst.Dict):
@@ -161,7 +164,7 @@ class _AttributeFacts(cst.CSTVisitor):
 
 
 def _container(semantics, value: cst.BaseExpression) -> Optional[str]:
-    """'list', 'tuple' or 'dict' for a plain container literal, comprehension or `list()`; None otherwise."""
+    """'list', 'tuple' or 'dict' for a plain container literal, comprehension or `list()` ('None' for `None`); else None."""
     if isinstance(value, cst.Tuple):
         return "tuple"
     if isinstance(value, (cst.List, cst.ListComp)):
@@ -171,7 +174,7 @@ def _container(semantics, value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _PLAIN_FACTORIES and not value.args:
         return "dict" if value.func.value == "dict" else "list"
     if isinstance(value, cst.Name) and value.value == "None":
-        return "list"  # `self.x = None` elsewhere: still not a registered container
+        return "None"  # `self.x = None` elsewhere: still not a registered container
     return None
 
 

@@ -1,6 +1,8 @@
 """NN304: a layer with parameters constructed inside `forward`, so its weights are new and random on every call."""
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from nnlint.rule import Rule
@@ -70,7 +72,7 @@ def _without_affine(node: cst.Call) -> bool:
     )
 
 
-def _callee(call: cst.Call):
+def _callee(call: cst.Call) -> Optional[str]:
     func = call.func
     if isinstance(func, cst.Attribute):
         return func.attr.value

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 
@@ -43,6 +43,10 @@ class UninitializedParameter(Rule):
     name = "uninitialized-parameter"
     severity = Severity.WARNING
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._init_texts: Optional[List[str]] = None
+
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         if not classes.is_parameter(semantics.qualified_name(node.func)):
@@ -54,7 +58,7 @@ class UninitializedParameter(Rule):
         owner = classes.owner(semantics, node)
         if owner is None or not classes.is_module_like(semantics, owner[1]):
             return
-        if _initialises(semantics, owner[1], set()):
+        if _initialises(semantics, owner[1], set()) or self._initialised_elsewhere(owner[1], node):
             return
         self.report(
             node,
@@ -64,6 +68,39 @@ class UninitializedParameter(Rule):
             "diverge or differ from run to run. Initialise it: call `nn.init.kaiming_uniform_(...)` (or similar) "
             "in a `reset_parameters` method, or create it with `torch.randn(...) * scale` / `torch.zeros(...)`.",
         )
+
+
+    def _initialised_elsewhere(self, klass: cst.ClassDef, node: cst.Call) -> bool:
+        """A model-wide `_init_weights(module)` in the file that names this class or this parameter."""
+        if self._init_texts is None:
+            finder = _InitFunctions()
+            self.context.semantics.module.visit(finder)
+            self._init_texts = finder.texts
+        words = {klass.name.value}
+        attribute = _parameter_attribute(self.context.semantics, node)
+        if attribute is not None:
+            words.add(attribute)
+        return any(re.search(rf"\b{re.escape(word)}\b", text) for text in self._init_texts for word in words)
+
+
+def _parameter_attribute(semantics, node: cst.Call) -> Optional[str]:
+    """`w` for `self.w = nn.Parameter(...)`."""
+    parent = semantics.parents.get(node)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        return classes.self_attribute_name(parent.targets[0].target)
+    return None
+
+
+class _InitFunctions(cst.CSTVisitor):
+    """The source of every function or method whose name says it initialises or resets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: List[str] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value != "__init__" and _INIT_METHOD.search(node.name.value):
+            self.texts.append(cst.Module([]).code_for_node(node))
 
 
 def _uninitialised(semantics, expr: cst.BaseExpression) -> Optional[str]:

@@ -1,4 +1,4 @@
-"""NN308: log of probabilities, or sqrt of a sum of squares, with no eps: -inf or NaN gradients."""
+"""NN308: log of probabilities, or sqrt of a squared distance, with no eps: -inf or NaN gradients."""
 from __future__ import annotations
 
 from typing import Optional
@@ -17,7 +17,7 @@ _REDUCTIONS = frozenset({"sum", "mean"})
 
 
 class NanProneOp(Rule):
-    """`log` of probabilities or `sqrt` of a sum of squares without an eps: -inf or NaN gradients (rules/NN308.md)."""
+    """`log` of probabilities or `sqrt` of a squared distance without an eps: -inf or NaN gradients (rules/NN308.md)."""
 
     code = "NN308"
     name = "nan-prone-op"
@@ -67,13 +67,13 @@ class NanProneOp(Rule):
 
     def _check_root(self, node: cst.CSTNode, value: Optional[cst.BaseExpression], written: str) -> None:
         semantics = self.context.semantics
-        if value is None or not _is_sum_of_squares(semantics, value) or not in_differentiated_code(semantics, node):
+        if value is None or not _is_squared_distance(semantics, value) or not in_differentiated_code(semantics, node):
             return
         infinite = "its value and gradient at 0 are infinite" if "rsqrt" in written else "the gradient of the square root at 0 is infinite"
         self.report(
             node,
-            f"`{written}` of a sum of squares with no eps: {infinite}, so as soon as the squares sum to "
-            "exactly 0 (two points that coincide, a sample compared with itself, a zero vector) the backward "
+            f"`{written}` of a squared distance with no eps: {infinite}, so as soon as the distance is "
+            "exactly 0 (two points that coincide, a sample compared with itself) the backward "
             "pass returns NaN and the weights become NaN. Add an eps inside (`torch.sqrt(s + 1e-8)`), or use "
             "`torch.linalg.vector_norm(a - b, dim=...)`, whose gradient at 0 is 0.",
         )
@@ -87,8 +87,8 @@ def _is_two(expr: Optional[cst.BaseExpression]) -> bool:
     return isinstance(expr, (cst.Integer, cst.Float)) and float(expr.value) == 2.0
 
 
-def _is_sum_of_squares(semantics, value: cst.BaseExpression) -> bool:
-    """`((a - b) ** 2).sum(1)`, `x.pow(2).mean()`, `torch.sum(d * d, dim=1)` — a reduction of squares, nothing added."""
+def _is_squared_distance(semantics, value: cst.BaseExpression) -> bool:
+    """`((a - b) ** 2).sum(1)`, `diff.pow(2).mean()`, `torch.sum(d * d, dim=1)` with `d = a - b`: a squared distance, nothing added."""
     reduced = semantics.resolve(value)
     if not isinstance(reduced, cst.Call):
         return False
@@ -100,29 +100,34 @@ def _is_sum_of_squares(semantics, value: cst.BaseExpression) -> bool:
         squares = func.value
     else:
         return False
-    return squares is not None and _is_square(semantics, squares)
+    base = _squared(semantics, squares) if squares is not None else None
+    return base is not None and _is_difference(semantics, base)
 
 
-def _is_square(semantics, value: cst.BaseExpression) -> bool:
+def _squared(semantics, value: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """What `value` is the square of: `d ** 2`, `d.pow(2)`, `d.square()`, `torch.pow(d, 2)`, `torch.square(d)`, `d * d`."""
     square = semantics.resolve(value)
     if isinstance(square, cst.BinaryOperation):
-        if isinstance(square.operator, cst.Power):
-            return _is_two(square.right)
-        if isinstance(square.operator, cst.Multiply):
-            code = cst.Module([]).code_for_node
-            return code(square.left) == code(square.right)
-        return False
+        if isinstance(square.operator, cst.Power) and _is_two(square.right):
+            return square.left
+        code = cst.Module([]).code_for_node
+        if isinstance(square.operator, cst.Multiply) and code(square.left) == code(square.right):
+            return square.left
+        return None
     if not isinstance(square, cst.Call):
-        return False
+        return None
     func = square.func
     qualified = semantics.qualified_name(func)
-    if qualified == "torch.square":
-        return True
-    if qualified == "torch.pow":
-        return _is_two(argument(square, 1, "exponent"))
+    if qualified == "torch.square" or (qualified == "torch.pow" and _is_two(argument(square, 1, "exponent"))):
+        return argument(square, 0, "input")
     if isinstance(func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")):
-        if func.attr.value == "square":
-            return True
-        if func.attr.value == "pow":
-            return _is_two(argument(square, 0, "exponent"))
-    return False
+        if func.attr.value == "square" or (func.attr.value == "pow" and _is_two(argument(square, 0, "exponent"))):
+            return func.value
+    return None
+
+
+def _is_difference(semantics, value: cst.BaseExpression) -> bool:
+    # Only a difference is exactly zero in ordinary training (two points coincide); a single
+    # activation or input vector is practically never all zeros.
+    resolved = semantics.resolve(value)
+    return isinstance(resolved, cst.BinaryOperation) and isinstance(resolved.operator, cst.Subtract)

@@ -1,6 +1,8 @@
 """NN311: a module is called in forward and its result is thrown away."""
 from __future__ import annotations
 
+import ast
+
 from nnlint.rule import Rule
 from nnlint.types import Pass, Severity
 
@@ -24,9 +26,24 @@ class DiscardedResult(Rule):
             module = ctx.module(node)
             if getattr(module, "inplace", False):
                 continue
+            from nnlint import locate  # torch is imported only inside the graph pass
+
+            source = locate.node_source(node)
+            if source is not None and not _discarded_at(source):
+                continue
             self.report(
                 ctx.where_node(node),
                 f"{ctx.describe(node)} is called but its result is thrown away: layers return a new tensor and "
                 "do not change their input, so this layer has no effect on the output (and its weights get no "
                 "gradient). Assign it: `x = ...`.",
             )
+
+
+def _discarded_at(where: tuple) -> bool:
+    """Whether the call's own statement throws the result away (`self.bn(x)` alone on its line). A result
+    that is assigned or passed on (`s = self.project(x); self.tree(x, s)`) and then ignored by the callee
+    is dropped downstream, by design of the code it goes to (timm's DLA). Unreadable source: discarded."""
+    from nnlint import locate
+
+    statement = locate.statement(where)
+    return statement is None or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call))

@@ -42,9 +42,9 @@ class ParameterWithoutGradient(Rule):
             self.report(
                 ctx.where_module(params[0].name),
                 f"The gradient of {names} is exactly zero at every one of {steps} training steps, so "
-                f"{'it' if len(params) == 1 else 'they'} never change{'s' if len(params) == 1 else ''}: everything between "
-                "it and the loss multiplies it by zero (dead ReLUs after it, a mask of zeros, a zero-initialised layer "
-                "that cannot train, or a constant output). Find what zeroes the signal after this layer.",
+                f"{'it' if len(params) == 1 else 'they'} never change{'s' if len(params) == 1 else ''}. Either the layer's "
+                "input is all zeros (dead ReLUs or a zero mask before it) or everything after it multiplies its output "
+                "by zero (dead ReLUs after it, a mask, a constant output). Find what zeroes the signal around this layer.",
             )
 
 

@@ -23,7 +23,7 @@ class VanishingGradient(Rule):
         ctx = self.context
         if ctx.facts.nonfinite is not None:
             return
-        weights = sorted((p for p in ctx.facts.params if p.is_weight and p.nonzero and p.order >= 0), key=lambda p: p.order)
+        weights = sorted((p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order)
         tiny = [p for p in weights if p.grad_mean_abs < ctx.option(type(self), "mean_abs")]
         if tiny:
             first = tiny[0]

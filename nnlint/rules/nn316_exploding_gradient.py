@@ -23,7 +23,7 @@ class ExplodingGradient(Rule):
         ctx = self.context
         if ctx.facts.nonfinite is not None:
             return
-        weights = sorted((p for p in ctx.facts.params if p.is_weight and p.nonzero and p.order >= 0), key=lambda p: p.order)
+        weights = sorted((p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order)
         limit = ctx.option(type(self), "relative")
         large = [p for p in weights if p.weight_norm > 0 and p.grad_norm / p.weight_norm > limit]
         if large:

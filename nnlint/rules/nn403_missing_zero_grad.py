@@ -17,6 +17,7 @@ class MissingZeroGrad(Rule):
     code = "NN403"
     name = "missing-zero-grad"
     severity = Severity.ERROR
+    needles = ("backward",)
 
     def visit_Module(self, node: cst.Module) -> None:
         model = loops.loop_model(self.context.semantics)

@@ -19,6 +19,7 @@ class StepOrder(Rule):
     code = "NN404"
     name = "step-order"
     severity = Severity.WARNING
+    needles = ("step(", "clip_grad")
 
     def visit_Module(self, node: cst.Module) -> None:
         model = loops.loop_model(self.context.semantics)

@@ -15,6 +15,7 @@ class MissingEvalMode(Rule):
     code = "NN405"
     name = "missing-eval-mode"
     severity = Severity.WARNING
+    needles = ("val", "test", "dev_")
 
     def visit_Module(self, node: cst.Module) -> None:
         model = loops.loop_model(self.context.semantics)
@@ -39,8 +40,8 @@ class MissingEvalMode(Rule):
         callers = loops.call_sites(model, site.function)
         if not callers:
             return True  # called from code that is not checked: the caller may switch modes
-        for other, call in callers:
-            mode = other.mode_before(call)
+        for call in callers:
+            mode = model.mode_before(call)
             if mode is not None and mode.kind == EVAL:
                 return True
         return False

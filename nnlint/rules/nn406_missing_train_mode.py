@@ -21,6 +21,7 @@ class MissingTrainMode(Rule):
     code = "NN406"
     name = "missing-train-mode"
     severity = Severity.WARNING
+    needles = ("eval(", "train(False", "train(mode=False")
 
     def visit_Module(self, node: cst.Module) -> None:
         model = loops.loop_model(self.context.semantics)

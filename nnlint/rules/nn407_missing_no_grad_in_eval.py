@@ -15,6 +15,7 @@ class MissingNoGradInEval(Rule):
     code = "NN407"
     name = "missing-no-grad-in-eval"
     severity = Severity.INFO
+    needles = ("val", "test", "dev_")
 
     def visit_Module(self, node: cst.Module) -> None:
         model = loops.loop_model(self.context.semantics)
@@ -31,7 +32,7 @@ class MissingNoGradInEval(Rule):
         callers = loops.call_sites(model, site.function)
         if not callers:
             return True  # called from code that is not checked: the caller may disable gradients
-        return any(loops.grad_disabled_at(other.semantics, call) for other, call in callers)
+        return any(loops.grad_disabled_at(model.semantics, call) for call in callers)
 
     def _message(self, site: EvalSite, call: loops.Event) -> str:
         semantics = self.context.semantics

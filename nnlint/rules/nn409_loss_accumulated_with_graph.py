@@ -26,6 +26,7 @@ class LossAccumulatedWithGraph(Rule):
     code = "NN409"
     name = "loss-accumulated-with-graph"
     severity = Severity.WARNING
+    needles = ("loss", "Loss", "criterion", "backward")
     fix_availability = "sometimes"
 
     def __init__(self, context) -> None:
@@ -75,7 +76,7 @@ class LossAccumulatedWithGraph(Rule):
         name = semantics.module.code_for_node(accumulator)
         if name == semantics.module.code_for_node(tensor) or flow.reaches_backward(name):
             return  # the total itself is backpropagated: summing losses before one backward is correct
-        if _reset_in(loop, name, semantics.line(statement), semantics):
+        if _reset_in(loop, name, semantics.order[statement], semantics):
             return
         text = semantics.module.code_for_node(tensor)
         fix = Fix(f"Accumulate `{text}.item()`", (self.context.replace(tensor, f"{text}.item()"),), safe=False)
@@ -97,7 +98,7 @@ class LossAccumulatedWithGraph(Rule):
             callers = loops.call_sites(self._model, function)
             if not callers and not training:
                 return True  # evaluation code called from elsewhere, perhaps under no_grad
-            return any(loops.grad_disabled_at(o.semantics, c) for o, c in callers)
+            return any(loops.grad_disabled_at(semantics, call) for call in callers)
         return False
 
     def _flow(self, function) -> "_Flow":
@@ -161,11 +162,11 @@ def _detached(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Attribute) and expr.attr.value == "data"
 
 
-def _reset_in(loop: cst.CSTNode, name: str, before_line: int, semantics) -> bool:
+def _reset_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
     """Whether the accumulator is re-initialised inside the loop before it is added to."""
     finder = _Resets(name, semantics)
     loop.visit(finder)
-    return any(line < before_line for line in finder.lines)
+    return any(position < before for position in finder.lines)
 
 
 class _Resets(cst.CSTVisitor):
@@ -176,7 +177,7 @@ class _Resets(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             if self.semantics.module.code_for_node(target.target) == self.name:
-                self.lines.append(self.semantics.line(node))
+                self.lines.append(self.semantics.order[node])
 
 
 class _Flow:

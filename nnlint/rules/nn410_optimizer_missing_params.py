@@ -33,20 +33,18 @@ class OptimizerMissingParams(Rule):
     code = "NN410"
     name = "optimizer-missing-params"
     severity = Severity.WARNING
+    needles = ("optim",)
 
     def visit_Module(self, node: cst.Module) -> None:
         semantics = self.context.semantics
         model = loops.loop_model(semantics)
         if not model.relevant:
             return
-        files = loops.project_files(semantics)
-        if any(word in f.module.code for f in files for word in _DELIBERATE):
+        if any(word in self.context.source for word in _DELIBERATE):
             return
-        constructions = [(f, call) for f in files for call in _optimizers(f)]
-        terms_of = {id(call): _terms(f, _params(call)) for f, call in constructions}
-        for other, call in constructions:
-            if other is not semantics:
-                continue
+        constructions = _optimizers(semantics)
+        terms_of = {id(call): _terms(semantics, _params(call)) for call in constructions}
+        for call in constructions:
             terms = terms_of[id(call)]
             if not terms or any(sub is None for _, sub in terms):
                 continue
@@ -56,7 +54,7 @@ class OptimizerMissingParams(Rule):
             base = bases.pop()
             covered: Set[str] = set()
             unknown = False
-            for other_file, other_call in constructions:
+            for other_call in constructions:
                 other_terms = terms_of[id(other_call)]
                 if other_terms is None:
                     unknown = True
@@ -81,10 +79,12 @@ class OptimizerMissingParams(Rule):
         owner = semantics.module_class(spelled)
         if owner is None or owner[0].startswith("torch"):
             return
-        klass = _class(semantics, owner[0])
-        if klass is None:
+        found = semantics.project.definitions(owner[0])
+        if len(found) != 1:
             return
-        class_semantics, class_node = klass
+        class_semantics, class_node = found[0]
+        if class_semantics is not semantics and any(word in class_semantics.module.code for word in _DELIBERATE):
+            return
         submodules = _submodules(class_semantics, class_node)
         used = _used_in_forward(class_semantics, class_node)
         if used is None or not covered <= set(submodules):
@@ -195,11 +195,6 @@ def _called(semantics: FileSemantics, base: str) -> bool:
         if semantics.module.code_for_node(call.func) == base:
             return True
     return False
-
-
-def _class(semantics: FileSemantics, name: str) -> Optional[Tuple[FileSemantics, cst.ClassDef]]:
-    found = [(f, f.classes[name]) for f in loops.project_files(semantics) if name in f.classes]
-    return found[0] if len(found) == 1 else None
 
 
 def _methods(klass: cst.ClassDef) -> Dict[str, cst.FunctionDef]:

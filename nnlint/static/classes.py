@@ -104,10 +104,8 @@ def find_class(semantics: "FileSemantics", name: str) -> Optional[Tuple["FileSem
     """A class of this name in the file, else in another checked file."""
     if name in semantics.classes:
         return semantics, semantics.classes[name]
-    for other in getattr(semantics.project, "_files", ()):
-        if name in other.classes:
-            return other, other.classes[name]
-    return None
+    found = semantics.project.definitions(name) if name else []
+    return found[0] if found else None
 
 
 def base_class(semantics: "FileSemantics", base: cst.BaseExpression) -> Optional[Tuple["FileSemantics", cst.ClassDef]]:

@@ -6,9 +6,9 @@ defined in one file is understood where another file trains it.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -17,7 +17,8 @@ from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError
 from nnlint.static.context import StaticContext
-from nnlint.static.project import ProjectIndex
+from nnlint.static.cache import Cache, digest
+from nnlint.static.project import ProjectIndex, class_names, class_summaries
 from nnlint.static.reading import UnreadableSource, read_source
 from nnlint.static.semantics import FileSemantics
 from nnlint.types import Finding, Location
@@ -32,47 +33,164 @@ class ParsedFile:
     semantics: FileSemantics
 
 
+Source = Tuple[str, "str | Finding"]  # (display path, text) or a Finding for a file that could not be read
+PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
+
+
+@dataclass
+class FileResult:
+    """One file's static findings and, for the cache, what its analysis depended on."""
+
+    findings: List[Finding]
+    dependencies: List[Tuple[str, str, Any]] = field(default_factory=list)
+    classes: Optional[Dict[str, Any]] = None  # what each of its classes' forward returns; None if not parsed
+
+
 def check_files(
-    files: Sequence[Tuple[Path, str]], rules: Sequence[Type[Rule]], project: Optional[ProjectIndex] = None
+    files: Sequence[Tuple[Path, str]],
+    rules: Sequence[Type[Rule]],
+    project: Optional[ProjectIndex] = None,
+    cache: Optional[Cache] = None,
+    workers: int = 1,
 ) -> List[Finding]:
     """Run the static rules over (path, display path) pairs; problems with a file become NN0xx findings.
 
-    Pass a ProjectIndex to keep what the parse learned (e.g. the model classes the graph pass discovers).
+    Pass a ProjectIndex to look at the checked files afterwards (the graph pass discovers models in it).
     """
-    sources: List[Tuple[str, "str | Finding"]] = []
+    sources: List[Source] = []
     for path, display in files:
         try:
             sources.append((display, read_source(path)[1]))
         except UnreadableSource as error:
             sources.append((display, UnreadableFile.finding(Location(display, error.line, 1), str(error))))
-    return check_sources(sources, rules, project)
+    return check_sources(sources, rules, project, cache, workers)
 
 
 def check_sources(
-    sources: Sequence[Tuple[str, "str | Finding"]], rules: Sequence[Type[Rule]], project: Optional[ProjectIndex] = None
+    sources: Sequence[Source],
+    rules: Sequence[Type[Rule]],
+    project: Optional[ProjectIndex] = None,
+    cache: Optional[Cache] = None,
+    workers: int = 1,
 ) -> List[Finding]:
-    """Run the static rules over (display path, text) pairs; a Finding in place of text is passed through."""
-    findings: List[Finding] = []
-    project = project if project is not None else ProjectIndex()
-    project._parser = project._parser or _parse_for_index
-    parsed: List[Tuple[ParsedFile, List[Type[Rule]]]] = []
-    for display, source in sources:
+    """Run the static rules over (display path, text) pairs, reusing valid cache entries and a process pool."""
+    results: Dict[int, FileResult] = {}
+    entries: Dict[int, Dict[str, Any]] = {}
+    if cache is not None:
+        entries = {i: e for i, (d, text) in enumerate(sources) if isinstance(text, str) for e in [cache.load(d, digest(text))] if e}
+        for index in _still_valid(sources, entries):
+            entry = entries[index]
+            results[index] = FileResult([Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"])
+    todo = [i for i in range(len(sources)) if i not in results]
+    codes = [rule.code for rule in rules]
+    if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
+        results.update(_in_pool(sources, todo, codes, cache is not None, workers))
+    else:
+        results.update(zip(todo, analyze(sources, todo, codes, cache is not None)))
+    if cache is not None:
+        for index in todo:
+            display, text = sources[index]
+            if isinstance(text, str):
+                result = results[index]
+                cache.store(display, digest(text), {
+                    "findings": [f.to_dict() for f in result.findings],
+                    "dependencies": result.dependencies,
+                    "classes": result.classes,
+                })
+    if project is not None:
+        project._parser = project._parser or _parse_for_index
+        for display, text in sources:
+            if isinstance(text, str):
+                project.add_deferred(display, text)
+    return [finding for index in sorted(results) for finding in results[index].findings]
+
+
+def analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool) -> List[FileResult]:
+    """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about."""
+    from nnlint import registry
+
+    rules = registry.rules_for(codes)
+    chosen = set(indices)
+    project = ProjectIndex(_parse_for_index)
+    for index, (display, text) in enumerate(sources):
+        if index not in chosen and isinstance(text, str):
+            project.add_deferred(display, text)
+    results: Dict[int, FileResult] = {}
+    parsed: List[Tuple[int, ParsedFile, List[Type[Rule]]]] = []
+    for index in indices:
+        display, source = sources[index]
         if isinstance(source, Finding):
-            findings.append(source)
+            results[index] = FileResult([source])
             continue
         active = rules_for_text(rules, source)
-        if not active and _parses_quickly(source):
-            project.add_deferred(display, source)  # nothing to visit here: parse only if asked about
+        # Nothing to visit here: parse only if asked about. With a cache, files defining classes are
+        # parsed anyway, so their entries can answer for the files that depend on them.
+        if not active and not (summarize and class_names(source)) and _parses_quickly(source):
+            project.add_deferred(display, source)
+            results[index] = FileResult([], classes={})
             continue
         result = parse_source(display, source, project)
         if isinstance(result, Finding):
-            findings.append(result)
+            results[index] = FileResult([result], classes={})
         else:
             project.add(result.semantics)
-            parsed.append((result, active))
-    for item, active in parsed:
-        findings.extend(run_rules(item, active))
-    return findings
+            parsed.append((index, result, active))
+    for index, item, active in parsed:
+        project.dependencies = []
+        findings = run_rules(item, active)
+        classes = class_summaries(item.semantics) if summarize else None
+        results[index] = FileResult(findings, project.dependencies, classes)
+        project.dependencies = None
+    return [results[index] for index in indices]
+
+
+def _in_pool(sources: Sequence[Source], todo: List[int], codes: List[str], summarize: bool, workers: int) -> Dict[int, FileResult]:
+    """Split the files over worker processes, balanced by size; each can still parse any other file it needs."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks: List[List[int]] = [[] for _ in range(workers)]
+    sizes = [0] * workers
+    for index in sorted(todo, key=lambda i: -len(sources[i][1]) if isinstance(sources[i][1], str) else 0):
+        target = sizes.index(min(sizes))
+        chunks[target].append(index)
+        sizes[target] += len(sources[index][1]) if isinstance(sources[index][1], str) else 0
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [(chunk, pool.submit(analyze, sources, chunk, codes, summarize)) for chunk in chunks if chunk]
+        return {index: result for chunk, future in futures for index, result in zip(chunk, future.result())}
+
+
+def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]]) -> List[int]:
+    """The cached files whose every recorded cross-file answer is still the same."""
+    defined: Dict[str, List[int]] = {}
+    for index, (_, text) in enumerate(sources):
+        if isinstance(text, str):
+            for name in class_names(text):
+                defined.setdefault(name, []).append(index)
+    memo: Dict[int, bool] = {}
+
+    def valid(index: int) -> bool:
+        if index in memo:
+            return memo[index]
+        memo[index] = index in entries  # optimistic inside a cycle of files that depend on each other
+        if index in entries:
+            memo[index] = all(answer_holds(kind, name, answer) for kind, name, answer in entries[index]["dependencies"])
+        return memo[index]
+
+    def answer_holds(kind: str, name: str, answer: Any) -> bool:
+        where = defined.get(name, [])
+        if kind == "has":
+            return bool(where) == answer
+        if not all(valid(i) and entries[i].get("classes") is not None for i in where):
+            return False
+        if kind == "defined":
+            return sorted(sources[i][0] for i in where if name in entries[i]["classes"]) == answer
+        summaries = [entries[i]["classes"][name] for i in sorted(where, key=lambda i: sources[i][0]) if name in entries[i]["classes"]]
+        same = len({x[0] if x else None for x in summaries}) == 1  # kinds agree, as in ProjectIndex.forward_origin
+        return (summaries[0] if summaries and same and summaries[0] is not None else None) == answer
+
+    return [index for index in entries if valid(index)]
 
 
 def rules_for_text(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:

@@ -49,7 +49,7 @@ DEFAULT_BIAS = cst.Name("True")
 
 _NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
 # Words in a function's name that say it computes something to differentiate.
-_LOSS_WORDS = ("loss", "dist", "criterion", "triplet", "contrastive")
+_LOSS_WORDS = ("loss", "criterion", "triplet", "contrastive")
 _INIT_METHODS = frozenset({"__init__", "reset_parameters", "_init_weights", "init_weights"})
 
 

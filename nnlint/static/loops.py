@@ -10,6 +10,7 @@ are recognised by construction first and by their name only when the constructio
 """
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from dataclasses import dataclass
@@ -345,7 +346,7 @@ class _Index:
 
     def __init__(self, semantics: FileSemantics) -> None:
         parents = semantics.parents
-        positions = semantics.positions
+        order = semantics.order
         self.calls: Dict[int, List[cst.Call]] = {}  # statement (or header expression) -> its calls in evaluation order
         self.all_calls: List[cst.Call] = []
         self.defs: Dict[int, Dict[str, List[cst.FunctionDef]]] = {}
@@ -369,9 +370,10 @@ class _Index:
                     roots.update(_import_roots(node))
             elif isinstance(node, (cst.Continue, cst.Break, cst.Return, cst.Raise)):
                 self._mark_jump(node, parents)
+        evaluation = functools.cmp_to_key(lambda a, b: _evaluated_before(a, b, parents, order))
         for found in self.calls.values():
-            found.sort(key=lambda call: (positions[call].end.line, positions[call].end.column))
-        self.functions.sort(key=lambda f: (positions[f].start.line, positions[f].start.column))
+            found.sort(key=evaluation)
+        self.functions.sort(key=lambda f: order[f])
         self.relevant = bool(roots & _TORCH_FRAMEWORKS) and not (roots & _FOREIGN_FRAMEWORKS)
 
     def _mark_jump(self, node: cst.CSTNode, parents) -> None:
@@ -383,6 +385,24 @@ class _Index:
             if isinstance(current, (cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
                 self.jumps.add(id(current))
             current = parents.get(current)
+
+
+def _evaluated_before(first: cst.Call, second: cst.Call, parents, order) -> int:
+    """Order two calls of one statement as Python evaluates them: arguments before the call, then left to right."""
+    if _inside(first, second, parents):
+        return -1
+    if _inside(second, first, parents):
+        return 1
+    return -1 if order[first] < order[second] else 1
+
+
+def _inside(node: cst.CSTNode, outer: cst.CSTNode, parents) -> bool:
+    current = parents.get(node)
+    while current is not None and not isinstance(current, cst.BaseSmallStatement):
+        if current is outer:
+            return True
+        current = parents.get(current)
+    return False
 
 
 _HEADERS = (cst.If, cst.While, cst.For, cst.WithItem, cst.Match)
@@ -596,13 +616,11 @@ class LoopModel:
     def mode_before(self, call: cst.CSTNode) -> Optional[Event]:
         """The last `.eval()`/`.train()` that runs before `call` in its function (helpers included)."""
         function = self.semantics.enclosing(call, (cst.FunctionDef,)) or self.module
-        start = self.semantics.positions[call].start
+        order = self.semantics.order
         last = None
         unit = Unit(function, None, self.events(function))
         for event in unit.events:
-            anchor = unit.anchor(event)
-            position = self.semantics.positions[anchor].start
-            if (position.line, position.column) >= (start.line, start.column):
+            if order[unit.anchor(event)] >= order[call]:
                 break
             if event.kind in MODE_KINDS:
                 last = event
@@ -854,12 +872,6 @@ def loop_model(semantics: FileSemantics) -> LoopModel:
     return model
 
 
-def project_files(semantics: FileSemantics) -> List[FileSemantics]:
-    """All files checked together with this one (this one included)."""
-    files = getattr(semantics.project, "_files", None)
-    return list(files) if files else [semantics]
-
-
 # -- evaluation routines ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EvalSite:
@@ -917,23 +929,18 @@ def _add_site(sites: List[EvalSite], function: Function, loop: Optional[Loop], u
         sites.append(EvalSite(function, loop, calls, unit, trains))
 
 
-def call_sites(model: LoopModel, function: cst.FunctionDef) -> List[Tuple[LoopModel, cst.Call]]:
-    """Calls of `function` in the files checked together: resolved in its own file, by name otherwise.
+def call_sites(model: LoopModel, function: cst.FunctionDef) -> List[cst.Call]:
+    """Calls of `function` in its own file: by resolution, and for a method also `obj.name(...)`.
 
-    A method is also matched by `obj.name(...)` calls, since the object's class is rarely known.
+    Callers in other files are not looked for: a routine only called from elsewhere counts as
+    called from code we do not see.
     """
-    name = function.name.value
     is_method = model.semantics.class_of(function) is not None
-    sites: List[Tuple[LoopModel, cst.Call]] = []
-    for semantics in project_files(model.semantics):
-        other = model if semantics is model.semantics else loop_model(semantics)
-        for call in other.calls_named(name):
-            func = call.func
-            on_object = isinstance(func, cst.Attribute) and _code(func.value) != "self"
-            if other is model and model.callee(call) is function:
-                sites.append((other, call))
-            elif on_object and (is_method or other is not model):
-                sites.append((other, call))
-            elif other is not model and isinstance(func, cst.Name) and not is_method:
-                sites.append((other, call))
+    sites: List[cst.Call] = []
+    for call in model.calls_named(function.name.value):
+        func = call.func
+        if model.callee(call) is function:
+            sites.append(call)
+        elif is_method and isinstance(func, cst.Attribute) and _code(func.value) != "self":
+            sites.append(call)
     return sites

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -28,6 +28,9 @@ class ProjectIndex:
         self._forward: Dict[str, object] = {}
         self._parser = parser
         self._deferred: List[Tuple[str, str, frozenset]] = []
+        # What the file being analysed asked about other files: the cache reuses its findings only
+        # while every answer is still the same.
+        self.dependencies: Optional[List[Tuple[str, str, Any]]] = None
 
     def add(self, semantics: "FileSemantics") -> None:
         """Register one parsed file."""
@@ -36,7 +39,7 @@ class ProjectIndex:
 
     def add_deferred(self, display: str, text: str) -> None:
         """Register a file that was not parsed; its class names are found with a cheap scan."""
-        names = frozenset(_CLASS.findall(text))
+        names = class_names(text)
         if names and self._parser is not None:
             self._deferred.append((display, text, names))
             self._class_names.update(names)
@@ -53,7 +56,20 @@ class ProjectIndex:
 
     def has_class(self, name: str) -> bool:
         """Whether some checked file defines a class of this name."""
-        return name in self._class_names
+        found = name in self._class_names
+        self._depend("has", name, found)
+        return found
+
+    def definitions(self, name: str) -> List[Tuple["FileSemantics", cst.ClassDef]]:
+        """Every checked file's class of this name (files not parsed yet are parsed now)."""
+        self._parse_deferred(lambda display, text, names: name in names)
+        found = [(f, f.classes[name]) for f in sorted(self._files, key=lambda f: f.path) if name in f.classes]
+        self._depend("defined", name, sorted(f.path for f, _ in found))
+        return found
+
+    def _depend(self, kind: str, name: str, answer: Any) -> None:
+        if self.dependencies is not None:
+            self.dependencies.append((kind, name, answer))
 
     def _parse_deferred(self, wanted: Callable[[str, str, frozenset], bool]) -> None:
         keep = []
@@ -68,6 +84,11 @@ class ProjectIndex:
 
     def forward_origin(self, class_name: str) -> Optional["Origin"]:
         """What every class of this name returns from `forward`, when they all agree; else None."""
+        result = self._forward_origin(class_name)
+        self._depend("forward", class_name, forward_summary(result))
+        return result
+
+    def _forward_origin(self, class_name: str) -> Optional["Origin"]:
         cached = self._forward.get(class_name)
         if cached is _PENDING:
             return None  # recursion through the same class: unknown
@@ -76,7 +97,7 @@ class ProjectIndex:
         self._forward[class_name] = _PENDING
         self._parse_deferred(lambda display, text, names: class_name in names)
         origins = []
-        for semantics in self._files:
+        for semantics in sorted(self._files, key=lambda f: f.path):  # by path: the same answer in any run order
             klass = semantics.classes.get(class_name)
             if klass is not None:
                 origins.append(_forward_returns(semantics, klass))
@@ -84,6 +105,21 @@ class ProjectIndex:
         result = origins[0] if len(kinds) == 1 and origins and origins[0] is not None else None
         self._forward[class_name] = result
         return result
+
+
+def class_names(text: str) -> frozenset:
+    """Names of the classes a source defines, by a cheap scan of its text."""
+    return frozenset(_CLASS.findall(text))
+
+
+def forward_summary(origin: Optional["Origin"]) -> Optional[List[str]]:
+    """What a forward-origin answer means for findings elsewhere: its kind and file (JSON-friendly)."""
+    return None if origin is None else [origin.kind.value, origin.path]
+
+
+def class_summaries(semantics: "FileSemantics") -> Dict[str, Optional[List[str]]]:
+    """Per class of a file, what its own `forward` returns (for validating cached results of other files)."""
+    return {name: forward_summary(_forward_returns(semantics, klass)) for name, klass in semantics.classes.items()}
 
 
 def _forward_returns(semantics: "FileSemantics", klass: cst.ClassDef) -> Optional["Origin"]:

@@ -284,8 +284,7 @@ class FileSemantics:
         if not class_name.startswith("torch"):
             forward = self.project.forward_origin(class_name)
             if forward is not None:
-                where = f"{forward.path}:{forward.line}"
-                return self._make(forward.kind, at, f"`{class_name}` (its `forward` returns {forward.kind.value}, {where})")
+                return self._make(forward.kind, at, f"`{class_name}` (its `forward` in {forward.path} returns {forward.kind.value})")
         return None
 
     def layer_origin(self, layer: cst.BaseExpression, depth: int = 0) -> Optional[Origin]:

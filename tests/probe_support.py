@@ -1,0 +1,52 @@
+"""Running rule-page examples of the probe in-process: call each `test_*` function, collect every report."""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from pathlib import Path
+from typing import List
+
+from nnlint.types import Finding
+
+_COUNTER = itertools.count()
+
+
+def probe_findings(source: str, folder: Path, name: str = "probe_example.py", expect_failure: bool = False) -> List[Finding]:
+    """Findings of every `nnlint.probe(...)` call made by the example's `test_*` functions."""
+    import torch
+
+    from nnlint.probe import api
+
+    path = folder / name
+    path.write_text(source, encoding="utf-8")
+    reports = []
+    original = api.probe
+
+    def recording(*args, **kwargs):
+        report = original(*args, **kwargs)
+        reports.append(report)
+        return report
+
+    api.probe = recording
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    module_name = f"probe_example_{next(_COUNTER)}"
+    torch.manual_seed(0)  # examples build unseeded models: make each run the same
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # so that inspect finds the classes' source, as for any test file
+        spec.loader.exec_module(module)
+        for key, value in vars(module).items():
+            if key.startswith("test_") and callable(value):
+                try:
+                    value()
+                except AssertionError:
+                    if not expect_failure:
+                        raise
+    finally:
+        api.probe = original
+        torch.set_num_threads(threads)
+        sys.modules.pop(module_name, None)
+    return [finding for report in reports for finding in report.findings]

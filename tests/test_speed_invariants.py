@@ -1,0 +1,87 @@
+"""Work skipping, parallelism and the cache make nnlint fast; none of them may change what it finds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nnlint import registry
+from nnlint.static import engine
+from nnlint.static.cache import Cache
+from nnlint.types import Pass
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC_RULES = [rule for rule in registry.BY_CODE.values() if Pass.STATIC in rule.passes]
+
+
+def _corpus():
+    files = sorted(ROOT.glob("fixtures/NN2*/**/*.py")) + sorted(ROOT.glob("fixtures/NN4*/*.py")) + sorted(ROOT.glob("bench/precision_snippets/*.py"))
+    return [(path, path.relative_to(ROOT).as_posix()) for path in files]
+
+
+def _keys(findings):
+    return sorted((f.location.path, f.location.line, f.location.column, f.code, f.message) for f in findings)
+
+
+def test_skipping_files_by_needles_never_changes_findings(monkeypatch):
+    with_skipping = _keys(engine.check_files(_corpus(), STATIC_RULES))
+    for rule in STATIC_RULES:
+        monkeypatch.setattr(rule, "needles", ())
+    assert _keys(engine.check_files(_corpus(), STATIC_RULES)) == with_skipping
+
+
+def test_parallel_run_finds_the_same_as_serial(monkeypatch):
+    serial = _keys(engine.check_files(_corpus(), STATIC_RULES, workers=1))
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
+    assert _keys(engine.check_files(_corpus(), STATIC_RULES, workers=2)) == serial
+
+
+def _parses(monkeypatch):
+    calls = []
+    original = engine.parse_source
+
+    def counting(display, source, project):
+        calls.append(display)
+        return original(display, source, project)
+
+    monkeypatch.setattr(engine, "parse_source", counting)
+    return calls
+
+
+def test_warm_cache_reparses_nothing_and_finds_the_same(tmp_path, monkeypatch):
+    cache = Cache(tmp_path / "cache", "salt")
+    cold = _keys(engine.check_files(_corpus(), STATIC_RULES, cache=cache))
+    calls = _parses(monkeypatch)
+    warm = _keys(engine.check_files(_corpus(), STATIC_RULES, cache=cache))
+    assert warm == cold and calls == []
+
+
+def test_cache_follows_a_change_in_another_file(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "net.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n"
+    )
+    (project / "train.py").write_text(
+        "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n\n\n"
+        "def step(x, y):\n    return criterion(model(x), y)\n"
+    )
+    (project / "other.py").write_text("import torch.nn.functional as F\n\n\ndef f(x, y):\n    return F.cross_entropy(x, y)\n")
+    files = [(project / name, name) for name in ("net.py", "other.py", "train.py")]
+    cache = Cache(tmp_path / "cache", "salt")
+    assert [f.code for f in engine.check_files(files, STATIC_RULES, cache=cache)] == ["NN201"]
+    net = project / "net.py"
+    net.write_text(net.read_text().replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)"))
+    calls = _parses(monkeypatch)
+    assert engine.check_files(files, STATIC_RULES, cache=cache) == []
+    assert "other.py" not in calls and "train.py" in calls  # the dependent file was re-checked, the unrelated one not
+
+
+@pytest.mark.parametrize("salt", ["other-rules", "other-version"])
+def test_a_different_salt_ignores_old_entries(tmp_path, salt, monkeypatch):
+    engine.check_files(_corpus()[:5], STATIC_RULES, cache=Cache(tmp_path, "salt"))
+    calls = _parses(monkeypatch)
+    engine.check_files(_corpus()[:5], STATIC_RULES, cache=Cache(tmp_path, salt))
+    assert calls
