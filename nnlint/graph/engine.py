@@ -93,24 +93,13 @@ def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], w
         plan = input_plans.from_specs(target.inputs)
     else:
         plan = input_plans.infer(model, gm.graph if gm is not None else None)
-    if plan is None:
-        result.findings.append(ModelInputUnknown.finding(Location(*fallback), ModelInputUnknown.explain(target.target), Pass.GRAPH))
-        return _done(result, started)
-
     inferred = example is None and target.inputs is None
     with fast_recurrent_layers(model):
-        working, failures, first = _find_working_size(model, gm, plan, inferred)
-        if working is None and inferred and _on_the_way_in(plan, failures[-1][1], gm):
-            # The guess from the first layer does not even reach it: guess images, else ask for the input.
-            second = input_plans.images(model)
-            if second is not None and second.describe(224) != plan.describe(224):
-                working, _, first = _find_working_size(model, gm, second, inferred=False)
-                plan = second if working is not None else plan
-            if working is None:
-                result.findings.append(_input_did_not_fit(model, plan, failures[-1], fallback, target))
-                clock.lap("inputs")
-                return _done(result, started)
+        plan, working, failures, first, unknown = _choose_input(model, gm, plan, inferred, fallback, target)
     clock.lap("inputs")
+    if unknown is not None:
+        result.findings.append(unknown)
+        return _done(result, started)
     if working is None:
         result.findings.append(_no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error))
         return _done(result, started)
@@ -154,6 +143,8 @@ class _Tracer(fx.Tracer):
 
     def create_node(self, *args, **kwargs) -> fx.Node:
         node = super().create_node(*args, **kwargs)
+        if node.op in ("placeholder", "output"):
+            return node  # made by the tracer itself: the stack is the caller's, not the model's
         lines = []
         frame = sys._getframe(1)
         while frame is not None:
@@ -167,12 +158,36 @@ class _Tracer(fx.Tracer):
 
 def _trace(model: nn.Module) -> Tuple[Optional[fx.GraphModule], Optional[BaseException]]:
     """Symbolic trace with stack traces recorded; (None, error) when the model has data-dependent control flow."""
+    before = [(module, dict(module.__dict__)) for module in model.modules()]
     try:
         tracer = _Tracer()
         graph = tracer.trace(model)
         return fx.GraphModule(tracer.root, graph), None
     except Exception as error:  # not traceable: fall back to hooks
+        _forget_proxies(before)
         return None, error
+
+
+def _forget_proxies(before: List[Tuple[nn.Module, Dict[str, Any]]]) -> None:
+    """Undo attributes the failed trace left holding fx proxies (`self.cache = x.shape[-1]` on a first
+    call), so the eager run that follows sees the model as built."""
+    for module, attributes in before:
+        for key, value in list(module.__dict__.items()):
+            if _holds_proxy(value):
+                if key in attributes:
+                    module.__dict__[key] = attributes[key]
+                else:
+                    del module.__dict__[key]
+
+
+def _holds_proxy(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, fx.Proxy):
+        return True
+    if depth < 2 and isinstance(value, (list, tuple)):
+        return any(_holds_proxy(item, depth + 1) for item in value)
+    if depth < 2 and isinstance(value, dict):
+        return any(_holds_proxy(item, depth + 1) for item in value.values())
+    return False
 
 
 class _ParameterUse(TorchFunctionMode):
@@ -261,9 +276,45 @@ def _find_working_size(model, gm, plan, inferred: bool) -> Tuple[Optional[int], 
         if ok:
             return size, failures, propagation
         failures.append((size, where, error))
-        if inferred and _on_the_way_in(plan, where, gm):
+        if inferred and not _meta_error(error) and _on_the_way_in(plan, where, gm):
             break
     return None, failures, None
+
+
+def _choose_input(model, gm, plan, inferred, fallback, target):
+    """(plan, working size, failures, first propagation, NN014 finding or None).
+
+    An inferred input that fails at or before the layer it was read from is a wrong guess, not a broken
+    model; so is a model whose first layer tells nothing. A model with 2-d convolutions or a declared image
+    size then gets a second guess, RGB images; if that fails too, the model is skipped with NN014."""
+    failures: list = []
+    if plan is not None:
+        working, failures, first = _find_working_size(model, gm, plan, inferred)
+        _, where, error = failures[-1] if failures else (None, None, None)
+        if working is not None or not inferred or _meta_error(error) or not _on_the_way_in(plan, where, gm):
+            return plan, working, failures, first, None
+    second = input_plans.images(model) if inferred else None
+    if second is not None and (plan is None or second.describe(224) != plan.describe(224)):
+        working, second_failures, first = _find_working_size(model, gm, second, inferred=False)
+        if working is not None:
+            return second, working, [], first, None
+        if plan is None:
+            plan, failures = second, second_failures
+    message = ModelInputUnknown.explain(target.target)
+    if plan is not None and failures:
+        message += _why_not(plan, failures[-1])
+    return plan, None, failures, None, ModelInputUnknown.finding(Location(*fallback), message, Pass.GRAPH)
+
+
+def _why_not(plan, failure) -> str:
+    size, where, error = failure
+    text = str(error).strip() if error is not None else ""
+    detail = text.splitlines()[0] if text else type(error).__name__
+    if isinstance(where, fx.Node):
+        place = f"`self.{where.target}`" if where.op == "call_module" else f"`{getattr(where.target, '__name__', where.target)}`"
+    else:
+        place = f"`self.{where}`" if where else "the model"
+    return f" (The guess {plan.describe(size)} fails at {place}: {detail}.)"
 
 
 def _on_the_way_in(plan, where, gm) -> bool:
@@ -283,22 +334,14 @@ def _on_the_way_in(plan, where, gm) -> bool:
     return bool(where) and any(isinstance(c, str) and (c == where or c.startswith(where + ".")) for c in plan.consumers)
 
 
-def _input_did_not_fit(model, plan, failure, fallback, target) -> Finding:
-    size, where, error = failure
-    detail = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else type(error).__name__
-    place = f"`self.{where.target}`" if isinstance(where, fx.Node) and where.op == "call_module" else (
-        f"`self.{where}`" if isinstance(where, str) and where else "the model's first operations")
-    message = (
-        ModelInputUnknown.explain(target.target)
-        + f" (The input guessed from its first layer, {plan.describe(size)}, fails at {place} before the model's "
-        f"layers see it: {detail}.)"
-    )
-    return ModelInputUnknown.finding(Location(*fallback), message, Pass.GRAPH)
+def _meta_error(error: Optional[BaseException]) -> bool:
+    """The model needs real values (`.item()`, data-dependent control flow): NN012, whatever the input."""
+    return error is not None and "meta" in str(error).lower()
 
 
 def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trace_error) -> Finding:
     size, where, error = failures[0]
-    if error is not None and "meta" in str(error).lower():
+    if _meta_error(error):
         message = ModelNotRunnable.explain(target.target, error, trace_error)
         return ModelNotRunnable.finding(Location(*fallback), message, Pass.GRAPH)
     if isinstance(where, fx.Node):

@@ -143,9 +143,16 @@ def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Tuple[Union[nn.
                 if weights is not None:
                     return weights, user
                 frontier.append(user)
-            elif user.op in ("call_method", "call_function"):
+            elif user.op in ("call_method", "call_function") and not _reads_shape(user):
                 frontier.append(user)
     return None
+
+
+def _reads_shape(node: fx.Node) -> bool:
+    """`x.shape`, `x.size()`, `x.dim()`: what follows is arithmetic on sizes, not the input's data."""
+    if node.op == "call_method":
+        return node.target in ("size", "dim", "numel", "type", "get_device")
+    return node.target is getattr and len(node.args) > 1 and node.args[1] in ("shape", "ndim", "dtype", "device")
 
 
 _SHAPE_KEEPING = (

@@ -78,7 +78,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         reports.append(report.with_findings(pipeline([_for_display(f, cwd) for f in findings], _reader())))
     if options.save_baseline:
         save(reports, options.save_baseline)
-    _render(reports, options, out)
+    _render(reports, len({t.target.rpartition(":")[0] for t in targets}), options, out)
     if options.plot:
         _plot(reports, options.plot)
     failing = any(f.severity.rank >= Severity.WARNING.rank for r in reports for f in r.findings)
@@ -134,7 +134,7 @@ def _reader():
     return read_text
 
 
-def _render(reports: Sequence[ProbeReport], options: argparse.Namespace, out: TextIO) -> None:
+def _render(reports: Sequence[ProbeReport], files: int, options: argparse.Namespace, out: TextIO) -> None:
     from nnlint.reporters import get_reporter
     from nnlint.reporters.base import ReportContext
 
@@ -145,7 +145,6 @@ def _render(reports: Sequence[ProbeReport], options: argparse.Namespace, out: Te
         for report in reports:
             _summary(report, out, rich=name == "rich", color=color)
     findings = sorted((f for r in reports for f in r.findings), key=Finding.sort_key)
-    files = len({f.location.path for f in findings})
     get_reporter(name).render(findings, out, ReportContext(files, _reader(), color))
     out.flush()
 
@@ -162,16 +161,20 @@ def _summary(report: ProbeReport, out: TextIO, rich: bool, color: bool) -> None:
         for line in lines:
             console.print(line)
         if len(table) > 1:
-            grid = Table(*table[0], show_edge=False, pad_edge=False)
+            grid = Table(show_edge=False, pad_edge=False)
+            for index, title in enumerate(table[0]):
+                grid.add_column(title, justify="left" if index < 2 else "right")
             for row in table[1:]:
                 grid.add_row(*row)
             console.print(grid)
-        console.print("checks: " + " · ".join(f"{code} {status}" for code, status in sorted(report.checks.items())))
+        if report.checks:
+            console.print("checks: " + " · ".join(f"{code} {status}" for code, status in sorted(report.checks.items())))
         return
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     if len(table) > 1:
         lines += ["  " + "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in table]
-    lines.append("checks: " + " · ".join(f"{code} {status}" for code, status in sorted(report.checks.items())))
+    if report.checks:
+        lines.append("checks: " + " · ".join(f"{code} {status}" for code, status in sorted(report.checks.items())))
     out.write("\n".join(lines) + "\n")
 
 

@@ -181,7 +181,7 @@ def chance_loss(task: Optional[str], loss_fn: Any, logits: torch.Tensor, targets
 
 # --- inputs ------------------------------------------------------------------------------------
 
-_PREFERRED_SIZES = (64, 32, 28, 16, 96, 128)  # cheap first: the probe runs real compute
+_PREFERRED_SIZES = (32, 28, 64, 16, 96, 128)  # cheap first: the probe runs real compute
 
 
 def sizes_to_try(plan: input_plans.InputPlan) -> List[int]:
@@ -278,7 +278,8 @@ def _resize(value: Any, batch: int, n: int, generator: torch.Generator) -> Any:
         return value[:n]
     extra_shape = (n - batch,) + tuple(value.shape[1:])
     if value.is_floating_point():
-        mean, std = value.float().mean(0), value.float().std(0, unbiased=False) if batch > 1 else torch.ones_like(value[0]).float()
+        mean = value.float().mean(0)
+        std = value.float().std(0, unbiased=False) if batch > 1 else torch.ones_like(mean)
         extra = (torch.randn(extra_shape, generator=generator).to(value.device) * std + mean).to(value.dtype)
     elif value.dtype == torch.bool:
         extra = torch.randint(0, 2, extra_shape, generator=generator).to(value.device).bool()

@@ -13,9 +13,11 @@ from nnlint.probe.data import UsageProblem, load_loss
 from nnlint.probe.report import ProbeReport
 from nnlint.probe.setup import SetupProblem, make_setup
 from nnlint.probe.targets import ProbeTarget
+from nnlint.probe.training import Adam
 from nnlint.registry import BY_CODE
 from nnlint.rules.nn010_model_import_failed import ModelImportFailed
 from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
+from nnlint.rules.nn013_model_run_aborted import ModelRunAborted
 from nnlint.types import Location, Pass
 
 
@@ -23,7 +25,7 @@ def warm_up() -> None:
     """One tiny training step, so that loading kernels and the optimizer costs no target's time."""
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 2))
     model(torch.randn(2, 3, 8, 8))
-    optimizer = torch.optim.Adam(model.parameters())
+    optimizer = Adam(list(model.parameters()))
     torch.nn.functional.cross_entropy(model(torch.randn(2, 3, 8, 8)), torch.tensor([0, 1])).backward()
     optimizer.step()
 
@@ -54,7 +56,7 @@ def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options:
         finding = BY_CODE[problem.code].finding(Location(*(problem.where or fallback)), f"Cannot probe `{target.target}`: {problem}{hint}.", Pass.PROBE)
         return _failed(target, finding)
     except UsageProblem as problem:
-        return _failed(target, ModelConstructionFailed.finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE))
+        return _failed(target, ModelRunAborted.finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE))
     return engine.run(setup)
 
 

@@ -1,7 +1,8 @@
-"""Resolving a probe request: device, inputs (given, configured or inferred from the first layer), task and loss."""
+"""A probe request resolved into a Setup: device, inputs (given, configured or inferred from the first layer), task, loss."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -10,11 +11,45 @@ from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
 from nnlint.probe import data
-from nnlint.probe.engine import PROBE_CODES, Setup, _raised_at
+from nnlint.probe.failures import raised_at
 from nnlint.probe.facts import Where
+from nnlint.types import Pass
 
+PROBE_CODES = frozenset(code for code, rule in registry.BY_CODE.items() if Pass.PROBE in rule.passes)
 DEFAULT_BATCH = 16
 BUDGETS = {"cpu": 10.0, "cuda": 60.0}  # seconds of optimizer steps per probe, by device type
+
+
+@dataclass
+class Setup:
+    """Everything one probe needs, resolved: the model on its device, inputs, loss, limits."""
+
+    model: nn.Module
+    batches: data.Batches
+    batch: int
+    input_description: str
+    task: Optional[str]
+    loss_fn: Optional[Callable]
+    targets: Any  # the user's targets, or None for synthetic ones
+    optimizer: Optional[torch.optim.Optimizer]
+    device: torch.device
+    seed: int
+    codes: FrozenSet[str]
+    options: Dict[str, Dict[str, Any]]
+    fallback: Where
+    budget: float
+    max_steps: Optional[int] = None
+    name: str = "model"
+    notes: List[str] = field(default_factory=list)
+    targets_used: Any = None  # the targets of step 0 (the user's or synthetic)
+
+    def wants(self, *codes: str) -> bool:
+        """Whether any of these rules is selected."""
+        return any(code in self.codes for code in codes)
+
+    def generator(self, stream: int) -> torch.Generator:
+        """A CPU generator per purpose, so that results do not depend on which checks ran before."""
+        return torch.Generator().manual_seed(self.seed * 1000 + stream)
 
 
 class SetupProblem(Exception):
@@ -146,7 +181,7 @@ def _planned(model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: 
     if len(errors) == 1:  # the first layer fixes the whole input: the failure is the model's own
         raise SetupProblem(
             "NN013", f"forward raised {type(error).__name__}: {_first_line(error)} on the input its first layer takes "
-            f"({plan.describe(size)}); fix forward, or give the input it needs", _raised_at(error))
+            f"({plan.describe(size)}); fix forward, or give the input it needs", raised_at(error))
     tried = ", ".join(str(s) for s, _ in errors)
     raise SetupProblem(
         "NN014",

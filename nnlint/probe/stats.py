@@ -98,7 +98,7 @@ class Recorder(TorchFunctionMode):
         self.variance = False
         # what was seen
         self.called: Set[str] = set()
-        self.order: List[str] = []  # leaf modules with parameters, by first call
+        self.order: List[str] = []  # modules that own parameters, by first call
         self.nograd_modules: Set[str] = set()
         self.used_params: Set[int] = set()
         self.grad_params: Set[int] = set()  # used while grad mode was on
@@ -141,7 +141,7 @@ class Recorder(TorchFunctionMode):
         self.called.add(path)
         if not torch.is_grad_enabled():
             self.nograd_modules.add(path)
-        if id(module) in self.leaves and id(module) in self.owners and path not in self.order:
+        if id(module) in self.owners and path not in self.order:
             self.order.append(path)
 
     def _leave_module(self, module: nn.Module, args: Any, output: Any) -> None:

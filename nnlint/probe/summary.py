@@ -12,7 +12,7 @@ from nnlint.probe.report import ProbeReport
 from nnlint.types import Pass
 
 if TYPE_CHECKING:
-    from nnlint.probe.engine import Setup
+    from nnlint.probe.setup import Setup
 
 
 def build(setup: "Setup", ctx: ProbeContext, timings: Dict[str, float], seconds: float) -> ProbeReport:

@@ -20,6 +20,44 @@ from nnlint.probe.stats import DROPOUTS
 RATIO_STEPS = (3, 10)  # update ratios are kept for steps 3..10 (the first steps of Adam are not a signal)
 
 
+class Adam:
+    """Plain Adam (Kingma & Ba) with foreach ops, for nnlint's own steps.
+
+    torch.optim's step() imports torch._dynamo on first use, which costs seconds of start-up that a
+    short probe cannot afford; the update is the same as torch.optim.Adam without weight decay."""
+
+    def __init__(self, params: Sequence[nn.Parameter], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.params = list(params)
+        self.param_groups = [{"params": self.params, "lr": lr}]
+        self.lr, self.betas, self.eps, self.steps = lr, betas, eps, 0
+        self.first = [torch.zeros_like(p) for p in self.params]
+        self.second = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop the gradients."""
+        for param in self.params:
+            param.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        chosen = [i for i, p in enumerate(self.params) if p.grad is not None]
+        if not chosen:
+            return
+        self.steps += 1
+        beta1, beta2 = self.betas
+        params = [self.params[i] for i in chosen]
+        grads = [self.params[i].grad for i in chosen]
+        first, second = [self.first[i] for i in chosen], [self.second[i] for i in chosen]
+        torch._foreach_lerp_(first, grads, 1 - beta1)
+        torch._foreach_mul_(second, beta2)
+        torch._foreach_addcmul_(second, grads, grads, 1 - beta2)
+        denominator = torch._foreach_sqrt(second)
+        torch._foreach_div_(denominator, (1 - beta2 ** self.steps) ** 0.5)
+        torch._foreach_add_(denominator, self.eps)
+        torch._foreach_addcdiv_(params, first, denominator, -self.lr / (1 - beta1 ** self.steps))
+
+
 class NoDropout(TorchFunctionMode):
     """Every dropout call (module or functional) returns its input unchanged."""
 
@@ -82,7 +120,7 @@ def train(
     log = TrainLog()
     started = time.perf_counter()
     device = params[0].device if params else torch.device("cpu")
-    nonzero = torch.zeros(len(zero), dtype=torch.bool, device=device)
+    nonzero = [torch.zeros((), dtype=torch.bool, device=device) for _ in zero]  # device flags: no host copies
     ratios: List[torch.Tensor] = []
     changed: Optional[torch.Tensor] = None
     args, kwargs = step_inputs
@@ -98,11 +136,11 @@ def train(
             log.stopped, log.error = "error", error
             break
         log.had_grad.update(i for i, p in enumerate(params) if p.grad is not None)
-        watched = [i for i in zero if params[i].grad is not None]
+        watched = [(j, i) for j, i in enumerate(zero) if params[i].grad is not None]
         if watched:
-            norms = torch.stack(torch._foreach_norm([params[i].grad for i in watched]))
-            positions = torch.tensor([zero.index(i) for i in watched], device=device)
-            nonzero[positions] |= norms > 0
+            norms = torch._foreach_norm([params[i].grad for _, i in watched])
+            for (j, _), norm in zip(watched, norms):
+                nonzero[j] = nonzero[j] | (norm > 0)
         if number == 1:
             fingerprint = _fingerprint(params)
             pushed = torch.stack([p.grad.detach().abs().sum().float() > 0 if p.grad is not None else torch.zeros((), dtype=torch.bool, device=device) for p in params]) if params else None
@@ -135,7 +173,7 @@ def train(
             break
     else:
         log.stopped = "steps"
-    _read_back(log, nonzero, zero, changed, ratios, tracked)
+    _read_back(log, torch.stack(nonzero) if nonzero else torch.zeros(0, device=device), zero, changed, ratios, tracked)
     log.seconds = time.perf_counter() - started
     return log
 

@@ -29,6 +29,8 @@ _INIT_CALLS = frozenset(
         "apply", "named_apply", "load_state_dict",
     }
 )
+_FROZEN_DTYPE = re.compile(r"(^|\.|_)(u?int\d*|long|short|bool|float8\w*|fp8|qu?int\w*)($|_)", re.IGNORECASE)
+_SKIPS_INIT = re.compile(r"\b(skip_init|init_empty_weights|no_init_weights)\b")
 _INIT_METHOD = re.compile(r"init|reset", re.IGNORECASE)
 _SIZE_NAME = re.compile(
     r"^(n|d|k|m|dim|size|num|len|width|height)($|_)|(dim|dims|size|features|channels|classes|heads|units|len|length|num|width)s?$",
@@ -60,6 +62,8 @@ class UninitializedParameter(Rule):
             return
         if _initialises(semantics, owner[1], set()) or self._initialised_elsewhere(owner[1], node):
             return
+        if _holds_loaded_storage(semantics, owner[1]):
+            return
         self.report(
             node,
             f"This `nn.Parameter` wraps `{source}(...)`, which is uninitialised memory, and nothing in the class "
@@ -71,7 +75,9 @@ class UninitializedParameter(Rule):
 
 
     def _initialised_elsewhere(self, klass: cst.ClassDef, node: cst.Call) -> bool:
-        """A model-wide `_init_weights(module)` in the file that names this class or this parameter."""
+        """A model-wide `_init_weights(module)` in the file that names this class or this parameter, or a file that skips init."""
+        if _SKIPS_INIT.search(self.context.source):
+            return True  # the file skips initialisation on purpose: weights always come from a checkpoint
         if self._init_texts is None:
             finder = _InitFunctions()
             self.context.semantics.module.visit(finder)
@@ -81,6 +87,37 @@ class UninitializedParameter(Rule):
         if attribute is not None:
             words.add(attribute)
         return any(re.search(rf"\b{re.escape(word)}\b", text) for text in self._init_texts for word in words)
+
+
+def _holds_loaded_storage(semantics, klass: cst.ClassDef) -> bool:
+    """A quantised or frozen layer: some parameter is not trainable, so its values come from a checkpoint."""
+    frozen = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if classes.is_parameter(semantics.qualified_name(node.func)) and _not_trainable(semantics, node):
+                frozen.append(node)
+
+    klass.body.visit(_Finder())
+    return bool(frozen)
+
+
+def _not_trainable(semantics, parameter: cst.Call) -> bool:
+    """`nn.Parameter(..., requires_grad=False)`, or data of an integer or float8 dtype."""
+    flag = argument(parameter, 1, "requires_grad")
+    if isinstance(flag, cst.Name) and flag.value == "False":
+        return True
+    data = argument(parameter, 0, "data")
+    while isinstance(data, cst.Call) and isinstance(data.func, cst.Attribute) and isinstance(data.func.value, cst.Call):
+        data = data.func.value
+    if not isinstance(data, cst.Call):
+        return False
+    dtype = argument(data, -1, "dtype")
+    if dtype is None:
+        return False
+    qualified = semantics.qualified_name(dtype) or ""
+    written = cst.Module([]).code_for_node(dtype)
+    return bool(_FROZEN_DTYPE.search(qualified) or _FROZEN_DTYPE.search(written))
 
 
 def _parameter_attribute(semantics, node: cst.Call) -> Optional[str]:

@@ -6,7 +6,7 @@ from typing import Optional
 import libcst as cst
 
 from nnlint.rule import Rule
-from nnlint.static.layers import in_differentiated_code
+from nnlint.static.layers import in_differentiated_code, without_gradients
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
 from nnlint.types import Severity
@@ -40,8 +40,8 @@ class NanProneOp(Rule):
 
     def _check_log(self, node: cst.Call, value: Optional[cst.BaseExpression], written: str) -> None:
         probabilities = self._probabilities(value)
-        if probabilities is None:
-            return
+        if probabilities is None or without_gradients(self.context.semantics, node):
+            return  # without gradients, -inf scores (as in beam search) are harmless
         stable = "F.log_softmax" if "softmax" in probabilities else "F.logsigmoid"
         self.report(
             node,

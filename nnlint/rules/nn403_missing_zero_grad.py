@@ -69,12 +69,11 @@ class MissingZeroGrad(Rule):
                 )
             else:
                 advice = " Call `optimizer.zero_grad()` at the start of each iteration (or right after the step)."
-            accumulation = advice
             self._report_once(
                 unit.anchor(step),
                 f"This loop calls `{_backward_text(semantics, unit.of(BACKWARD)[0])}` and `{step_text}` but does not "
                 "clear the gradients between steps: `.backward()` adds to `.grad`, so every step applies the sum of all "
-                "gradients since the start of training and the updates grow until the loss diverges." + accumulation,
+                "gradients since the start of training and the updates grow until the loss diverges." + advice,
                 reported,
             )
             return

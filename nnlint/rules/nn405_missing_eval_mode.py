@@ -5,7 +5,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import loops
-from nnlint.static.loops import EVAL, MODE_KINDS, EvalSite
+from nnlint.static.loops import MAYBE_MODE, MODE_KINDS, TRAIN, EvalSite
 from nnlint.types import Severity
 
 
@@ -29,12 +29,12 @@ class MissingEvalMode(Rule):
         first = site.model_calls[0]
         if site.loop is None:
             events = site.unit.events
-            if any(e.kind in MODE_KINDS for e in events[: events.index(first)]):
-                return True  # an explicit choice, `.eval()` or `.train()` (MC dropout)
+            if any(e.kind in MODE_KINDS or e.kind == MAYBE_MODE for e in events[: events.index(first)]):
+                return True  # an explicit choice, `.eval()` or `.train()` (MC dropout), or a helper we cannot see
         else:
             mode = model.mode_before(first.node)
             if mode is not None:
-                return mode.kind == EVAL
+                return mode.kind != TRAIN
         if site.trains or not isinstance(site.function, cst.FunctionDef):
             return False  # script code: nobody else sets the mode
         callers = loops.call_sites(model, site.function)
@@ -42,7 +42,7 @@ class MissingEvalMode(Rule):
             return True  # called from code that is not checked: the caller may switch modes
         for call in callers:
             mode = model.mode_before(call)
-            if mode is not None and mode.kind == EVAL:
+            if mode is not None and mode.kind != TRAIN:
                 return True
         return False
 

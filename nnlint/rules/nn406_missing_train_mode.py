@@ -8,7 +8,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import loops
-from nnlint.static.loops import BACKWARD, EVAL, MODEL_CALL, STEP, TRAIN, Event, Frame, Unit
+from nnlint.static.loops import BACKWARD, EVAL, MAYBE_MODE, MODEL_CALL, STEP, TRAIN, Event, Frame, Unit
 from nnlint.static.semantics import argument
 from nnlint.types import Severity
 
@@ -60,7 +60,7 @@ class MissingTrainMode(Rule):
                 break
         else:
             return
-        if unit.of(TRAIN):
+        if unit.of(TRAIN) or any("train" in e.receiver.lower() for e in unit.of(MAYBE_MODE)):
             return
         anchor = routine.node if routine is not None else event.node
         if id(anchor) in reported:

@@ -19,7 +19,6 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tupl
 
 import libcst as cst
 
-from nnlint.static import torch_api
 from nnlint.static.semantics import FileSemantics
 
 Function = Union[cst.FunctionDef, cst.Module]
@@ -38,6 +37,7 @@ TRAIN = "train"
 MODEL_CALL = "model call"
 AUTOGRAD_GRAD = "autograd.grad"
 CALL = "call"
+MAYBE_MODE = "call that may switch modes"
 
 MODE_KINDS = (EVAL, TRAIN)
 CLEAR_KINDS = (ZERO_GRAD, MAYBE_CLEAR)
@@ -93,6 +93,7 @@ _VAL_LOADER = re.compile(
 )
 _ACCUMULATION_TEST = re.compile(r"%|accum|sync_gradients|update_freq|should_step|do_step|is_last", re.I)
 _CLEARING_NAME = re.compile(r"zero_grad|clear_grad|reset_grad|zero_gradients|set_grads_to_none", re.I)
+_MODE_NAME = re.compile(r"train|eval|mode", re.I)
 _WRAPPER_BACKWARD = re.compile(r"accelerator|fabric|engine|booster|deepspeed|^self$|^trainer$", re.I)
 _FOREIGN_FRAMEWORKS = frozenset({"tensorflow", "keras", "jax", "flax", "paddle", "mindspore", "mxnet"})
 _TORCH_FRAMEWORKS = frozenset(
@@ -100,7 +101,7 @@ _TORCH_FRAMEWORKS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Frame:
     """A construct around an event: a loop, an `if` branch, a call, or a (no_)grad block."""
 
@@ -109,7 +110,7 @@ class Frame:
     owner: Optional[cst.CSTNode] = None  # cond: the If/Try the branch belongs to; call: the callee
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Event:
     """One relevant call in execution order, with the constructs around it."""
 
@@ -274,11 +275,6 @@ def grad_disabled_at(semantics: FileSemantics, node: cst.CSTNode) -> bool:
                 return True
         current = semantics.parents.get(current)
     return False
-
-
-def line_of(semantics: FileSemantics, node: cst.CSTNode) -> int:
-    """1-based line of a node."""
-    return semantics.line(node)
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -472,7 +468,11 @@ class LoopModel:
                 if context is not None:
                     path = path + (Frame(context, decorator),)
         cut_before = len(self._incomplete)
-        _Walker(self, out, loops).block(function.body, path)
+        walker = _Walker(self, out, loops)
+        if isinstance(function, cst.Module):
+            walker.statements(function.body, path)
+        else:
+            walker.block(function.body, path)
         self._computing.pop()
         self._loops[key] = loops
         if len(out) > _MAX_EVENTS:
@@ -614,7 +614,7 @@ class LoopModel:
         return self._calls_by_name.get(name, [])
 
     def mode_before(self, call: cst.CSTNode) -> Optional[Event]:
-        """The last `.eval()`/`.train()` that runs before `call` in its function (helpers included)."""
+        """The last `.eval()`/`.train()` (or unknown helper that may switch modes) before `call` in its function."""
         function = self.semantics.enclosing(call, (cst.FunctionDef,)) or self.module
         order = self.semantics.order
         last = None
@@ -622,7 +622,7 @@ class LoopModel:
         for event in unit.events:
             if order[unit.anchor(event)] >= order[call]:
                 break
-            if event.kind in MODE_KINDS:
+            if event.kind in MODE_KINDS or event.kind == MAYBE_MODE:
                 last = event
         return last
 
@@ -640,8 +640,6 @@ class _Walker:
         if isinstance(body, cst.IndentedBlock):
             self.statements(body.body, path)
         elif isinstance(body, cst.SimpleStatementSuite):
-            self.statements(body.body, path)
-        elif isinstance(body, cst.Module):
             self.statements(body.body, path)
 
     def statements(self, statements: Sequence[cst.CSTNode], path: Tuple[Frame, ...]) -> None:
@@ -764,6 +762,8 @@ class _Walker:
         name = last_name(func)
         if name is not None and _CLEARING_NAME.search(name):
             self.add(Event(MAYBE_CLEAR, call, _code(func), path))
+        elif name is not None and _MODE_NAME.search(name):
+            self.add(Event(MAYBE_MODE, call, name, path))  # a helper we cannot see into, such as `set_train_mode(model)`
 
     def method(self, call: cst.Call, func: cst.Attribute, args: List[cst.Arg], path: Tuple[Frame, ...]) -> bool:
         method = func.attr.value
@@ -873,7 +873,7 @@ def loop_model(semantics: FileSemantics) -> LoopModel:
 
 
 # -- evaluation routines ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EvalSite:
     """Code that evaluates a model: an evaluation-named function, or a loop over a validation loader."""
 
