@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import resource
@@ -103,6 +104,7 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
         mine = [row for row in rows if row["mode"] == mode]
         ok = [row for row in mine if not row["failures"]]
         seconds = [row["seconds"] for row in mine if row["seconds"]]
+        cpu = [row["timings"]["cpu"] for row in mine if "cpu" in row["timings"]]
         out[mode] = {
             "models": len(mine),
             "ran_without_nn0xx": len(ok),
@@ -114,6 +116,8 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
             "median_s": round(statistics.median(seconds), 3) if seconds else 0.0,
             "p95_s": round(_percentile(seconds, 0.95), 3),
             "max_s": round(max(seconds), 3) if seconds else 0.0,
+            "median_cpu_s": round(statistics.median(cpu), 3) if cpu else 0.0,
+            "p95_cpu_s": round(_percentile(cpu, 0.95), 3),
             "by_source": {
                 source: {
                     "models": sum(1 for row in mine if row["source"] == source),
@@ -127,7 +131,8 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def _write(path: str, rows: List[Dict[str, Any]], wall: float, partial: bool) -> None:
     """The JSON record (rewritten after each batch, so an interrupted run keeps what it measured)."""
-    environment = {"python": platform.python_version(), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    environment = {"python": platform.python_version(), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                   "cpus": os.cpu_count(), "load_average": round(os.getloadavg()[0], 1)}
     for package in ("torch", "torchvision", "timm"):
         try:
             from importlib.metadata import version
@@ -220,13 +225,15 @@ def main() -> int:
     for row in rows:
         for f in row["failures"] + row["findings"]:
             print(f"  {row['source']}:{row['name']} [{row['mode']}] {f['code']} {Path(f['path']).name}:{f['line']}: {f['message'][:400]}")
-    print(f"\n{'mode':11} {'models':>6} {'no NN0xx':>9} {'coverage':>8} {'fx':>5} {'hooks':>5} {'median s':>9} {'p95 s':>7} {'max s':>7}  failures / findings")
+    print(f"\n{'mode':11} {'models':>6} {'no NN0xx':>9} {'coverage':>8} {'fx':>5} {'hooks':>5} {'median s':>9} {'p95 s':>7} "
+          f"{'max s':>7} {'median cpu':>10} {'p95 cpu':>8}  failures / findings")
     for mode, s in summary.items():
         print(f"{mode:11} {s['models']:6} {s['ran_without_nn0xx']:9} {s['coverage']:8.1%} {s['by_method'].get('fx', 0):5} "
-              f"{s['by_method'].get('hooks', 0):5} {s['median_s']:9.2f} {s['p95_s']:7.2f} {s['max_s']:7.2f}  "
-              f"{s['failures_by_code'] or '-'} / {s['findings_by_code'] or '-'}")
+              f"{s['by_method'].get('hooks', 0):5} {s['median_s']:9.2f} {s['p95_s']:7.2f} {s['max_s']:7.2f} "
+              f"{s['median_cpu_s']:10.2f} {s['p95_cpu_s']:8.2f}  {s['failures_by_code'] or '-'} / {s['findings_by_code'] or '-'}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\nwall {wall:.0f} s for {len(jobs)} checks; largest worker peak RSS {peak:.0f} MB")
+    print(f"\nwall {wall:.0f} s for {len(jobs)} checks; largest worker peak RSS {peak:.0f} MB; load average now "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it, CPU times do not)")
 
     _write(args.output, rows, wall, partial=False)
     print(f"wrote {args.output}")

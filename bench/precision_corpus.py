@@ -273,7 +273,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "writing partial results after each; cross-file inference then only sees one chunk "
                              "(default: 0, one run per package)")
     parser.add_argument("--snippets", action="store_true",
-                        help="also lint bench/precision_snippets/ (correct example code: every finding is a false positive)")
+                        help="also lint bench/precision_snippets/ (correct example code: an NN0xx, NN2xx or NN401 finding there is a false positive)")
     parser.add_argument("--select", default=None, metavar="RULES",
                         help="passed to nnlint --select (default: every rule nnlint has), e.g. NN0,NN2,NN401")
     parser.add_argument("--refresh", action="store_true", help="download again even when an archive is cached")

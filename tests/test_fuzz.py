@@ -40,6 +40,8 @@ try:
 except ImportError:  # the composed programs below still run
     hypothesmith = None
 
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles odd but valid code
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("NNLINT_FUZZ_EXAMPLES", "40"))
 SLOW_EXAMPLES = EXAMPLES * 10

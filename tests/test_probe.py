@@ -224,6 +224,20 @@ def test_dead_relu_needs_64_samples_and_extends_a_small_batch():
     assert "NN313" in codes(report)  # 4 samples of yours + 60 drawn with their statistics
 
 
+def test_noqa_silences_a_probe_finding():
+    class Gate(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(8, 32)
+            self.out = nn.Linear(32, 3)
+            nn.init.normal_(self.hidden.weight, std=50.0)
+
+        def forward(self, x):
+            return self.out(torch.sigmoid(self.hidden(x)))  # noqa: NN314 (a hard gate on purpose)
+
+    assert "NN314" not in codes(probe(Gate(), task="multiclass"))
+
+
 def test_saturated_activation():
     assert "NN314" in codes(probe(Hidden("tanh", std=50.0), task="multiclass"))
     assert "NN314" in codes(probe(Hidden("sigmoid", std=50.0), task="multiclass"))

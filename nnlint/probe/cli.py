@@ -67,7 +67,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         targets, root, codes, Limits(options.timeout, memory, 1), kind="probe",
         options={"device": options.device, "steps": options.steps, "seed": options.seed},
     )
-    pipeline = _Pipeline(frozenset(codes) | {"NN502"}, config, {}, root)
+    pipeline = _Pipeline(frozenset(codes), config, {}, root)
     reports: List[ProbeReport] = []
     for target, outcome in zip(targets, outcomes):
         report = ProbeReport.from_dict(outcome.report) if outcome.report else ProbeReport(target.target)

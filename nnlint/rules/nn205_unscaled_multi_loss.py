@@ -35,7 +35,9 @@ class UnscaledMultiLoss(Rule):
             return
         regression = {origin.loss.name for origin, is_adv in losses if origin.loss.name in torch_api.REGRESSION_LOSSES and not is_adv}
         adversarial = [origin for origin, is_adv in losses if is_adv]
-        others = [origin for origin, is_adv in losses if not is_adv]
+        # An adversarial term next to a classification term is a joint objective (ACGAN); next to a
+        # reconstruction (regression) term it needs a weight (pix2pix).
+        others = [origin for origin, is_adv in losses if not is_adv and origin.loss.name in torch_api.REGRESSION_LOSSES]
         if len(regression) >= 2 or (adversarial and others):
             self.report(node, self._message([origin for origin, _ in losses], bool(adversarial and others)))
 

@@ -13,7 +13,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import torch_api
-from nnlint.static.semantics import FileSemantics, argument, iter_statements, sequential_layers
+from nnlint.static.semantics import FileSemantics, argument, sequential_layers
 from nnlint.static.torch_api import Kind
 
 _NN = "torch.nn."
@@ -63,7 +63,16 @@ class LayerPairRule(Rule):
             self.check_call(node)
 
     def visit_List(self, node: cst.List) -> None:
+        if self._in_unordered_container(node):
+            return  # nn.ModuleList([...]) / ModuleDict: no order of execution is implied
         self.check_layers([element.value for element in node.elements if not isinstance(element, cst.StarredElement)])
+
+    def _in_unordered_container(self, node: cst.List) -> bool:
+        semantics = self.context.semantics
+        argument_of = semantics.parents.get(semantics.parents.get(node))  # List -> Arg -> Call
+        if not isinstance(argument_of, cst.Call):
+            return False
+        return semantics.qualified_name(argument_of.func) in ("torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList")
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._check_appends(node.body)
@@ -85,11 +94,15 @@ class LayerPairRule(Rule):
     def _check_appends(self, body: Sequence[cst.CSTNode]) -> None:
         """`layers.append(nn.Dropout()); layers.append(nn.BatchNorm1d(n))` in consecutive statements."""
         previous: Optional[tuple] = None
-        for statement in iter_statements(body):
-            appended = _appended(statement)
-            if appended is not None and previous is not None and previous[0] == appended[0]:
-                self.check_layers([previous[1], appended[1]])
-            previous = appended
+        for line in body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                previous = None  # a loop or branch in between: the two appends are not adjacent
+                continue
+            for statement in line.body:
+                appended = _appended(statement)
+                if appended is not None and previous is not None and previous[0] == appended[0]:
+                    self.check_layers([previous[1], appended[1]])
+                previous = appended
 
 
 def _appended(statement: cst.BaseSmallStatement) -> Optional[tuple]:

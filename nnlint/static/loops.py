@@ -93,7 +93,7 @@ _VAL_LOADER = re.compile(
 )
 _ACCUMULATION_TEST = re.compile(r"%|accum|sync_gradients|update_freq|should_step|do_step|is_last", re.I)
 _CLEARING_NAME = re.compile(r"zero_grad|clear_grad|reset_grad|zero_gradients|set_grads_to_none", re.I)
-_MODE_NAME = re.compile(r"train|eval|mode", re.I)
+_MODE_NAME = re.compile(r"(?:^|_)(?:train|training|eval|evaluation|mode)(?:_|$)")
 _WRAPPER_BACKWARD = re.compile(r"accelerator|fabric|engine|booster|deepspeed|^self$|^trainer$", re.I)
 _FOREIGN_FRAMEWORKS = frozenset({"tensorflow", "keras", "jax", "flax", "paddle", "mindspore", "mxnet"})
 _TORCH_FRAMEWORKS = frozenset(
@@ -762,7 +762,7 @@ class _Walker:
         name = last_name(func)
         if name is not None and _CLEARING_NAME.search(name):
             self.add(Event(MAYBE_CLEAR, call, _code(func), path))
-        elif name is not None and _MODE_NAME.search(name):
+        elif name is not None and name[:1].islower() and _MODE_NAME.search(name):
             self.add(Event(MAYBE_MODE, call, name, path))  # a helper we cannot see into, such as `set_train_mode(model)`
 
     def method(self, call: cst.Call, func: cst.Attribute, args: List[cst.Arg], path: Tuple[Frame, ...]) -> bool:
@@ -812,6 +812,8 @@ class _Walker:
         if method == "unscale_" and self.model.role(receiver) == "scaler":
             self.add(Event(UNSCALE, call, text, path, target=_code(args[0].value) if args else ""))
             return True
+        if method in ("eval", "train") and self.model.role(receiver) == "optimizer":
+            return True  # schedule-free optimizers have train()/eval() too; they do not switch the model
         if method == "eval" and not call.args:
             self.add(Event(EVAL, call, text, path))
             return True

@@ -8,7 +8,7 @@ silent on unknown values: precision first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from nnlint.static.project import ProjectIndex
 
 _MAX_DEPTH = 12
-Scope = Union[cst.Module, cst.FunctionDef]
+Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,14 @@ class FileSemantics:
             simple = node.attr.value
         else:
             return None
-        return simple if self.project.has_class(simple) else None
+        if not self.project.has_class(simple):
+            return None
+        imported = self.qualified_name(node)
+        if imported is not None and not any(
+            _module_matches(imported, semantics.path) for semantics, _ in self.project.definitions(simple)
+        ):
+            return None  # `from some_package.models import Critic`: not the checked file's Critic
+        return simple
 
     def enclosing(self, node: cst.CSTNode, kinds: tuple) -> Optional[cst.CSTNode]:
         """The nearest ancestor of one of the given node types."""
@@ -121,7 +128,7 @@ class FileSemantics:
 
     def scope_of(self, node: cst.CSTNode) -> Scope:
         """The function (or the module) whose local names `node` sees."""
-        function = self.enclosing(node, (cst.FunctionDef,))
+        function = self.enclosing(node, _SCOPES)
         return function if function is not None else self.module
 
     def class_of(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
@@ -139,10 +146,27 @@ class FileSemantics:
             if current is not scope and len(candidates) > 1:
                 return None  # a module-level name rebound several times: unclear from inside a function
             if before:
-                return before[-1]
+                return before[-1] if self._same_block(before[-1], name) else None
             if candidates:
                 return None
         return None
+
+    def _same_block(self, value: cst.CSTNode, use: cst.CSTNode) -> bool:
+        """Whether every branch or loop around an assignment also contains the use (else it may not have run)."""
+        block = self.parents.get(value)
+        while block is not None and not isinstance(block, _SCOPES + (cst.Module,)):
+            if isinstance(block, _BRANCHES) and not self._inside(use, block):
+                return False
+            block = self.parents.get(block)
+        return True
+
+    def _inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.parents.get(current)
+        return False
 
     def self_attribute(self, node: cst.Attribute) -> Optional[cst.BaseExpression]:
         """What `self.<attr>` holds when every assignment in the class agrees on one expression."""
@@ -182,7 +206,7 @@ class FileSemantics:
         if not isinstance(construct, cst.Call):
             return None
         qualified = self.qualified_name(construct.func)
-        if qualified is not None and qualified.startswith("torch"):
+        if qualified is not None and _is_torch_name(qualified):
             return qualified, construct
         local = self.local_class(construct.func)
         if local is not None:
@@ -240,7 +264,8 @@ class FileSemantics:
             if inner is not None and inner.kind is Kind.SOFTMAX:
                 return self._make(Kind.LOG_SOFTMAX, call, "`torch.log` of softmax")
             return None
-        if isinstance(func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")):
+        is_tensor_method = not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self")
+        if isinstance(func, cst.Attribute) and is_tensor_method and (qualified is None or not _is_torch_name(qualified)):
             method = func.attr.value
             if method in torch_api.METHOD_KINDS and self.module_class(func.value) is None:
                 return self._make(torch_api.METHOD_KINDS[method], call, f"`.{method}()`")
@@ -281,7 +306,7 @@ class FileSemantics:
             if last is None:
                 return None
             return self._make(last.kind, at, f"an `nn.Sequential` ending in {last.description}")
-        if not class_name.startswith("torch"):
+        if not _is_torch_name(class_name):
             forward = self.project.forward_origin(class_name)
             if forward is not None:
                 return self._make(forward.kind, at, f"`{class_name}` (its `forward` in {forward.path} returns {forward.kind.value})")
@@ -293,7 +318,7 @@ class FileSemantics:
         if not isinstance(resolved, cst.Call):
             return None
         qualified = self.qualified_name(resolved.func)
-        name = qualified if qualified is not None and qualified.startswith("torch") else self.local_class(resolved.func)
+        name = qualified if qualified is not None and _is_torch_name(qualified) else self.local_class(resolved.func)
         if name is None:
             return None
         return self.module_output(name, resolved, resolved, depth)
@@ -379,9 +404,73 @@ class _Collector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node)
+        self._parameters(node.params)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
+
+    # Lambdas and comprehensions have names of their own; what they bind is unknown to us.
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.scopes.append(node)
+        self._parameters(node.params)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.scopes.pop()
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.scopes.append(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self.scopes.pop()
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.scopes.append(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self.scopes.pop()
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.scopes.append(node)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self.scopes.pop()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.scopes.append(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self.scopes.pop()
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._record(node.target, cst.Ellipsis())
+
+    def visit_For(self, node: cst.For) -> None:
+        self._record(node.target, cst.Ellipsis())
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._record(node.asname.name, cst.Ellipsis())
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._record(node.name.name, cst.Ellipsis())
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self._record(original_node.target, original_node.value)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        # `out.sigmoid_()` changes `out` in place: what it held before no longer says what it is.
+        func = original_node.func
+        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.endswith("__"):
+            if isinstance(func.value, cst.Name):
+                self._record(func.value, cst.Ellipsis())
+
+    def _parameters(self, params: cst.Parameters) -> None:
+        for param in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
+            self._record(param.name, cst.Ellipsis())
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._record(star.name, cst.Ellipsis())
 
     def visit_Import(self, node: cst.Import) -> None:
         imports = self.semantics._imports.setdefault(self.scopes[-1], {})
@@ -440,6 +529,25 @@ class _Collector(cst.CSTVisitor):
             per_class.setdefault(target.attr.value, []).append(value)
 
 
+_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_BRANCHES = (cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally)
+
+
+def _is_torch_name(qualified: str) -> bool:
+    """torch itself, not torchvision or torchaudio."""
+    return qualified == "torch" or qualified.startswith("torch.")
+
+
+def _module_matches(imported: str, path: str) -> bool:
+    """`from models.net import Net` (models.net.Net) names the class of `.../models/net.py` (or a package's __init__)."""
+    module = imported.rsplit(".", 1)[0].split(".")
+    stem = path.rsplit("/", 1)[-1][:-3] if path.endswith(".py") else path
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if stem == "__init__":
+        parts = parts[:-1]
+    return bool(parts) and parts[-len(module):] == module
+
+
 def _dotted(node: cst.CSTNode) -> Optional[str]:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts = []
@@ -450,10 +558,3 @@ def _dotted(node: cst.CSTNode) -> Optional[str]:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))
-
-
-def iter_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
-    """The small statements of a block, in order."""
-    for statement in body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            yield from statement.body
