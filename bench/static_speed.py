@@ -75,7 +75,7 @@ def ensure_venv(venv: Path, refresh: bool) -> Path:
     return python
 
 
-def tool_versions(python: Path, snapshot: Path) -> Dict[str, str]:
+def tool_versions(python: Path, snapshot: Path, cwd: Path) -> Dict[str, str]:
     """Versions of every tool and of libcst in the benchmark environment."""
     code = (
         "import json, importlib.metadata as m, sys, nnlint\n"
@@ -85,7 +85,7 @@ def tool_versions(python: Path, snapshot: Path) -> Dict[str, str]:
         "out['python'] = sys.version.split()[0]\n"
         "print(json.dumps(out))\n"
     )
-    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=_env(snapshot), check=True)
+    result = subprocess.run([str(python), "-c", code], cwd=cwd, capture_output=True, text=True, env=_env(snapshot), check=True)
     return json.loads(result.stdout)
 
 
@@ -582,7 +582,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         packages = {dist: quick_subset(files, args.max_files) for dist, files in packages.items()}
     lists = CORPUS / "speed-lists"
     lists.mkdir(exist_ok=True)
-    versions = tool_versions(python, snapshot)
+    versions = tool_versions(python, snapshot, work)
     bench = Bench(work, python, snapshot, lists)
     full = [f for dist in PACKAGES for f in packages[dist]]
     quick = quick_subset(packages[QUICK_PACKAGE], args.quick_files)

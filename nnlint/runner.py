@@ -123,8 +123,8 @@ def run(
     root = config.root or cwd
     files = pairs(discover(paths, tuple(config.exclude) + tuple(config.extend_exclude), root), cwd)
     by_display: Dict[str, Path] = {display: path for path, display in files}
-    cache: Dict[str, Optional[str]] = {}
-    read_text = _text_reader(by_display, cache)
+    texts: Dict[str, Optional[str]] = {}
+    read_text = _text_reader(by_display, texts)
     pipeline = _Pipeline(codes, config, by_display, root)
 
     rules = [rule for rule in registry.rules_for(codes) if Pass.STATIC in rule.passes]
@@ -162,7 +162,7 @@ def run(
             notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
             continue
         fixed[display] = applied
-        cache[display] = new_text
+        texts[display] = new_text
         findings = [f for f in findings if f.location.path != display] + relint(new_text)
     return RunResult(
         tuple(sorted(findings, key=Finding.sort_key)), len(files), read_text, fixed, tuple(diffs), tuple(notes), tuple(graph_results)
@@ -203,15 +203,15 @@ def _for_display(finding: Finding, cwd: Path, discovered: bool) -> Finding:
     return replace(finding, location=location, severity=severity)
 
 
-def _text_reader(by_display: Dict[str, Path], cache: Dict[str, Optional[str]]) -> Callable[[str], Optional[str]]:
+def _text_reader(by_display: Dict[str, Path], texts: Dict[str, Optional[str]]) -> Callable[[str], Optional[str]]:
     def read_text(display: str) -> Optional[str]:
-        if display not in cache:
+        if display not in texts:
             path = by_display.get(display, Path(display))
             try:
-                cache[display] = read_source(path)[1]
+                texts[display] = read_source(path)[1]
             except UnreadableSource:
-                cache[display] = None
-        return cache[display]
+                texts[display] = None
+        return texts[display]
 
     return read_text
 

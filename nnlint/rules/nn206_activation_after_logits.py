@@ -22,6 +22,7 @@ class ActivationAfterLogits(Rule):
 
     code = "NN206"
     name = "activation-after-logits"
+    needles = ("cross_entropy", "CrossEntropyLoss", "BCEWithLogitsLoss")
     severity = Severity.WARNING
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -22,6 +22,7 @@ class UnregisteredSubmodule(Rule):
 
     code = "NN302"
     name = "unregistered-submodule"
+    needles = ("class",)
     severity = Severity.ERROR
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

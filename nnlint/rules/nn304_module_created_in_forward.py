@@ -19,6 +19,7 @@ class ModuleCreatedInForward(Rule):
 
     code = "NN304"
     name = "module-created-in-forward"
+    needles = ("forward",)
     severity = Severity.ERROR
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -43,6 +43,7 @@ class UninitializedParameter(Rule):
 
     code = "NN305"
     name = "uninitialized-parameter"
+    needles = ("Parameter",)
     severity = Severity.WARNING
 
     def __init__(self, context) -> None:

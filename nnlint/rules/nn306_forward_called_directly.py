@@ -13,6 +13,7 @@ class ForwardCalledDirectly(Rule):
 
     code = "NN306"
     name = "forward-called-directly"
+    needles = ("forward",)
     severity = Severity.WARNING
     fix_availability = "always"
 

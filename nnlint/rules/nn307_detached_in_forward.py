@@ -22,6 +22,7 @@ class DetachedInForward(Rule):
 
     code = "NN307"
     name = "detached-in-forward"
+    needles = ("forward",)
     severity = Severity.WARNING
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

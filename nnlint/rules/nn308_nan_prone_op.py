@@ -21,6 +21,7 @@ class NanProneOp(Rule):
 
     code = "NN308"
     name = "nan-prone-op"
+    needles = ("log", "sqrt", "**")
     severity = Severity.WARNING
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -17,6 +17,7 @@ class BiasBeforeBatchnorm(LayerPairRule):
 
     code = "NN402"
     name = "bias-before-batchnorm"
+    needles = ("BatchNorm", "batch_norm")
     severity = Severity.WARNING
     fix_availability = "sometimes"
 

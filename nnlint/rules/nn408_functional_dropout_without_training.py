@@ -18,6 +18,7 @@ class FunctionalDropoutWithoutTraining(Rule):
 
     code = "NN408"
     name = "functional-dropout-without-training"
+    needles = ("dropout",)
     severity = Severity.ERROR
     fix_availability = "always"
 

@@ -14,6 +14,7 @@ class UnseededRandomness(Rule):
 
     code = "NN501"
     name = "unseeded-randomness"
+    needles = ("backward",)
     severity = Severity.INFO
 
     def visit_Module(self, node: cst.Module) -> None:
