@@ -103,6 +103,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("nnlint: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # `nnlint ... | head`: the reader left; say nothing more (as grep and ruff do).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FINDINGS
     except Exception as error:  # never a traceback for the user; NNLINT_DEBUG=1 shows it
         if os.environ.get("NNLINT_DEBUG"):
             raise
