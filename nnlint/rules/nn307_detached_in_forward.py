@@ -32,7 +32,8 @@ class DetachedInForward(Rule):
         klass = semantics.parents.get(semantics.parents.get(node))
         if not isinstance(klass, cst.ClassDef) or not classes.is_module_like(semantics, klass):
             return
-        if "requires_grad" in cst.Module([]).code_for_node(klass):
+        # Generating the class's code is costly: only when the file mentions `requires_grad` at all.
+        if "requires_grad" in self.context.source and "requires_grad" in cst.Module([]).code_for_node(klass):
             return  # the class freezes something on purpose: detaching its output is deliberate
         self._flow(node.body.body)
 
