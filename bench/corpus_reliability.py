@@ -200,6 +200,8 @@ def count_lines(root: Path, files: Sequence[Path]) -> Tuple[int, int]:
 def check_corpus(corpus: Corpus, args: argparse.Namespace, entry: Dict[str, object], save) -> None:
     """Lint one corpus in runs, filling `entry` (and saving) as it goes."""
     files = corpus.files()
+    if args.under:
+        files = [f for f in files if any(f.as_posix().startswith(prefix.rstrip("/") + "/") or f.as_posix() == prefix for prefix in args.under)]
     if args.limit:
         files = files[: args.limit]
     lines, size = count_lines(corpus.root, files)
@@ -275,10 +277,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--corpora", nargs="*", default=None, metavar="NAME", help="stdlib-3.9 ... stdlib-3.13, venv (default: all found)")
     parser.add_argument("--pyenv", type=Path, default=Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
     parser.add_argument("--venv", type=Path, default=None, help="virtualenv whose site-packages to check (default: corpus/graph-venv, else .venv)")
-    parser.add_argument("--chunk-files", type=int, default=400, metavar="N", help="files per nnlint run (default 400)")
+    parser.add_argument("--chunk-files", type=int, default=200, metavar="N", help="files per nnlint run (default 200)")
     parser.add_argument("--jobs", type=int, default=0, help="nnlint --jobs (default: nnlint's own)")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per nnlint run")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per nnlint run (default 3600)")
     parser.add_argument("--limit", type=int, default=0, help="check only the first N files of each corpus")
+    parser.add_argument("--under", action="append", default=[], metavar="PREFIX",
+                        help="check only files under this folder of the corpus (relative to its root, e.g. test); repeatable")
     parser.add_argument("--keep-findings", action="store_true", help="write every finding to the JSON, not only the suspect ones")
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs nnlint (default: this one)")
     parser.add_argument("--output", type=Path, default=REPO / "corpus" / "reliability.json")

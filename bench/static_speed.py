@@ -9,7 +9,7 @@
 One command does everything: it creates its own virtual environment (corpus/speed-venv: torchfix, fixit,
 ruff and nnlint from this checkout, none of them dependencies of the project), reuses the package sources
 unpacked under corpus/src/ or fetches them with `pip download --no-deps`, copies the .py files into a
-scratch folder (corpus/speed-work/, so touching a file never changes the shared corpus), then times,
+scratch folder (corpus/speed/work/, so touching a file never changes the shared corpus), then times,
 interleaved, several rounds of each measurement. It prints files, lines, wall and CPU seconds, lines per
 CPU second and every ratio against nnlint, checks the goals of issue 6, and writes it all to --output
 (default corpus/static_speed.json).
@@ -558,6 +558,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--profile-only", action="store_true", help="only the profile")
     parser.add_argument("--venv", type=Path, default=CORPUS / "speed-venv", help="benchmark environment (default corpus/speed-venv)")
     parser.add_argument("--refresh-venv", action="store_true", help="recreate the environment")
+    parser.add_argument("--scratch", type=Path, default=CORPUS / "speed", help="scratch folder: the copied corpus, the nnlint snapshot (default corpus/speed)")
     parser.add_argument("--output", type=Path, default=CORPUS / "static_speed.json", help="JSON results (default corpus/static_speed.json)")
     parser.add_argument("--_bare-parse", dest="bare_parse", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--_census", dest="census", type=Path, help=argparse.SUPPRESS)
@@ -575,12 +576,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     started = time.time()
     python = ensure_venv(args.venv.resolve(), args.refresh_venv)
-    snapshot = snapshot_nnlint(CORPUS / "speed-nnlint")
-    work = CORPUS / "speed-work"
+    scratch = args.scratch.resolve()
+    snapshot = snapshot_nnlint(scratch / "nnlint-snapshot")
+    work = scratch / "work"
     packages = prepare_workspace(work, python)
     if args.max_files:
         packages = {dist: quick_subset(files, args.max_files) for dist, files in packages.items()}
-    lists = CORPUS / "speed-lists"
+    lists = scratch / "lists"
     lists.mkdir(exist_ok=True)
     versions = tool_versions(python, snapshot, work)
     bench = Bench(work, python, snapshot, lists)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from typing import List, Optional, Set
 
 import libcst as cst
@@ -46,10 +47,6 @@ class UninitializedParameter(Rule):
     needles = ("Parameter",)
     severity = Severity.WARNING
 
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self._init_texts: Optional[List[str]] = None
-
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         if not classes.is_parameter(semantics.qualified_name(node.func)):
@@ -76,18 +73,33 @@ class UninitializedParameter(Rule):
 
 
     def _initialised_elsewhere(self, klass: cst.ClassDef, node: cst.Call) -> bool:
-        """A model-wide `_init_weights(module)` in the file that names this class or this parameter, or a file that skips init."""
+        """A model-wide `_init_weights(module)` that names this class (in any checked file) or this parameter (in this file)."""
+        semantics = self.context.semantics
         if _SKIPS_INIT.search(self.context.source):
             return True  # the file skips initialisation on purpose: weights always come from a checkpoint
-        if self._init_texts is None:
-            finder = _InitFunctions()
-            self.context.semantics.module.visit(finder)
-            self._init_texts = finder.texts
-        words = {klass.name.value}
-        attribute = _parameter_attribute(self.context.semantics, node)
-        if attribute is not None:
-            words.add(attribute)
-        return any(re.search(rf"\b{re.escape(word)}\b", text) for text in self._init_texts for word in words)
+        here = _init_functions(semantics)
+        attribute = _parameter_attribute(semantics, node)
+        if attribute is not None and any(_mentions(text, attribute) for text in here):
+            return True
+        files = getattr(semantics.project, "_files", None) or [semantics]
+        return any(_mentions(text, klass.name.value) for other in files for text in _init_functions(other))
+
+
+_INIT_TEXTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _init_functions(semantics) -> List[str]:
+    """The source of every function or method of a file whose name says it initialises or resets (cached)."""
+    texts = _INIT_TEXTS.get(semantics)
+    if texts is None:
+        finder = _InitFunctions()
+        semantics.module.visit(finder)
+        texts = _INIT_TEXTS[semantics] = finder.texts
+    return texts
+
+
+def _mentions(text: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
 def _holds_loaded_storage(semantics, klass: cst.ClassDef) -> bool:
