@@ -131,7 +131,7 @@ def run(
     project = ProjectIndex()
     cache = Cache(performance.cache_dir, salt_for(rule.code for rule in rules)) if performance.cache_dir else None
     workers = performance.workers or min(os.cpu_count() or 1, 8)
-    raw = check_files(files, rules, project, cache, workers)
+    raw = check_files(files, rules, project, cache, workers, texts)
     graph_results = _graph_pass(project, config, codes, root, cwd, graph)
     raw += [finding for _, outcome in graph_results for finding in outcome.findings]
     findings = pipeline(raw, read_text)
@@ -143,7 +143,14 @@ def run(
     notes: List[str] = []
     for display in sorted({f.location.path for f in fix.fixable(findings, fix_mode.unsafe)}):
         path = by_display[display]
-        raw, text, encoding = read_source(path)
+        try:
+            raw, text, encoding = read_source(path)
+        except UnreadableSource:
+            notes.append(f"{display} disappeared or became unreadable while nnlint ran; it was not fixed")
+            continue
+        if text != texts.get(display):
+            notes.append(f"{display} changed on disk while nnlint ran; it was not fixed (run nnlint again)")
+            continue
 
         def relint(candidate: str, display: str = display) -> List[Finding]:
             return pipeline(check_sources([(display, candidate)], rules), {display: candidate}.get)
@@ -160,6 +167,9 @@ def run(
             fix.write_atomically(path, raw, new_text, encoding)
         except fix.FileChanged:
             notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
+            continue
+        except OSError as error:
+            notes.append(f"{display} could not be written ({error.strerror or error}); it was not fixed")
             continue
         fixed[display] = applied
         texts[display] = new_text

@@ -52,15 +52,20 @@ def check_files(
     project: Optional[ProjectIndex] = None,
     cache: Optional[Cache] = None,
     workers: int = 1,
+    texts: Optional[Dict[str, Optional[str]]] = None,
 ) -> List[Finding]:
     """Run the static rules over (path, display path) pairs; problems with a file become NN0xx findings.
 
-    Pass a ProjectIndex to look at the checked files afterwards (the graph pass discovers models in it).
+    Pass a ProjectIndex to look at the checked files afterwards (the graph pass discovers models in it),
+    and a dict to receive the exact texts that were checked (fixes must apply to those, not to a newer save).
     """
     sources: List[Source] = []
     for path, display in files:
         try:
-            sources.append((display, read_source(path)[1]))
+            text = read_source(path)[1]
+            sources.append((display, text))
+            if texts is not None:
+                texts[display] = text
         except UnreadableSource as error:
             sources.append((display, UnreadableFile.finding(Location(display, error.line, 1), str(error))))
     return check_sources(sources, rules, project, cache, workers)

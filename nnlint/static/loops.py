@@ -914,7 +914,7 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
         )
         if named:
             unit = Unit(function, None, events)
-            _add_site(sites, function, None, unit)
+            _add_site(sites, function, None, unit, semantics=semantics)
             continue
         trains = any(e.kind in (BACKWARD, STEP) for e in events)
         for loop in model.loops(function):
@@ -923,12 +923,42 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
     return sites
 
 
-def _add_site(sites: List[EvalSite], function: Function, loop: Optional[Loop], unit: Unit, trains: bool = False) -> None:
+def _add_site(
+    sites: List[EvalSite], function: Function, loop: Optional[Loop], unit: Unit, trains: bool = False,
+    semantics: Optional[FileSemantics] = None,
+) -> None:
     if unit.of(BACKWARD, STEP, AUTOGRAD_GRAD):
         return  # it trains or needs gradients (test-time adaptation, adversarial evaluation)
     calls = tuple(e for e in unit.of(MODEL_CALL) if not any(f.kind == "call" for f in unit.tail(e)))
+    if semantics is not None:
+        # A named routine evaluates when it runs the model over data (in a loop or a comprehension),
+        # on a model it did not build itself: `def test(): net = ResNet18(); net(torch.randn(...))`
+        # is a shape check of a fresh model, not an evaluation.
+        calls = tuple(
+            e for e in calls
+            if (unit.nested(e) or _in_comprehension(semantics, e.node, function)) and not _built_in(semantics, e.node, function)
+        )
     if calls:
         sites.append(EvalSite(function, loop, calls, unit, trains))
+
+
+def _in_comprehension(semantics: FileSemantics, node: cst.CSTNode, function: Function) -> bool:
+    current = semantics.parents.get(node)
+    while current is not None and current is not function:
+        if isinstance(current, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            return True
+        current = semantics.parents.get(current)
+    return False
+
+
+def _built_in(semantics: FileSemantics, call: cst.CSTNode, function: Function) -> bool:
+    """Whether the called model is constructed inside the same function."""
+    if not isinstance(call, cst.Call) or not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return False
+    construct = semantics.resolve(call.func)
+    if construct is call.func or not isinstance(construct, cst.Call):
+        return False
+    return semantics.enclosing(construct, (cst.FunctionDef,)) is function
 
 
 def call_sites(model: LoopModel, function: cst.FunctionDef) -> List[cst.Call]:
