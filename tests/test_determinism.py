@@ -93,6 +93,7 @@ def test_cold_and_warm_cache_match_no_cache(tree, tmp_path, baseline):
     assert _outputs(tree, 2, cache) == baseline, "warm cache, pool"
 
 
+@pytest.mark.slow
 def test_cli_cache_folder_from_config(capsys, monkeypatch, tree, tmp_path, baseline):
     """The same through the CLI, with the cache folder set in [tool.nnlint] and read warm."""
     cache = tmp_path / "cli-cache"
@@ -144,7 +145,7 @@ def _process(cwd: Path, seed: str, *args: str) -> str:
     return result.stdout
 
 
-@pytest.mark.parametrize("seed, jobs, fmt", [("1", "2", "json"), ("2", "1", "sarif")])
+@pytest.mark.parametrize("seed, jobs, fmt", [("1", "2", "json"), pytest.param("2", "1", "sarif", marks=pytest.mark.slow)])
 def test_separate_interpreters_with_other_hash_seeds(tree, baseline, seed, jobs, fmt):
     """Fresh interpreters with other PYTHONHASHSEEDs (set order of strings differs) give the same bytes."""
     assert _process(tree, seed, "--format", fmt, "--jobs", jobs).decode("utf-8") == baseline[fmt]

@@ -4,12 +4,12 @@ Works on the static pass's parse (libcst), so nothing is imported to find the ca
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import libcst as cst
 
 from nnlint.graph.targets import GraphTarget
-from nnlint.static.project import ProjectIndex
+from nnlint.static.project import ProjectIndex, method
 from nnlint.static.semantics import FileSemantics
 
 
@@ -55,14 +55,14 @@ class _ModuleClasses:
 
     def has_forward(self, klass: cst.ClassDef) -> bool:
         """Whether the class (or a local base) defines `forward`."""
-        return _method(klass, "forward") is not None or any(
+        return method(klass, "forward") is not None or any(
             self.has_forward(k) for _, k in self._bases_by_name(klass)
         )
 
     def builds_with_defaults(self, semantics: FileSemantics, klass: cst.ClassDef) -> bool:
         """Whether `Class()` needs no argument: every `__init__` parameter has a default. A class without
         `__init__` takes its base's: a torch layer's (`class StdConv(nn.Conv2d)`) needs its sizes."""
-        init = _method(klass, "__init__")
+        init = method(klass, "__init__")
         if init is None:
             for base in klass.bases:
                 qualified = semantics.qualified_name(base.value)
@@ -84,10 +84,3 @@ class _ModuleClasses:
 
 # torch.nn classes whose constructor needs no argument.
 _NO_ARGUMENTS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity"})
-
-
-def _method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
-    for statement in klass.body.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
-            return statement
-    return None

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from pathlib import Path, PurePath
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO, Type

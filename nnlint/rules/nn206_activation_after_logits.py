@@ -7,7 +7,8 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import torch_api
-from nnlint.static.layers import ACTIVATION_FUNCTIONS, ACTIVATION_METHODS, ACTIVATION_MODULES, layer_class, method, return_values
+from nnlint.static.layers import ACTIVATION_FUNCTIONS, ACTIVATION_METHODS, ACTIVATION_MODULES, layer_class
+from nnlint.static.project import method, return_values
 from nnlint.static.semantics import FileSemantics, argument, sequential_layers
 from nnlint.static.torch_api import Kind
 from nnlint.types import Severity

@@ -18,7 +18,7 @@ class ShapeMismatch(Rule):
 
 def explain_failure(model: Any, where: Any, error: Optional[BaseException], inputs: str) -> str:
     """What failed, in the user's terms: the layer, what it expects, what it got and from where."""
-    from torch import fx, nn
+    from torch import fx
 
     detail = _first_line(error)
     if isinstance(where, fx.Node) and where.op == "call_module":

@@ -7,12 +7,13 @@ activations, the class and bias of a layer, module methods and `no_grad` regions
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import torch_api
+from nnlint.static.project import method
 from nnlint.static.semantics import FileSemantics, argument, sequential_layers
 from nnlint.static.torch_api import Kind
 
@@ -169,33 +170,6 @@ class _SelfCallCounter(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == self.attribute and isinstance(func.value, cst.Name) and func.value.value == "self":
             self.count += 1
-
-
-def return_values(function: cst.FunctionDef) -> List[Optional[cst.BaseExpression]]:
-    """Values returned by one function, not by functions nested in it."""
-    finder = _ReturnFinder()
-    function.body.visit(finder)
-    return finder.values
-
-
-class _ReturnFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: List[Optional[cst.BaseExpression]] = []
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.values.append(node.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
-def method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
-    """The method of a class with this name, if it defines one."""
-    return next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
 
 
 def is_module_class(semantics: FileSemantics, klass: cst.ClassDef, seen: Tuple[str, ...] = ()) -> bool:

@@ -123,19 +123,27 @@ def class_summaries(semantics: "FileSemantics") -> Dict[str, Optional[List[str]]
 
 
 def _forward_returns(semantics: "FileSemantics", klass: cst.ClassDef) -> Optional["Origin"]:
-    forward = next(
-        (s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "forward"), None
-    )
+    forward = method(klass, "forward")
     if forward is None:
         return None
-    finder = _ReturnFinder()
-    forward.body.visit(finder)
-    origins = [semantics.origin(value) if value is not None else None for value in finder.values]
+    origins = [semantics.origin(value) if value is not None else None for value in return_values(forward)]
     if not origins or any(origin is None for origin in origins):
         return None
     if len({origin.kind for origin in origins}) != 1:
         return None
     return origins[-1]
+
+
+def method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+    """The method of a class with this name, if it defines one."""
+    return next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+def return_values(function: cst.FunctionDef) -> List[Optional[cst.BaseExpression]]:
+    """Values returned by one function, not by functions nested in it."""
+    finder = _ReturnFinder()
+    function.body.visit(finder)
+    return finder.values
 
 
 class _ReturnFinder(cst.CSTVisitor):
