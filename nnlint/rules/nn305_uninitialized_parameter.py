@@ -81,8 +81,10 @@ class UninitializedParameter(Rule):
         attribute = _parameter_attribute(semantics, node)
         if attribute is not None and any(_mentions(text, attribute) for text in here):
             return True
-        files = getattr(semantics.project, "_files", None) or [semantics]
-        return any(_mentions(text, klass.name.value) for other in files for text in _init_functions(other))
+        name = klass.name.value
+        # Every checked file that could mention the class in an init function (unparsed ones are parsed now).
+        files = semantics.project.files_where(lambda text: name in text and "init" in text) or [semantics]
+        return any(_mentions(text, name) for other in files for text in _init_functions(other))
 
 
 _INIT_TEXTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
