@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import tokenize
 import warnings
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -56,7 +57,9 @@ HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n
 
 def _model_files() -> List[Path]:
     files = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "bench" / "precision_snippets").rglob("*.py"))
-    return [path for path in files if path.stat().st_size < 200_000]
+    # fixtures/NN002 holds deliberately mis-encoded files (Latin-1 without a coding line): CPython
+    # tolerates such bytes in comments, nnlint reports them, so they are no base for "parses => no NN002".
+    return [path for path in files if path.stat().st_size < 200_000 and "NN002" not in path.parts]
 
 
 MODEL_FILES = _model_files()
@@ -101,10 +104,12 @@ def cpython_parses(data: bytes) -> bool:
     """Whether CPython's parser accepts the bytes (compile-time checks such as `return` outside a function are
     not syntax errors to a linter's parser)."""
     try:
+        # CPython before 3.12 does not check that comments are valid in the file's encoding; 3.12 does, as nnlint does
+        data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compile(data, "m.py", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError, OverflowError):
+    except (SyntaxError, ValueError, UnicodeError, LookupError, RecursionError, MemoryError, OverflowError):
         return False
     return True
 
@@ -351,10 +356,10 @@ def test_pathological_input_in_subprocess(tmp_path, name):
     try:
         result = subprocess.run(
             [sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", path.name],
-            cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=240,
+            cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600,
         )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{name}: nnlint ran for more than 240 s on a {len(data)}-byte file")
+    except subprocess.TimeoutExpired:  # each takes seconds; this catches a parser that goes quadratic
+        pytest.fail(f"{name}: nnlint ran for more than 600 s on a {len(data)}-byte file")
     assert result.returncode in (0, 1, 2), (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stdout + result.stderr, result.stderr[-3000:]
     assert result.returncode != 2, result.stderr[-2000:]
