@@ -241,6 +241,7 @@ KILLABLE = textwrap.dedent(
 )
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 @pytest.mark.parametrize("stage", ["fsync", "replace"])
 def test_sigkill_mid_write_leaves_original_intact(project, stage):
     """SIGKILL while the temporary file is being written or before the rename: the original is byte-identical,
