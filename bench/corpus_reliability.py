@@ -31,6 +31,7 @@ import argparse
 import collections
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -152,11 +153,16 @@ def run_nnlint(python: str, cwd: Path, files: Sequence[Path], jobs: int, timeout
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # an empty entry would mean the corpus root
     env["NO_COLOR"] = "1"
     start, cpu = time.perf_counter(), _children_cpu()
+    # its own process group, so a timeout also ends nnlint's pool workers (they would run on, orphaned)
+    process = subprocess.Popen(command + ["--"] + [f.as_posix() for f in files], cwd=str(cwd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     try:
-        result = subprocess.run(command + ["--"] + [f.as_posix() for f in files], cwd=str(cwd), capture_output=True,
-                                text=True, timeout=timeout, env=env)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         return {"seconds": time.perf_counter() - start, "findings": [], "error": f"timed out after {timeout} s"}
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     outcome: Dict[str, object] = {"seconds": time.perf_counter() - start, "cpu_seconds": _children_cpu() - cpu,
                                   "returncode": result.returncode, "findings": []}
     try:
@@ -223,8 +229,11 @@ def check_corpus(corpus: Corpus, args: argparse.Namespace, entry: Dict[str, obje
         log(f"[{corpus.name}] run {index}/{len(runs)}: {len(run)} files from {run[0].as_posix()}, "
             f"{outcome['seconds']:.1f} s, {len(outcome['findings'])} findings{' ERROR ' + str(outcome['error']) if 'error' in outcome else ''}")  # type: ignore[arg-type]
         entry.update(seconds=round(seconds, 1), cpu_seconds=round(cpu, 1), runs=len(runs), runs_done=index,
+                     files_done=sum(len(r) for r in runs[:index]),
                      findings_per_code=dict(sorted(collections.Counter(f["code"] for f in findings).items())),
-                     run_errors=errors)
+                     run_errors=errors,
+                     # kept as they come, so an interrupted run still names them (checked against Python at the end)
+                     suspect_so_far=[f for f in findings if f["code"] in BUG_CODES + PARSE_CODES])
         save()
     internal = [f for f in findings if f["code"] in BUG_CODES]
     unparsed = sorted({f["path"] for f in findings if f["code"] in PARSE_CODES})

@@ -47,7 +47,8 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("NNLINT_FUZZ_EXAMPLES", "40"))
 SLOW_EXAMPLES = EXAMPLES * 10
 HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large, HealthCheck.large_base_example]
-FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=HEALTH, database=None)
+# The default run is derandomized, so it gives the same verdict on every machine; the slow run explores.
+FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=HEALTH, database=None, derandomize=True)
 SLOW = settings(max_examples=SLOW_EXAMPLES, deadline=None, suppress_health_check=HEALTH, database=None)
 
 # Every rule's needles in a comment, so that every rule walks the generated code (rules skip files without them).
@@ -307,6 +308,15 @@ def test_mutated_model_files_many(base, mutations):
     _check_mutant(base, mutations)
 
 
+def test_bom_with_another_declared_encoding_is_nn002():
+    """Found by test_mutated_model_files_many: a BOM says UTF-8, the coding line says latin-1 (Python:
+    "encoding problem: latin-1 with BOM"). nnlint must not check the file as if it were fine."""
+    data = codecs.BOM_UTF8 + b"# -*- coding: latin-1 -*-\nimport torch\n"
+    assert not cpython_parses(data)
+    code, findings, _ = lint(data)
+    assert [f["code"] for f in findings] == ["NN002"]
+
+
 @pytest.mark.parametrize("path", MODEL_FILES[::7], ids=lambda p: p.relative_to(REPO).as_posix())
 def test_every_truncation_point_of_a_file(path):
     """Truncated at 20 evenly spaced offsets (an editor crashed while saving)."""
@@ -373,6 +383,21 @@ def test_pathological_input_in_subprocess(tmp_path, name):
         assert not wrong, wrong
     # Where CPython rejects the file (e.g. more than 200 nested parentheses), libcst may still accept it:
     # NN001 or a clean result are both answers; the checks above are what matters.
+
+
+@pytest.mark.parametrize("name, source", [
+    ("topics-like-concatenation", "topics = {'a': " + "\n    ".join(["'x'"] * 2200) + "}\n"),
+    ("long-loss-sum", "loss = " + " + ".join(["criterion(out, y)"] * 400) + "\nloss.backward()\n"),
+])
+def test_deep_but_valid_code_is_checked(tmp_path, name, source):
+    """Valid code that is deep only for libcst (Python's own parser is not recursive here) is checked, not NN001."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(HEADER + source, encoding="utf-8")
+    assert cpython_parses_in_subprocess(path)
+    result = subprocess.run([sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", path.name],
+                            cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert [f["code"] for f in json.loads(result.stdout) if f["code"].startswith("NN0")] == []
 
 
 def cpython_parses_in_subprocess(path: Path) -> bool:

@@ -2,6 +2,7 @@
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError
+from nnlint.rules.nn004_unsupported_syntax import UnsupportedSyntax
 from nnlint.rules.nn010_model_import_failed import ModelImportFailed
 from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
 from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
@@ -53,6 +54,7 @@ ALL_RULES = (
     ParseError,
     UnreadableFile,
     InternalError,
+    UnsupportedSyntax,
     ModelImportFailed,
     ModelConstructionFailed,
     ModelNotRunnable,

@@ -6,6 +6,8 @@ defined in one file is understood where another file trains it.
 from __future__ import annotations
 
 import ast
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
@@ -16,6 +18,7 @@ from nnlint.rule import Rule
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError
+from nnlint.rules.nn004_unsupported_syntax import UnsupportedSyntax
 from nnlint.static.context import StaticContext
 from nnlint.static.cache import Cache, digest
 from nnlint.static.project import ProjectIndex, class_names, class_summaries
@@ -31,6 +34,7 @@ class ParsedFile:
     display_path: str
     source: str
     semantics: FileSemantics
+    deep: bool = False  # parsed only with a raised recursion limit: rules run the same way
 
 
 Source = Tuple[str, "str | Finding"]  # (display path, text) or a Finding for a file that could not be read
@@ -223,14 +227,54 @@ def _parse_for_index(display: str, source: str, project: ProjectIndex) -> Option
 
 def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFile | Finding":
     """Parse one file's text and build its dataflow, or explain why it cannot be parsed."""
-    try:
+
+    def parse() -> ParsedFile:
         module = cst.parse_module(source)
-        semantics = FileSemantics(display, module, project)
+        return ParsedFile(display, source, FileSemantics(display, module, project))
+
+    try:
+        try:
+            return parse()
+        except RecursionError:
+            parsed = _deeply(parse)
+            parsed.deep = True
+            return parsed
     except cst.ParserSyntaxError as error:
         return _syntax_error(display, source, error)
     except RecursionError:
         return ParseError.finding(Location(display, 1, 1), "File is nested too deeply for nnlint to parse it.")
-    return ParsedFile(display, source, semantics)
+
+
+DEEP_RECURSION_LIMIT = 60_000
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+
+
+def _deeply(call: Callable[[], Any]) -> Any:
+    """`call()` on a thread with a large stack and a high recursion limit. libcst's visitors recurse about
+    three frames per level of nesting, so a 2,000-part implicit string concatenation (the standard
+    library's pydoc_data/topics.py) or a 400-term `a + b + ...` exceeds Python's default limit of 1,000."""
+    outcome: List[Tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append((False, error))
+
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size(DEEP_STACK_BYTES)
+    sys.setrecursionlimit(max(old_limit, DEEP_RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=target, name="nnlint-deep")
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 def _syntax_error(display: str, source: str, error: cst.ParserSyntaxError) -> Finding:
@@ -244,6 +288,13 @@ def _syntax_error(display: str, source: str, error: cst.ParserSyntaxError) -> Fi
         message = precise.msg
     except (ValueError, RecursionError, MemoryError):
         pass
+    else:
+        # The running Python accepts it: a construct libcst's grammar lacks, such as `(x): int = 1`.
+        return UnsupportedSyntax.finding(
+            Location(display, max(line, 1), max(column, 1)),
+            "Python accepts this file but nnlint's parser (libcst) does not support the construct here, so no "
+            "rule checked the file. Rewrite the construct (for example `(x): int = 1` as `x: int = 1`) to have it checked.",
+        )
     return ParseError.finding(
         Location(display, max(line, 1), max(column, 1)),
         f"Syntax error: {message}. nnlint checks nothing else in this file until it parses.",
@@ -254,7 +305,10 @@ def run_rules(item: ParsedFile, rules: Sequence[Type[Rule]]) -> List[Finding]:
     """Visit one parsed file once with all rules; a rule that raises is reported and switched off."""
     context = StaticContext(item.display_path, item.source, item.semantics)
     dispatcher = _Dispatcher([rule(context) for rule in rules], context)
-    item.semantics.module.visit(dispatcher)
+    if item.deep:
+        _deeply(lambda: item.semantics.module.visit(dispatcher))
+    else:
+        item.semantics.module.visit(dispatcher)
     return context.findings + dispatcher.errors
 
 

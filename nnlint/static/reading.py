@@ -41,13 +41,17 @@ def decode(raw: bytes) -> Tuple[str, str]:
     """Decode source bytes; raise UnreadableSource for binary or mis-encoded files."""
     if b"\x00" in raw:
         raise UnreadableSource("File contains NUL bytes: it is a binary file, not Python source.", raw[: raw.index(b"\x00")].count(b"\n") + 1)
-    declared = any(_CODING.match(line) for line in raw.splitlines()[:2])
+    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+    declared = any(_CODING.match(line) for line in body.splitlines()[:2])
     encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
     if declared:
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
             codecs.lookup(encoding)
         except (SyntaxError, LookupError) as error:
+            if body is not raw:
+                raise UnreadableSource("File starts with a UTF-8 byte order mark but its coding line declares another "
+                                       "encoding, and Python refuses it: remove the mark or the coding line.") from None
             raise UnreadableSource(f"File declares an encoding Python does not know ({error}).") from None
     try:
         text = raw.decode(encoding)
