@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Iterable, List, Mapping, Optional, Sequence, Union
 
 from nnlint import registry, suppress
 from nnlint.config import Config, load_config
-from nnlint.runner import Selection, run
-from nnlint.static.engine import check_sources
+from nnlint.discover import display_path
+# _Pipeline holds the run's decisions (selection, per-file ignores, noqa, severity overrides, dedupe):
+# reused so an editor shows exactly what `nnlint check` would.
+from nnlint.runner import Selection, _Pipeline, run, selected_codes
+from nnlint.static.engine import analyze, check_sources
 from nnlint.types import Finding, Pass
 
 
@@ -29,3 +32,26 @@ def check(paths: Iterable[Union[str, Path]], config: Optional[Config] = None, se
     targets = [Path(p) for p in paths]
     active = config if config is not None else load_config(targets)
     return list(run(targets, active, Path.cwd(), Selection(tuple(select) if select else None)).findings)
+
+
+def check_document(
+    text: str,
+    path: Union[str, Path],
+    neighbours: Optional[Mapping[Union[str, Path], str]] = None,
+    config: Optional[Config] = None,
+) -> List[Finding]:
+    """Static findings for unsaved `text` as if it were the file at `path`, under the config that applies there.
+
+    `neighbours` ({path: text}) are other files it may use (a model defined beside it): they answer
+    cross-file questions but are not checked themselves. Raises ConfigError for a broken config.
+    """
+    target = Path(path).absolute()
+    active = config if config is not None else load_config([target])
+    root = active.root or target.parent
+    codes = selected_codes(active, Selection())
+    static_codes = [code for code in sorted(codes) if Pass.STATIC in registry.BY_CODE[code].passes]
+    display = display_path(target, root)
+    others = [(display_path(Path(p).absolute(), root), t) for p, t in (neighbours or {}).items()]
+    sources = [(display, text)] + [(d, t) for d, t in others if d != display]
+    findings = analyze(sources, [0], static_codes, False)[0].findings
+    return _Pipeline(codes, active, {display: target}, root)(findings, {display: text}.get)

@@ -1,4 +1,4 @@
-"""Command line: `nnlint [check] PATHS`, `nnlint rule CODE`, `nnlint rules`."""
+"""Command line: `nnlint [check] PATHS`, `nnlint rule CODE`, `nnlint rules`, `nnlint server`."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from nnlint import __version__
 from nnlint.types import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules", "graph", "probe")
+SUBCOMMANDS = ("check", "rule", "rules", "graph", "probe", "server")
 
 
 class UsageError(Exception):
@@ -94,6 +94,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from nnlint.probe.cli import main as probe_main
 
             return probe_main(args[1:], sys.stdout)
+        if args and args[0] == "server":
+            return _cmd_server(args[1:])
         if args and args[0] == "check":
             args = args[1:]
         return _cmd_check(args)
@@ -220,6 +222,24 @@ def _print_summary(outcome, out: TextIO) -> None:
         out.write("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() + "\n")
     if outcome.method:
         out.write(f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input}; {outcome.seconds:.2f} s\n")
+
+
+def _cmd_server(argv: List[str]) -> int:
+    """`nnlint server`: the language server on stdin/stdout; needs the `lsp` extra (pygls)."""
+    import importlib.util
+
+    parser = argparse.ArgumentParser(
+        prog="nnlint server",
+        description="Serve nnlint's diagnostics and fixes to an editor over the Language Server Protocol (stdio).",
+    )
+    parser.parse_args(argv)
+    if importlib.util.find_spec("pygls") is None:
+        raise UsageError("the language server needs pygls: pip install 'nnlint[lsp]'")
+    try:
+        from nnlint.lsp.server import serve
+    except ImportError as error:  # pygls there but broken or too old
+        raise UsageError(f"the language server cannot start ({error}): pip install 'nnlint[lsp]'") from None
+    return serve()
 
 
 def _cmd_rule(argv: List[str], out: TextIO) -> int:
