@@ -85,3 +85,24 @@ def test_a_different_salt_ignores_old_entries(tmp_path, salt, monkeypatch):
     calls = _parses(monkeypatch)
     engine.check_files(_corpus()[:5], STATIC_RULES, cache=Cache(tmp_path, salt))
     assert calls
+
+
+def test_an_edit_that_keeps_a_files_classes_the_same_rechecks_only_that_file(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "net.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+        "    def forward(self, x):\n        return F.softmax(x, dim=1)\n"
+    )
+    (project / "train.py").write_text(
+        "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n\n\n"
+        "def step(x, y):\n    return criterion(model(x), y)\n"
+    )
+    files = [(project / name, name) for name in ("net.py", "train.py")]
+    cache = Cache(tmp_path / "cache", "salt")
+    cold = _keys(engine.check_files(files, STATIC_RULES, cache=cache))
+    net = project / "net.py"
+    net.write_text(net.read_text() + "# a comment\n")
+    calls = _parses(monkeypatch)
+    assert _keys(engine.check_files(files, STATIC_RULES, cache=cache)) == cold
+    assert calls == ["net.py"]  # train.py asked what Net.forward returns: the answer is the same, so its entry holds

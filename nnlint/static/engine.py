@@ -10,7 +10,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 
@@ -87,17 +87,30 @@ def check_sources(
     entries: Dict[int, Dict[str, Any]] = {}
     if cache is not None:
         entries = {i: e for i, (d, text) in enumerate(sources) if isinstance(text, str) for e in [cache.load(d, digest(text))] if e}
-        for index in _still_valid(sources, entries):
-            entry = entries[index]
-            results[index] = FileResult([Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"])
-    todo = [i for i in range(len(sources)) if i not in results]
     codes = [rule.code for rule in rules]
-    if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
-        results.update(_in_pool(sources, todo, codes, cache is not None, workers))
-    else:
-        results.update(zip(todo, analyze(sources, todo, codes, cache is not None)))
+    fresh: List[int] = []
+    while True:
+        valid = set(_still_valid(sources, entries, set(fresh))) if cache is not None else set()
+        stale = [i for i in range(len(sources)) if i not in valid and i not in fresh]
+        if not stale:
+            break
+        # Changed files first: a file that only asked about them stays valid if their answers are the same.
+        batch = [i for i in stale if i not in entries] or stale
+        if workers > 1 and len(batch) >= PARALLEL_MIN_FILES:
+            done = _in_pool(sources, batch, codes, cache is not None, workers)
+        else:
+            done = dict(zip(batch, analyze(sources, batch, codes, cache is not None)))
+        for index, result in done.items():
+            results[index] = result
+            entries[index] = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
+        fresh += batch
+        if cache is None:
+            break
+    for index in valid:
+        entry = entries[index]
+        results[index] = FileResult([Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"])
     if cache is not None:
-        for index in todo:
+        for index in fresh:
             display, text = sources[index]
             if isinstance(text, str):
                 result = results[index]
@@ -170,14 +183,14 @@ def _in_pool(sources: Sequence[Source], todo: List[int], codes: List[str], summa
         return {index: result for chunk, future in futures for index, result in zip(chunk, future.result())}
 
 
-def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]]) -> List[int]:
-    """The cached files whose every recorded cross-file answer is still the same."""
+def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int] = frozenset()) -> List[int]:
+    """The cached files whose every recorded cross-file answer is still the same (`fresh` ones were just analysed)."""
     defined: Dict[str, List[int]] = {}
     for index, (_, text) in enumerate(sources):
         if isinstance(text, str):
             for name in class_names(text):
                 defined.setdefault(name, []).append(index)
-    memo: Dict[int, bool] = {}
+    memo: Dict[int, bool] = {index: True for index in fresh}
 
     def valid(index: int) -> bool:
         if index in memo:
@@ -199,7 +212,7 @@ def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]]) 
         same = len({x[0] if x else None for x in summaries}) == 1  # kinds agree, as in ProjectIndex.forward_origin
         return (summaries[0] if summaries and same and summaries[0] is not None else None) == answer
 
-    return [index for index in entries if valid(index)]
+    return [index for index in entries if index not in fresh and valid(index)]
 
 
 def rules_for_text(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:
