@@ -193,6 +193,8 @@ def test_graph_pass_runs_on_save_and_merges(client, tmp_path):
     merged = client.diagnostics(path, timeout=60)
     assert set(_by_code(merged)) == {"NN408", "NN303"}
     assert _by_code(merged)["NN303"]["range"]["start"]["line"] == 8
+    client.change(path, 2, source.replace("nn.Linear(16, 16)", "nn.Linear(16, 8)"))
+    assert set(_by_code(client.diagnostics(path, version=2))) == {"NN408"}  # its line changed since the save
     assert client.shutdown() == 0
 
 

@@ -21,7 +21,8 @@ from nnlint.api import check_document
 from nnlint.config import Config, ConfigError, load_config
 from nnlint.lsp import actions
 from nnlint.lsp.diagnostics import to_diagnostic
-from nnlint.lsp.documents import Document, merged
+from nnlint.discover import SOURCE_SUFFIXES
+from nnlint.lsp.documents import Document
 from nnlint.lsp.graph_on_save import GraphOnSave
 from nnlint.lsp.neighbours import Neighbours
 from nnlint.lsp.positions import UTF16, LineIndex
@@ -111,7 +112,7 @@ class NnlintServer(LanguageServer):
     def publish(self, document: Document) -> None:
         """Send the document's diagnostics: static findings and, merged in, those of the last graph run."""
         lines = LineIndex(document.text, self.encoding)
-        diagnostics = [to_diagnostic(f, lines) for f in merged(document.static, document.graph)]
+        diagnostics = [to_diagnostic(f, lines) for f in document.diagnosed()]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=document.uri, diagnostics=diagnostics, version=document.linted)
         )
@@ -125,6 +126,7 @@ class NnlintServer(LanguageServer):
         config, error = self.config_for(document.path)
         if error is not None or config.graph == "off":
             return
+        document.saved_text = document.text
         self.graph_runs.start(document.uri, document.path, config.root or document.path.parent)
 
     def _graph_done(self, uri: str, findings: List[Finding]) -> None:
@@ -163,6 +165,8 @@ def build_server() -> NnlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: NnlintServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
+        if item.language_id != "python" and not item.uri.endswith(SOURCE_SUFFIXES):
+            return  # a client that sends every file type: nnlint checks Python only
         document = Document(item.uri, document_path(item.uri), item.text, item.version)
         ls.open[item.uri] = document
         ls.schedule(document, 0.0)
