@@ -241,6 +241,7 @@ def test_static_path_imports_neither_pygls_nor_torch(tmp_path):
         "print(json.dumps(sorted(m for m in ('pygls', 'lsprotocol', 'torch') if m in sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", program], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert "NN201" in result.stdout  # it did lint
     assert json.loads(result.stdout.splitlines()[-1]) == []
 
 
