@@ -96,7 +96,7 @@ def find_corpora(pyenv: Path, venv: Optional[Path]) -> List[Corpus]:
                 parts = [p for p in sorted(lib.iterdir()) if p.name != "site-packages"]
                 corpora.append(Corpus(f"stdlib-{version}", lib, str(python), parts, f"Python {home.name}"))
                 break
-    venv = venv or next((v for v in (REPO / "corpus" / "graph-venv", REPO / ".venv") if v.is_dir()), None)
+    venv = venv.resolve() if venv else next((v for v in (REPO / "corpus" / "graph-venv", REPO / ".venv") if v.is_dir()), None)
     if venv is not None:
         site = sorted(venv.glob("lib/python3*/site-packages"))
         if site:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Iterable, List, Sequence, Tuple
 
-SOURCE_SUFFIXES = (".py", ".pyi")
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")  # notebooks: nnlint/notebook.py
 
 
 class MissingPath(Exception):

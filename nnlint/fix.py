@@ -95,10 +95,14 @@ def unified_diff(path: str, before: str, after: str) -> str:
 
 def write_atomically(path: Path, original: bytes, text: str, encoding: str) -> None:
     """Replace `path` with `text` encoded as before, via a temporary file and a rename; refuse if it changed on disk."""
+    write_bytes_atomically(path, original, text.encode(encoding))
+
+
+def write_bytes_atomically(path: Path, original: bytes, data: bytes) -> None:
+    """write_atomically for content already encoded (a notebook's JSON)."""
     target = Path(os.path.realpath(path))
     if target.read_bytes() != original:
         raise FileChanged(str(path))
-    data = text.encode(encoding)
     mode = stat.S_IMODE(target.stat().st_mode)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".nnlint-tmp", dir=str(target.parent))
     try:

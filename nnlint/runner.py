@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
-from nnlint import fix, registry, suppress
+from nnlint import fix, notebook, registry, suppress
 from nnlint.config import Config
 from nnlint.discover import discover, display_path, pairs
 from nnlint.graph.discovery import discover_models
@@ -136,7 +136,7 @@ def run(
     raw += [finding for _, outcome in graph_results for finding in outcome.findings]
     findings = pipeline(raw, read_text)
     if not (fix_mode.write or fix_mode.diff):
-        return RunResult(tuple(findings), len(files), read_text, graph=tuple(graph_results))
+        return RunResult(tuple(_in_cells(findings, texts)), len(files), read_text, graph=tuple(graph_results))
 
     fixed: Dict[str, int] = {}
     diffs: List[str] = []
@@ -159,12 +159,19 @@ def run(
         new_text, applied = fix.fix_text(text, file_findings, relint, fix_mode.unsafe)
         if new_text == text:
             continue
+        in_notebook = notebook.is_notebook(path.name)
         if fix_mode.diff:
-            diffs.append(fix.unified_diff(display, text, new_text))
+            diffs.append((notebook.cell_diff if in_notebook else fix.unified_diff)(display, text, new_text))
             fixed[display] = applied
             continue
         try:
-            fix.write_atomically(path, raw, new_text, encoding)
+            if in_notebook:
+                fix.write_bytes_atomically(path, raw, notebook.rebuild(raw, new_text))
+            else:
+                fix.write_atomically(path, raw, new_text, encoding)
+        except notebook.NotebookError as error:
+            notes.append(f"{display}: {error}")
+            continue
         except fix.FileChanged:
             notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
             continue
@@ -175,7 +182,7 @@ def run(
         texts[display] = new_text
         findings = [f for f in findings if f.location.path != display] + relint(new_text)
     return RunResult(
-        tuple(sorted(findings, key=Finding.sort_key)), len(files), read_text, fixed, tuple(diffs), tuple(notes), tuple(graph_results)
+        tuple(_in_cells(findings, texts)), len(files), read_text, fixed, tuple(diffs), tuple(notes), tuple(graph_results)
     )
 
 
@@ -211,6 +218,17 @@ def _for_display(finding: Finding, cwd: Path, discovered: bool) -> Finding:
     location = replace(finding.location, path=display_path(Path(finding.location.path), cwd))
     severity = Severity.INFO if discovered and finding.code.startswith("NN0") else finding.severity
     return replace(finding, location=location, severity=severity)
+
+
+def _in_cells(findings: Iterable[Finding], texts: Dict[str, Optional[str]]) -> List[Finding]:
+    """Sorted findings, those in notebooks pointing at their cell and the line within it."""
+    mapped = []
+    for finding in findings:
+        text = texts.get(finding.location.path)
+        if text is not None and notebook.is_notebook(finding.location.path):
+            finding = notebook.to_cells(finding, text)
+        mapped.append(finding)
+    return sorted(mapped, key=Finding.sort_key)
 
 
 def _text_reader(by_display: Dict[str, Path], texts: Dict[str, Optional[str]]) -> Callable[[str], Optional[str]]:

@@ -37,10 +37,16 @@ class Location:
     end_line: Optional[int] = None
     end_column: Optional[int] = None
     symbol: Optional[str] = None
+    cell: Optional[int] = None  # in a notebook: the cell (1-based, every cell counted); lines are the cell's
 
-    def sort_key(self) -> Tuple[str, int, int]:
-        """Order used by every reporter: path, then line, then column."""
-        return (self.path, self.line, self.column)
+    def sort_key(self) -> Tuple[str, int, int, int]:
+        """Order used by every reporter: path, then cell, then line, then column."""
+        return (self.path, self.cell or 0, self.line, self.column)
+
+    def place(self) -> str:
+        """`path:line:column`, or `path:cell N:line:column` in a notebook, as text output prints it."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,20 @@ class Edit:
     end_line: int
     end_column: int
     text: str
+    cell: Optional[int] = None  # in a notebook: the cell the lines belong to
 
     def to_dict(self) -> dict:
-        """The public JSON shape of an edit."""
-        return {
+        """The public JSON shape of an edit (`cell` only in notebooks)."""
+        data = {
             "line": self.line,
             "column": self.column,
             "end_line": self.end_line,
             "end_column": self.end_column,
             "text": self.text,
         }
+        if self.cell is not None:
+            data["cell"] = self.cell
+        return data
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ class Finding:
     def to_dict(self) -> dict:
         """The public, stable JSON shape of a finding (documented in README)."""
         loc = self.location
-        return {
+        data = {
             "code": self.code,
             "name": self.name,
             "severity": self.severity.value,
@@ -113,6 +123,9 @@ class Finding:
             "message": self.message,
             "fix": self.fix.to_dict() if self.fix else None,
         }
+        if loc.cell is not None:
+            data["cell"] = loc.cell
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Finding":
@@ -134,4 +147,4 @@ def _location(data: dict) -> Location:
     end_line, end_column = data.get("end_line"), data.get("end_column")
     if (end_line, end_column) == (data["line"], data["column"]):
         end_line = end_column = None
-    return Location(data["path"], data["line"], data["column"], end_line, end_column)
+    return Location(data["path"], data["line"], data["column"], end_line, end_column, cell=data.get("cell"))

@@ -1,4 +1,5 @@
 """The `nnlint` pre-commit hook, installed by pre-commit itself from this working tree."""
+import json
 import os
 import shutil
 import subprocess
@@ -78,10 +79,14 @@ def _try_hook(hook_repo, hook: str, project: Path, env_extra=None) -> subprocess
     project.mkdir()
     for name in ("model.py", "train.py"):
         shutil.copy2(DEMO / name, project / name)
+    # a notebook too: the hooks declare `types_or: [python, jupyter]`
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": ["import torch.nn as nn\n", "head = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(16))\n"]}
+    (project / "explore.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     _git(["init", "-q"], project, env)
     _git(["add", "-A"], project, env)
     return subprocess.run(
-        [*pre_commit, "try-repo", str(repo), hook, "--verbose", "--color", "never", "--files", "model.py", "train.py"],
+        [*pre_commit, "try-repo", str(repo), hook, "--verbose", "--color", "never", "--files", "model.py", "train.py", "explore.ipynb"],
         cwd=str(project),
         env=env,
         capture_output=True,
@@ -97,6 +102,7 @@ def test_nnlint_hook_reports_demo_bugs(hook_repo, tmp_path):
     assert result.returncode == 1, output
     assert "NN201" in output, output
     assert "NN401" in output, output
+    assert "explore.ipynb:cell 1:2:" in output, output
     assert "Traceback" not in output, output
 
 

@@ -20,14 +20,21 @@ class GithubReporter(Reporter):
 def workflow_command(finding: Finding) -> str:
     """`::level file=..,line=..,col=..[,endLine=..][,endColumn=..],title=CODE name::message`."""
     loc = finding.location
-    properties: List[tuple] = [("file", loc.path), ("line", loc.line), ("col", loc.column)]
-    if loc.end_line is not None:
-        properties.append(("endLine", loc.end_line))
-    if loc.end_column is not None:
-        properties.append(("endColumn", loc.end_column))
+    message = finding.message
+    properties: List[tuple] = [("file", loc.path)]
+    if loc.cell is not None:
+        # The diff GitHub annotates is the notebook's JSON, where a cell's line numbers mean nothing:
+        # annotate the file and say where in the message.
+        message = f"cell {loc.cell}, line {loc.line}: {message}"
+    else:
+        properties += [("line", loc.line), ("col", loc.column)]
+        if loc.end_line is not None:
+            properties.append(("endLine", loc.end_line))
+        if loc.end_column is not None:
+            properties.append(("endColumn", loc.end_column))
     properties.append(("title", f"{finding.code} {finding.name}"))
     joined = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
-    return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(finding.message)}"
+    return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(message)}"
 
 
 def escape_data(text: str) -> str:

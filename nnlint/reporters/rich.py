@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nnlint.notebook import line_of
 from nnlint.reporters.base import ReportContext, Reporter
 from nnlint.reporters.statistics import statistics_rows
-from nnlint.text import split_lines
 from nnlint.types import Finding, Location, Severity
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -66,7 +66,6 @@ def _by_path(findings: Sequence[Finding]) -> Dict[str, List[Finding]]:
 
 def print_file(console: Console, path: str, findings: List[Finding], source: Optional[str]) -> None:
     """A file's name, then each of its findings with the flagged line, then a blank line."""
-    lines = split_lines(source) if source is not None else []
     gutter = max(len(str(f.location.line)) for f in findings)
     place = max(len(_place(f.location)) for f in findings)
     console.print(Text(printable(path), style="bold underline"))
@@ -74,16 +73,16 @@ def print_file(console: Console, path: str, findings: List[Finding], source: Opt
         console.print(_headline(finding, place))
         for line in finding.message.splitlines() or [""]:
             console.print(Text(INDENT + printable(line)))
-        loc = finding.location
-        if 1 <= loc.line <= len(lines):
-            console.print(_snippet(lines[loc.line - 1], finding, gutter))
+        line = line_of(source, finding.location)
+        if line is not None:
+            console.print(_snippet(line, finding, gutter))
         if finding.fix is not None:
             console.print(Text.assemble(INDENT, ("fix: ", "green"), printable(finding.fix.title)))
     console.print()
 
 
 def _place(loc: Location) -> str:
-    return f"{loc.line}:{loc.column}"
+    return f"{'' if loc.cell is None else f'cell {loc.cell}:'}{loc.line}:{loc.column}"
 
 
 def _headline(finding: Finding, width: int) -> Text:

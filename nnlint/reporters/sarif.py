@@ -9,10 +9,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO, T
 from urllib.parse import quote
 
 from nnlint import __version__, pages
+from nnlint.notebook import line_of
 from nnlint.reporters.base import ReportContext, Reporter
 from nnlint.rule import Rule
 from nnlint.rules import ALL_RULES
-from nnlint.text import split_lines
 from nnlint.types import Edit, Finding, Fix, Location, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -112,6 +112,12 @@ def result(finding: Finding, rule_index: Dict[str, int], fingerprint: str) -> di
     }
     if finding.location.symbol:
         location["logicalLocations"] = [{"fullyQualifiedName": finding.location.symbol}]
+    if finding.location.cell is not None:
+        # A notebook: the region's lines count within the cell, which this property and a logical location name.
+        cell = finding.location.cell
+        location["properties"] = {"cell": cell}
+        location.setdefault("logicalLocations", []).insert(0, {"name": f"cell {cell}", "kind": "module",
+                                                               "fullyQualifiedName": f"{finding.location.path}:cell {cell}"})
     obj = {
         "ruleId": finding.code,
         "ruleIndex": rule_index[finding.code],
@@ -137,30 +143,29 @@ def sarif_fix(fix: Fix, path: str) -> dict:
 
 def _replacement(edit: Edit) -> dict:
     deleted = {"startLine": edit.line, "startColumn": edit.column, "endLine": edit.end_line, "endColumn": edit.end_column}
-    return {"deletedRegion": deleted, "insertedContent": {"text": edit.text}}
+    replacement = {"deletedRegion": deleted, "insertedContent": {"text": edit.text}}
+    if edit.cell is not None:
+        replacement["properties"] = {"cell": edit.cell}
+    return replacement
 
 
 def fingerprints(findings: Sequence[Finding], read_text: Callable[[str], Optional[str]]) -> List[str]:
     """Per finding, a hash of code, path, the flagged line's text and its occurrence index; line numbers stay out."""
-    lines: Dict[str, List[str]] = {}
+    texts: Dict[str, Optional[str]] = {}
     seen: Counter = Counter()
     prints = []
     for finding in findings:
         path = finding.location.path
-        if path not in lines:
-            text = read_text(path)
-            lines[path] = split_lines(text) if text is not None else []
-        context = _line_at(lines[path], finding.location.line)
+        if path not in texts:
+            texts[path] = read_text(path)
+        context = line_of(texts[path], finding.location)
         if context is None:
             context = finding.message
-        key = (finding.code, path, " ".join(context.split()))
+        key = (finding.code, path, *([] if finding.location.cell is None else [str(finding.location.cell)]), " ".join(context.split()))
         prints.append(_hash(*key, str(seen[key])))
         seen[key] += 1
     return prints
 
-
-def _line_at(lines: List[str], line: int) -> Optional[str]:
-    return lines[line - 1] if 1 <= line <= len(lines) else None
 
 
 def _hash(*parts: str) -> str:

@@ -1,4 +1,4 @@
-"""Plain text: `path:line:col: CODE [name] message`, one finding a line, clickable in terminals and IDEs."""
+"""Plain text: `path:line:col: CODE [name] message` (`path:cell N:line:col:` in notebooks), one finding a line, clickable in terminals and IDEs."""
 from __future__ import annotations
 
 from typing import Sequence, TextIO
@@ -17,9 +17,8 @@ class TextReporter(Reporter):
                 out.write(line + "\n")
             return
         for finding in findings:
-            loc = finding.location
             message = " ".join(finding.message.split())
-            out.write(f"{loc.path}:{loc.line}:{loc.column}: {finding.code} [{finding.name}] {message}\n")
+            out.write(f"{finding.location.place()}: {finding.code} [{finding.name}] {message}\n")
         if findings:
             count = len(findings)
             out.write(f"Found {count} finding{'s' if count != 1 else ''} in {ctx.files_checked} file{'s' if ctx.files_checked != 1 else ''} checked.\n")

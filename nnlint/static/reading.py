@@ -8,6 +8,8 @@ import tokenize
 from pathlib import Path
 from typing import Tuple
 
+from nnlint import notebook
+
 # PEP 263: a coding declaration on line 1 or 2.
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
@@ -21,7 +23,8 @@ class UnreadableSource(Exception):
 
 
 def read_source(path: Path) -> Tuple[bytes, str, str]:
-    """(raw bytes, decoded text, encoding), honouring a BOM and a PEP 263 coding line."""
+    """(raw bytes, decoded text, encoding), honouring a BOM and a PEP 263 coding line. A notebook's text is
+    the program of its code cells (nnlint/notebook.py); it is never written back as such."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -34,6 +37,11 @@ def read_source(path: Path) -> Tuple[bytes, str, str]:
         raise UnreadableSource("Permission denied: nnlint cannot read this file.") from None
     except OSError as error:
         raise UnreadableSource(f"File cannot be read: {error.strerror or error}.") from None
+    if notebook.is_notebook(path.name):
+        try:
+            return raw, notebook.program(raw), "utf-8"
+        except notebook.NotebookError as error:
+            raise UnreadableSource(str(error)) from None
     return (raw, *decode(raw))
 
 
