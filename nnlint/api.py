@@ -7,9 +7,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence, Union
 from nnlint import registry, suppress
 from nnlint.config import Config, load_config
 from nnlint.discover import display_path
-# _Pipeline holds the run's decisions (selection, per-file ignores, noqa, severity overrides, dedupe):
-# reused so an editor shows exactly what `nnlint check` would.
-from nnlint.runner import Selection, _Pipeline, run, selected_codes
+from nnlint.runner import Pipeline, Selection, run, selected_codes
 from nnlint.static.engine import analyze, check_sources
 from nnlint.types import Finding, Pass
 
@@ -54,4 +52,4 @@ def check_document(
     others = [(display_path(Path(p).absolute(), root), t) for p, t in (neighbours or {}).items()]
     sources = [(display, text)] + [(d, t) for d, t in others if d != display]
     findings = analyze(sources, [0], static_codes, False)[0].findings
-    return _Pipeline(codes, active, {display: target}, root)(findings, {display: text}.get)
+    return Pipeline(codes, active, {display: target}, root)(findings, {display: text}.get)

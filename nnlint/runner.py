@@ -79,8 +79,9 @@ def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
     )
 
 
-class _Pipeline:
-    """The decisions taken on raw findings before anything is reported."""
+class Pipeline:
+    """The decisions taken on raw findings before anything is reported; the editor (check_document) reuses them
+    so it shows exactly what `nnlint check` would."""
 
     def __init__(self, codes: FrozenSet[str], config: Config, by_display: Dict[str, Path], root: Path) -> None:
         self.codes, self.config, self.by_display, self.root = codes, config, by_display, root
@@ -125,7 +126,7 @@ def run(
     by_display: Dict[str, Path] = {display: path for path, display in files}
     texts: Dict[str, Optional[str]] = {}
     read_text = _text_reader(by_display, texts)
-    pipeline = _Pipeline(codes, config, by_display, root)
+    pipeline = Pipeline(codes, config, by_display, root)
 
     rules = [rule for rule in registry.rules_for(codes) if Pass.STATIC in rule.passes]
     project = ProjectIndex()
