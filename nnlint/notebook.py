@@ -100,6 +100,40 @@ def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
+def definitions(text: str) -> str:
+    """A notebook's program cut down to what defines its models, for the graph pass to run: top-level
+    imports, functions, classes and constant assignments. Every other statement (training, plotting,
+    downloads) becomes blank lines, so line numbers stay those of the program."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+    lines = text.splitlines(keepends=True)
+    keep = [False] * len(lines)
+    for statement in tree.body:
+        if _defines(statement):
+            first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+            for index in range(first - 1, (statement.end_lineno or statement.lineno)):
+                keep[index] = True
+    for statement in tree.body:  # `import torch; train()` on one line: the line goes
+        if not _defines(statement):
+            for index in range(statement.lineno - 1, statement.end_lineno or statement.lineno):
+                keep[index] = False
+    return "".join(line if kept else "\n" for line, kept in zip(lines, keep))
+
+
+def _defines(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+        try:
+            ast.literal_eval(statement.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            return False
+        return True
+    return False
+
+
 # --- mapping findings to cells --------------------------------------------------------------------------
 
 def cell_positions(text: str) -> List[Optional[Tuple[int, int]]]:

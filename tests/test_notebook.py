@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nnlint.cli import main
-from nnlint.notebook import cell_positions, program, rebuild
+from nnlint.notebook import cell_positions, definitions, program, rebuild
 
 MODEL_CELL = """class Net(nn.Module):
     def __init__(self):
@@ -226,3 +226,29 @@ def test_string_sources_and_crlf_layouts_round_trip():
     text = program(raw)
     fixed = rebuild(raw, text.replace("b = 2", "b = 3"))
     assert fixed == raw.replace(b"b = 2", b"b = 3")
+
+
+def test_definitions_keep_line_numbers_and_drop_everything_that_runs():
+    text = "import torch\nHIDDEN = 4\nclass A:\n    pass\ntrain()\nx = make()\nimport os; os.remove('f')\n@dec\ndef f():\n    return 1\n"
+    kept = definitions(text).splitlines()
+    assert kept == ["import torch", "HIDDEN = 4", "class A:", "    pass", "", "", "", "@dec", "def f():", "    return 1"]
+
+
+@pytest.mark.torch
+def test_graph_pass_checks_a_notebook_model_without_running_its_other_cells(project, capsys):
+    pytest.importorskip("torch")
+    marker = project / "MARKER"
+    model = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(32, HIDDEN)\n"
+             "        self.fc2 = nn.Linear(128, 10)\n\n    def forward(self, x):\n        return self.fc2(torch.relu(self.fc1(x)))")
+    write(project / "nb.ipynb", notebook(
+        cell("markdown", "# A model"),
+        cell("code", "%matplotlib inline\nimport torch\nimport torch.nn as nn\nHIDDEN = 64"),
+        cell("code", model),
+        cell("code", f"open({str(marker)!r}, 'w').write('ran')\nmodel = Net()\nmodel(torch.randn(4, 32))"),
+    ))
+    code = main(["--no-cache", "--format", "text", "nb.ipynb"])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    assert out.startswith("nb.ipynb:cell 3:8:"), out
+    assert " NN301 " in out and "expects 128 input features" in out
+    assert not marker.exists()  # only imports, definitions and constants ran

@@ -9,7 +9,6 @@ from typing import Dict, List
 import libcst as cst
 
 from nnlint.graph.targets import GraphTarget
-from nnlint.notebook import is_notebook
 from nnlint.static.project import ProjectIndex, method
 from nnlint.static.semantics import FileSemantics
 
@@ -25,8 +24,6 @@ def discover_models(project: ProjectIndex) -> List[GraphTarget]:
     targets = []
     for name, definitions in classes.items():
         for semantics, klass in definitions:
-            if is_notebook(semantics.path):
-                continue  # a notebook cannot be imported as a module: it runs top to bottom, training included
             if finder.is_module(semantics, klass) and finder.has_forward(klass) and finder.builds_with_defaults(semantics, klass):
                 targets.append(
                     GraphTarget(f"{semantics.path}:{name}", discovered=True, path=semantics.path, line=semantics.line(klass))

@@ -7,11 +7,14 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import types
 from pathlib import Path
 from typing import Any, Optional, Tuple
 
 import torch
 from torch import nn
+
+from nnlint import notebook
 
 
 class LoadError(Exception):
@@ -27,7 +30,7 @@ def import_object(target: str, root: Path) -> Any:
     """The object named by `file.py:Name` or `pkg.mod:Name`; files inside packages import as package modules."""
     module_part, _, name = target.rpartition(":")
     try:
-        if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
+        if module_part.endswith((".py", ".ipynb")) or "/" in module_part or "\\" in module_part:
             module = _import_file((root / module_part).resolve())
         else:
             if str(root) not in sys.path:
@@ -61,6 +64,8 @@ def _import_file(path: Path) -> Any:
     if str(path.parent) not in sys.path:
         sys.path.insert(1, str(path.parent))
     dotted = ".".join(package_parts + [path.stem]) if path.stem != "__init__" else ".".join(package_parts)
+    if notebook.is_notebook(path.name):
+        return _import_notebook(path, dotted)
     if package_parts:
         return importlib.import_module(dotted)
     spec = importlib.util.spec_from_file_location(dotted, path)
@@ -69,6 +74,17 @@ def _import_file(path: Path) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[dotted] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def _import_notebook(path: Path, name: str) -> Any:
+    """A notebook's definitions as a module. Its code objects are named after the notebook and count the
+    lines of its program, so findings map back to cells like the static pass's."""
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    code = compile(notebook.definitions(notebook.program(path.read_bytes())), str(path), "exec")
+    sys.modules[name] = module
+    exec(code, module.__dict__)  # noqa: S102 - running user code is what the graph pass does
     return module
 
 
