@@ -50,7 +50,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     from nnlint.config import ConfigError, load_config
     from nnlint.graph.isolation import Limits, run_targets
     from nnlint.probe.baseline import BaselineError, drift, load, save
-    from nnlint.runner import Selection, _Pipeline, selected_codes
+    from nnlint.runner import Pipeline, Selection, selected_codes
 
     options = parser().parse_args(list(argv))
     cwd = Path.cwd()
@@ -67,7 +67,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         targets, root, codes, Limits(options.timeout, memory, 1), kind="probe",
         options={"device": options.device, "steps": options.steps, "seed": options.seed},
     )
-    pipeline = _Pipeline(frozenset(codes), config, {}, root)
+    pipeline = Pipeline(frozenset(codes), config, {}, root)
     reports: List[ProbeReport] = []
     for target, outcome in zip(targets, outcomes):
         report = ProbeReport.from_dict(outcome.report) if outcome.report else ProbeReport(target.target)
