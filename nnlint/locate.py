@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 
 from torch import fx, nn
 
+from nnlint import python_syntax
 from nnlint.graph.loading import is_user_file
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
@@ -70,7 +71,7 @@ def _element(where: Where, index: int) -> Where:
         tree = None
         for end in range(start + 1, min(start + 200, len(lines)) + 1):
             try:
-                tree = ast.parse(textwrap.dedent("\n".join(lines[start:end])))
+                tree = python_syntax.parse(textwrap.dedent("\n".join(lines[start:end])))
                 break
             except SyntaxError:
                 continue
@@ -124,6 +125,6 @@ def statement(where: Where) -> Optional[ast.stmt]:
 def _parse(filename: str) -> Optional[ast.Module]:
     try:
         with open(filename, encoding="utf-8") as handle:
-            return ast.parse(handle.read())
+            return python_syntax.parse(handle.read())
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None

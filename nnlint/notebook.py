@@ -17,6 +17,7 @@ import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
+from nnlint import python_syntax
 from nnlint.text import split_lines
 from nnlint.types import Finding, Fix, Location
 
@@ -90,7 +91,7 @@ def _python_of(source: str) -> str:
 
 def _is_python(source: str) -> bool:
     try:
-        ast.parse(source)
+        python_syntax.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -105,7 +106,7 @@ def definitions(text: str) -> str:
     imports, functions, classes and constant assignments. Every other statement (training, plotting,
     downloads) becomes blank lines, so line numbers stay those of the program."""
     try:
-        tree = ast.parse(text)
+        tree = python_syntax.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ""
     lines = text.splitlines(keepends=True)
