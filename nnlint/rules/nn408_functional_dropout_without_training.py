@@ -33,6 +33,8 @@ class FunctionalDropoutWithoutTraining(Rule):
             return  # training given positionally
         if enclosing_module_method(semantics, node) is None:
             return  # no `self.training` to refer to
+        if _only_when_training(semantics, node):
+            return  # `if self.training: F.dropout(x)`: the default training=True is right there
         function = torch_api.short(qualified)
         self.report(
             node,
@@ -42,3 +44,24 @@ class FunctionalDropoutWithoutTraining(Rule):
             "which follows the mode).",
             fix=Fix("Pass `training=self.training`", (self.context.insert_after(node.args[-1], ", training=self.training"),)),
         )
+
+
+def _only_when_training(semantics, node: cst.CSTNode) -> bool:
+    """Whether `node` sits in the body of an `if` (or the true side of a conditional expression) whose test
+    requires `self.training`, e.g. `if self.dropout > 0 and self.training:`."""
+    child, parent = node, semantics.parents.get(node)
+    while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+        if isinstance(parent, cst.If) and child is parent.body and _requires_training(parent.test):
+            return True
+        if isinstance(parent, cst.IfExp) and child is parent.body and _requires_training(parent.test):
+            return True
+        child, parent = parent, semantics.parents.get(parent)
+    return False
+
+
+def _requires_training(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Attribute):
+        return test.attr.value == "training" and isinstance(test.value, cst.Name) and test.value.value == "self"
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _requires_training(test.left) or _requires_training(test.right)
+    return False
