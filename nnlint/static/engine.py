@@ -34,7 +34,7 @@ class ParsedFile:
     display_path: str
     source: str
     semantics: FileSemantics
-    deep: bool = False  # parsed only with a raised recursion limit: rules run the same way
+    deep: bool = False  # nested deeper than DEEP_LEVELS: its rules run on a thread with a big stack
 
 
 Source = Tuple[str, "str | Finding"]  # (display path, text) or a Finding for a file that could not be read
@@ -243,7 +243,8 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
 
     def parse() -> ParsedFile:
         module = cst.parse_module(source)
-        return ParsedFile(display, source, FileSemantics(display, module, project))
+        semantics = FileSemantics(display, module, project)
+        return ParsedFile(display, source, semantics, deep=semantics.depth > DEEP_LEVELS)
 
     try:
         try:
@@ -258,6 +259,7 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
         return ParseError.finding(Location(display, 1, 1), "File is nested too deeply for nnlint to parse it.")
 
 
+DEEP_LEVELS = 120  # deeper trees are checked on the big-stack thread: rules walk them with libcst's visitors
 DEEP_RECURSION_LIMIT = 60_000
 DEEP_STACK_BYTES = 512 * 1024 * 1024
 
@@ -319,9 +321,9 @@ def run_rules(item: ParsedFile, rules: Sequence[Type[Rule]]) -> List[Finding]:
     context = StaticContext(item.display_path, item.source, item.semantics)
     dispatcher = _Dispatcher([rule(context) for rule in rules], context)
     if item.deep:
-        _deeply(lambda: item.semantics.module.visit(dispatcher))
+        _deeply(dispatcher.run)
     else:
-        item.semantics.module.visit(dispatcher)
+        dispatcher.run()
     return context.findings + dispatcher.errors
 
 
@@ -356,6 +358,22 @@ class _Dispatcher(cst.CSTVisitor):
                         f"Silence it with `# nnlint: ignore[{rule.code}]` and report it.",
                     )
                 )
+
+    def run(self) -> None:
+        """Every hook for every node of the file, in libcst's visiting order."""
+        if any(name.startswith("leave_") for name in self._hooks):
+            self.context.semantics.module.visit(self)
+            return
+        # No rule needs post-order: the semantics collector already listed every node in pre-order.
+        by_kind: Dict[type, str] = {}
+        hooks = self._hooks
+        for node in self.context.semantics.order:
+            kind = type(node)
+            name = by_kind.get(kind)
+            if name is None:
+                name = by_kind[kind] = "visit_" + kind.__name__
+            if name in hooks:
+                self._call(name, node)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self._call("visit_" + type(node).__name__, node)

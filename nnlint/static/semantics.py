@@ -7,6 +7,8 @@ silent on unknown values: precision first.
 """
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple, Union
 
@@ -74,6 +76,7 @@ class FileSemantics:
         self.classes: Dict[str, cst.ClassDef] = {}
         self._origin_cache: Dict[int, Optional[Origin]] = {}
         self._positions = None
+        self.depth = 0  # levels of nesting of the tree: libcst's own visitors recurse several frames per level
         _Collector(self).collect()
 
     # -- positions and names ------------------------------------------------------------------
@@ -371,29 +374,47 @@ def _is_call_target(semantics: FileSemantics, expr: cst.CSTNode) -> bool:
 
 
 class _Collector(cst.CSTVisitor):
-    """One walk: parents, pre-order index, imports per scope, assignments per scope, `self.<attr>` per class."""
+    """One walk: parents, pre-order index, imports per scope, assignments per scope, `self.<attr>` per class.
+
+    Walked by `_walk`, not by libcst: only its visit_/leave_ hooks are used.
+    """
 
     def __init__(self, semantics: FileSemantics) -> None:
         super().__init__()
         self.semantics = semantics
-        self.stack: List[cst.CSTNode] = []
         self.scopes: List[Scope] = [semantics.module]
         self.classes: List[cst.ClassDef] = []
 
     def collect(self) -> None:
-        self.semantics.module.visit(self)
+        self._walk(self.semantics.module, None, 0)
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        semantics = self.semantics
-        semantics.order[node] = len(semantics.order)
-        if self.stack:
-            semantics.parents[node] = self.stack[-1]
-        self.stack.append(node)
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        self.stack.pop()
+    def _walk(self, node: cst.CSTNode, parent: Optional[cst.CSTNode], depth: int) -> None:
+        """`module.visit(self)` without libcst's generic visit, which rebuilds every node (3x the time)."""
+        if depth > self.semantics.depth:
+            self.semantics.depth = depth
+        order = self.semantics.order
+        order[node] = len(order)
+        if parent is not None:
+            self.semantics.parents[node] = parent
+        kind = type(node)
+        plan = _COLLECTOR_PLAN.get(kind)
+        if plan is None:
+            name = kind.__name__
+            plan = _COLLECTOR_PLAN[kind] = (getattr(_Collector, "visit_" + name, None), getattr(_Collector, "leave_" + name, None), child_fields(kind))
+        visit, leave, fields = plan
+        if visit is not None:
+            visit(self, node)  # the collector's visit_ hooks never prune
+        for name in fields:
+            value = getattr(node, name)
+            if value is None or value is _NO_VALUE:
+                continue
+            if type(value) is tuple or type(value) is list:
+                for item in value:
+                    self._walk(item, node, depth + 1)
+            else:
+                self._walk(value, node, depth + 1)
+        if leave is not None:
+            leave(self, node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.classes.append(node)
@@ -527,6 +548,37 @@ class _Collector(cst.CSTVisitor):
         ):
             per_class = self.semantics._self_attributes.setdefault(self.classes[-1], {})
             per_class.setdefault(target.attr.value, []).append(value)
+
+
+_COLLECTOR_PLAN: Dict[type, Tuple] = {}
+_NO_VALUE = cst.MaybeSentinel.DEFAULT
+_VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> Tuple[str, ...]:
+    """The fields libcst visits for a node type, in its order: read once from the type's own visiting code
+    (every child is visited through visit_required/optional/sentinel/sequence(self, "field", ...))."""
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        source = inspect.getsource(kind._visit_and_replace_children)  # type: ignore[attr-defined]
+        fields = _CHILD_FIELDS[kind] = tuple(dict.fromkeys(_VISITED_FIELD.findall(source)))
+    return fields
+
+
+def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """`node.visit(visitor)` for a read-only visitor (no attribute hooks), without rebuilding every node."""
+    if visitor.on_visit(node):
+        for name in child_fields(type(node)):
+            value = getattr(node, name)
+            if value is None or value is _NO_VALUE:
+                continue
+            if type(value) is tuple or type(value) is list:
+                for item in value:
+                    walk(item, visitor)
+            else:
+                walk(value, visitor)
+    visitor.on_leave(node)
 
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)

@@ -1,0 +1,69 @@
+"""nnlint walks libcst trees by direct field access, not libcst's generic visit: it must see the same nodes in the same order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from nnlint.static.project import ProjectIndex
+from nnlint.static.semantics import FileSemantics, walk
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted(ROOT.glob("fixtures/**/*.py")) + sorted(ROOT.glob("bench/precision_snippets/**/*.py"))
+
+
+class _Recorder(cst.CSTVisitor):
+    """libcst's own visit: every node on entry and exit, with its parent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list = []
+        self.parents: dict = {}
+        self.stack: list = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", id(node)))
+        if self.stack:
+            self.parents[id(node)] = id(self.stack[-1])
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+        self.events.append(("leave", id(original_node)))
+
+
+def test_the_corpus_is_not_empty():
+    assert len(FILES) > 100
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_fast_walks_visit_what_libcst_visits_in_its_order(path):
+    try:
+        module = cst.parse_module(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
+        pytest.skip("a fixture of a file that does not parse")
+    expected = _Recorder()
+    module.visit(expected)
+    # the generic walk, used for read-only visitors
+    walked = _Recorder()
+    walk(module, walked)
+    assert walked.events == expected.events
+    # the semantics collector: pre-order index (rules are dispatched from it) and parents
+    semantics = FileSemantics(path.name, module, ProjectIndex())
+    assert [id(node) for node in semantics.order] == [i for kind, i in expected.events if kind == "visit"]
+    assert {id(child): id(parent) for child, parent in semantics.parents.items()} == expected.parents
+
+
+def test_a_visitor_that_prunes_is_pruned_the_same_way():
+    class Pruning(_Recorder):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            super().on_visit(node)
+            return not isinstance(node, (cst.FunctionDef, cst.Call))
+
+    module = cst.parse_module("def f(x):\n    return g(x)\n\nclass A:\n    y = h(1)\n")
+    expected, walked = Pruning(), Pruning()
+    module.visit(expected)
+    walk(module, walked)
+    assert walked.events == expected.events
