@@ -27,6 +27,7 @@ from nnlint.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
+# NN402 (unsafe: the bias leaves the state_dict) and NN408 (safe) both have fixes; tests pass --unsafe-fixes.
 MODEL = textwrap.dedent(
     """\
     import torch.nn as nn
@@ -66,7 +67,7 @@ def project(tmp_path, monkeypatch):
 def test_fix_writes_both_fixes_and_reparses(capsys, project):
     path = project / "m.py"
     path.write_text(MODEL, encoding="utf-8")
-    code, out, err = nnlint(capsys, "--fix", "m.py")
+    code, out, err = nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     assert path.read_text(encoding="utf-8") == FIXED
     compile(path.read_bytes(), "m.py", "exec")
     assert "fixed 2 findings in 1 file" in err
@@ -77,10 +78,10 @@ def test_fix_writes_both_fixes_and_reparses(capsys, project):
 def test_fix_twice_changes_nothing_the_second_time(capsys, project):
     path = project / "m.py"
     path.write_text(MODEL, encoding="utf-8")
-    nnlint(capsys, "--fix", "m.py")
+    nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     after_first = path.read_bytes()
     mtime = path.stat().st_mtime_ns
-    code, _, err = nnlint(capsys, "--fix", "m.py")
+    code, _, err = nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     assert path.read_bytes() == after_first
     assert path.stat().st_mtime_ns == mtime, "the file was rewritten with the same content"
     assert "fixed" not in err
@@ -97,7 +98,7 @@ def test_diff_writes_nothing(capsys, project):
     assert path.read_text(encoding="utf-8") == MODEL and path.stat().st_mtime_ns == mtime
     assert sorted(p.name for p in project.iterdir()) == ["m.py"]
     # --fix --diff shows, never writes
-    nnlint(capsys, "--fix", "--diff", "m.py")
+    nnlint(capsys, "--fix", "--unsafe-fixes", "--diff", "m.py")
     assert path.read_text(encoding="utf-8") == MODEL
 
 
@@ -121,7 +122,7 @@ def test_fix_keeps_encoding_bom_line_endings_and_mode(capsys, project, name, enc
     original = encode(MODEL)
     path.write_bytes(original)
     os.chmod(path, 0o751)
-    nnlint(capsys, "--fix", "m.py")
+    nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     written = path.read_bytes()
     assert written == original.replace(b"nn.Conv2d(3, 8, 3)", b"nn.Conv2d(3, 8, 3, bias=False)").replace(
         b"p=0.5)", b"p=0.5, training=self.training)"
@@ -155,7 +156,7 @@ def test_undecodable_file_is_never_touched(capsys, project):
     path = project / "m.py"
     original = MODEL.encode("latin-1")
     path.write_bytes(original)
-    code, out, _ = nnlint(capsys, "--fix", "m.py")
+    code, out, _ = nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     assert path.read_bytes() == original
     assert "NN002" in out and code == 1
 
@@ -173,7 +174,7 @@ def test_file_changed_between_read_and_write_is_not_overwritten(capsys, project,
         return result
 
     monkeypatch.setattr(fix, "fix_text", edit_meanwhile)
-    code, _, err = nnlint(capsys, "--fix", "m.py")
+    code, _, err = nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     assert path.read_text(encoding="utf-8") == users
     assert "m.py changed on disk while nnlint ran" in err
     assert "fixed" not in err.replace("not fixed", "")
@@ -195,7 +196,7 @@ def test_file_changed_between_lint_and_fix_is_not_fixed_with_stale_edits(capsys,
         return findings
 
     monkeypatch.setattr(runner_module, "check_files", edit_after_lint)
-    nnlint(capsys, "--fix", "m.py")
+    nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     assert "training=self.training5" not in path.read_text(encoding="utf-8")
     assert path.read_text(encoding="utf-8") == users
 
@@ -212,7 +213,7 @@ def test_file_deleted_before_write_is_a_warning_not_a_crash(capsys, project, mon
         return result
 
     monkeypatch.setattr(fix, "fix_text", delete_meanwhile)
-    code, _, err = nnlint(capsys, "--fix", "m.py")
+    code, _, err = nnlint(capsys, "--fix", "--unsafe-fixes", "m.py")
     assert not path.exists()
     assert code in (0, 1, 2)
     assert "m.py" in err
@@ -236,7 +237,7 @@ KILLABLE = textwrap.dedent(
     else:                     # the temporary file is complete, the rename has not happened
         os.replace = stall
     from nnlint.cli import main
-    sys.exit(main(["--no-graph", "--no-cache", "--fix", "m.py"]))
+    sys.exit(main(["--no-graph", "--no-cache", "--fix", "--unsafe-fixes", "m.py"]))
     """
 )
 
@@ -271,7 +272,7 @@ def test_sigkill_mid_write_leaves_original_intact(project, stage):
     assert len(leftovers) == 1 and leftovers[0].startswith(".m.py."), leftovers  # named so no tool mistakes it for source
     script.unlink()
     ready.unlink()
-    result = subprocess.run([sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--fix", "."], cwd=str(project),
+    result = subprocess.run([sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--fix", "--unsafe-fixes", "."], cwd=str(project),
                             capture_output=True, text=True, timeout=120)
     assert "Traceback" not in result.stderr, result.stderr
     assert path.read_text(encoding="utf-8") == FIXED

@@ -27,6 +27,11 @@ BUGGY = textwrap.dedent(
         probs = F.softmax(logits, dim=1)
         tag = "ŷ 😀"; loss = criterion(probs, y)
         return loss
+
+
+    class Head(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, p=0.1)
     """
 )
 WHOLE_FILE = {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}}
@@ -62,7 +67,7 @@ def test_diagnostics_fixes_and_changes_round_trip(client, tmp_path):
     client.initialize(tmp_path)
     client.open(path, BUGGY, version=1)
     found = _by_code(client.diagnostics(path, version=1))
-    assert set(found) == {"NN201", "NN306", "NN402"}
+    assert set(found) == {"NN201", "NN306", "NN402", "NN408"}
 
     softmax = found["NN201"]
     line = BUGGY.splitlines()[10]
@@ -74,23 +79,24 @@ def test_diagnostics_fixes_and_changes_round_trip(client, tmp_path):
 
     actions = _code_actions(client, path)
     titles = [a["title"] for a in actions]
-    bias = next(a for a in actions if "(NN402)" in a["title"])
-    assert bias["kind"] == "quickfix" and bias["isPreferred"] is True
-    unsafe = next(a for a in actions if "(NN306)" in a["title"])
-    assert "unsafe" in unsafe["title"] and not unsafe.get("isPreferred")
+    dropout = next(a for a in actions if "(NN408)" in a["title"])
+    assert dropout["kind"] == "quickfix" and dropout["isPreferred"] is True
+    for code in ("NN306", "NN402"):  # unsafe fixes: offered, labelled, never preferred
+        unsafe = next(a for a in actions if f"({code})" in a["title"])
+        assert "unsafe" in unsafe["title"] and not unsafe.get("isPreferred")
     assert "nnlint: apply all safe fixes" in titles
 
-    fixed = apply_text_edits(BUGGY, _edits_of(bias, path, 1))
-    assert "nn.Linear(8, 16, bias=False)" in fixed
-    assert "NN402" not in {f.code for f in check_document(fixed, path)}
+    fixed = apply_text_edits(BUGGY, _edits_of(dropout, path, 1))
+    assert "F.dropout(x, p=0.1, training=self.training)" in fixed
+    assert "NN408" not in {f.code for f in check_document(fixed, path)}
 
-    # The fixed text goes back as an incremental change: the NN402 diagnostic goes away, the rest stays.
-    (edit,) = _edits_of(bias, path, 1)
+    # The fixed text goes back as an incremental change: the NN408 diagnostic goes away, the rest stays.
+    (edit,) = _edits_of(dropout, path, 1)
     client.change(path, 2, edit["newText"], edit["range"])
-    assert set(_by_code(client.diagnostics(path, version=2))) == {"NN201", "NN306"}
+    assert set(_by_code(client.diagnostics(path, version=2))) == {"NN201", "NN306", "NN402"}
 
     client.change(path, 3, fixed.replace("probs = F.softmax(logits, dim=1)", "probs = logits"))
-    assert set(_by_code(client.diagnostics(path, version=3))) == {"NN306"}
+    assert set(_by_code(client.diagnostics(path, version=3))) == {"NN306", "NN402"}
 
     assert client.shutdown() == 0
 
@@ -99,16 +105,17 @@ def test_fix_all_applies_every_safe_fix(client, tmp_path):
     from nnlint.api import check_document
 
     path = tmp_path / "model.py"
-    source = BUGGY.replace("nn.Linear(16, 3))", "nn.Linear(16, 4), nn.BatchNorm1d(4))")
+    source = BUGGY + "\n\nclass Tail(Head):\n    def forward(self, x):\n        return F.dropout2d(x, 0.2)\n"
     client.initialize(tmp_path)
     client.open(path, source, version=7)
-    assert [d["code"] for d in client.diagnostics(path, version=7)["diagnostics"]].count("NN402") == 2
+    assert [d["code"] for d in client.diagnostics(path, version=7)["diagnostics"]].count("NN408") == 2
 
     (fix_all,) = _code_actions(client, path, only=["source.fixAll"])
     assert fix_all["kind"] == "source.fixAll.nnlint"
     fixed = apply_text_edits(source, _edits_of(fix_all, path, 7))
-    assert fixed.count("bias=False") == 2 and "net.forward(x)" in fixed  # the unsafe NN306 fix is left out
-    assert "NN402" not in {f.code for f in check_document(fixed, path)}
+    assert fixed.count("training=self.training") == 2
+    assert "net.forward(x)" in fixed and "bias=False" not in fixed  # the unsafe NN306 and NN402 fixes are left out
+    assert "NN408" not in {f.code for f in check_document(fixed, path)}
     assert _code_actions(client, path, only=["quickfix"], where={"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}) == []
     assert client.shutdown() == 0
 
@@ -116,13 +123,13 @@ def test_fix_all_applies_every_safe_fix(client, tmp_path):
 def test_config_beside_the_document_is_honoured(client, tmp_path):
     project = tmp_path / "project"
     (project / "src").mkdir(parents=True)
-    (project / "pyproject.toml").write_text('[tool.nnlint]\nignore = ["NN402", "forward-called-directly"]\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.nnlint]\nignore = ["NN402", "NN408", "forward-called-directly"]\n', encoding="utf-8")
     inside, outside = project / "src" / "train.py", tmp_path / "train.py"
     client.initialize(tmp_path)
     client.open(inside, BUGGY)
     assert set(_by_code(client.diagnostics(inside))) == {"NN201"}
     client.open(outside, BUGGY)
-    assert set(_by_code(client.diagnostics(outside))) == {"NN201", "NN306", "NN402"}
+    assert set(_by_code(client.diagnostics(outside))) == {"NN201", "NN306", "NN402", "NN408"}
     assert client.shutdown() == 0
 
 

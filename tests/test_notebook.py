@@ -140,7 +140,7 @@ def test_suppression_comment_inside_a_cell(project, capsys):
 def test_fix_rewrites_only_the_affected_cell(project, capsys):
     path = training_notebook(project / "train.ipynb")
     before = path.read_text(encoding="utf-8")
-    code, out, err = nnlint(capsys, "--format", "text", "--fix", "train.ipynb")
+    code, out, err = nnlint(capsys, "--format", "text", "--fix", "--unsafe-fixes", "train.ipynb")
     after = path.read_text(encoding="utf-8")
     changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
     assert changed == [('    "        self.conv = nn.Conv2d(3, 8, 3)\\n",', '    "        self.conv = nn.Conv2d(3, 8, 3, bias=False)\\n",')]
@@ -150,14 +150,14 @@ def test_fix_rewrites_only_the_affected_cell(project, capsys):
     assert data["cells"][4]["source"] == ["%%bash\n", "echo 'not python'\n", "   (odd indent"]  # IPython kept verbatim
     assert "NN402" not in out and "NN201" in out
     # a second run has nothing left to fix and changes nothing
-    nnlint(capsys, "--fix", "train.ipynb")
+    nnlint(capsys, "--fix", "--unsafe-fixes", "train.ipynb")
     assert path.read_text(encoding="utf-8") == after
 
 
 def test_diff_is_shown_per_cell(project, capsys):
     path = training_notebook(project / "train.ipynb")
     before = path.read_bytes()
-    _, out, _ = nnlint(capsys, "--diff", "train.ipynb")
+    _, out, _ = nnlint(capsys, "--diff", "--unsafe-fixes", "train.ipynb")
     assert "--- a/train.ipynb:cell 3\n+++ b/train.ipynb:cell 3\n" in out
     assert "+        self.conv = nn.Conv2d(3, 8, 3, bias=False)" in out
     assert path.read_bytes() == before
@@ -168,7 +168,7 @@ def test_fix_leaves_a_notebook_whose_layout_cannot_be_reproduced(project, capsys
     data = notebook(cell("code", IMPORTS), cell("code", MODEL_CELL))
     path.write_text(json.dumps(data, indent=3, separators=(",", " : ")), encoding="utf-8")
     before = path.read_bytes()
-    _, out, err = nnlint(capsys, "--format", "text", "--fix", "odd.ipynb")
+    _, out, err = nnlint(capsys, "--format", "text", "--fix", "--unsafe-fixes", "odd.ipynb")
     assert path.read_bytes() == before
     assert "not changed" in out + err
 

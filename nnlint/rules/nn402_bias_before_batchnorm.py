@@ -67,7 +67,8 @@ class BiasBeforeBatchnorm(LayerPairRule):
             edit = self.context.insert_after(construct.args[-1], ", bias=False")
         else:
             return None
-        return Fix("Pass `bias=False`", (edit,), safe=True)
+        # unsafe: the bias leaves the state_dict, so a strict load of an older checkpoint fails
+        return Fix("Pass `bias=False`", (edit,), safe=False)
 
 
 def _is_batchnorm(class_name: str) -> bool:
