@@ -8,6 +8,7 @@ import libcst as cst
 from nnlint.rule import Rule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETER, STATELESS
+from nnlint.static.semantics import walk
 from nnlint.types import Severity
 
 _MUTATORS = frozenset({"append", "insert", "extend", "update", "setdefault"})
@@ -53,7 +54,7 @@ class _AttributeFacts(cst.CSTVisitor):
         self._method: Optional[cst.FunctionDef] = None
         for method in classes.methods(klass):
             self._method = method
-            method.body.visit(self)
+            walk(method.body, self)
 
     # -- collection ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
@@ -189,7 +190,7 @@ def _self_attributes(expr: cst.BaseExpression) -> List[str]:
             if name is not None:
                 found.append(name)
 
-    expr.visit(_Finder())
+    walk(expr, _Finder())
     return found
 
 

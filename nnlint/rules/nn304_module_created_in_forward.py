@@ -8,6 +8,7 @@ import libcst as cst
 from nnlint.rule import Rule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETERIZED
+from nnlint.static.semantics import walk
 from nnlint.types import Severity
 
 _NO_AFFINE = ("affine", "elementwise_affine")
@@ -104,5 +105,5 @@ def _stored_later(forward: cst.FunctionDef, names: set) -> bool:
             if _callee(node) in _KEEPERS and any(isinstance(a.value, cst.Name) and a.value.value in names for a in node.args):
                 stored.append(node)
 
-    forward.body.visit(_Finder())
+    walk(forward.body, _Finder())
     return bool(stored)

@@ -9,7 +9,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import classes
-from nnlint.static.semantics import argument
+from nnlint.static.semantics import argument, walk
 from nnlint.types import Severity
 
 _EMPTY = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
@@ -95,7 +95,7 @@ def _init_functions(semantics) -> List[str]:
     texts = _INIT_TEXTS.get(semantics)
     if texts is None:
         finder = _InitFunctions()
-        semantics.module.visit(finder)
+        walk(semantics.module, finder)
         texts = _INIT_TEXTS[semantics] = finder.texts
     return texts
 
@@ -113,7 +113,7 @@ def _holds_loaded_storage(semantics, klass: cst.ClassDef) -> bool:
             if classes.is_parameter(semantics.qualified_name(node.func)) and _not_trainable(semantics, node):
                 frozen.append(node)
 
-    klass.body.visit(_Finder())
+    walk(klass.body, _Finder())
     return bool(frozen)
 
 
@@ -198,7 +198,7 @@ def _initialises(semantics, klass: cst.ClassDef, seen: Set[int]) -> bool:
     if any(_INIT_METHOD.search(m.name.value) and m.name.value != "__init__" for m in classes.methods(klass)):
         return True
     finder = _InitFinder(semantics)
-    klass.body.visit(finder)
+    walk(klass.body, finder)
     if finder.found:
         return True
     for base in klass.bases:

@@ -8,7 +8,7 @@ import libcst as cst
 from nnlint.rule import Rule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETERIZED, TARGET_NETWORK
-from nnlint.static.semantics import sequential_layers
+from nnlint.static.semantics import sequential_layers, walk
 from nnlint.types import Severity
 
 _TO_PYTHON = frozenset({"item", "numpy", "tolist"})
@@ -124,7 +124,7 @@ def _cut_candidates(expr: cst.BaseExpression) -> List[cst.CSTNode]:
         def visit_Lambda(self, node: cst.Lambda) -> bool:
             return False
 
-    expr.visit(_Finder())
+    walk(expr, _Finder())
     return found
 
 
@@ -185,7 +185,7 @@ def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
                 found.append(node)
             return not found
 
-    outer.visit(_Finder())
+    walk(outer, _Finder())
     return bool(found)
 
 
@@ -199,10 +199,10 @@ def _variable_reads(semantics, expr: cst.BaseExpression, skip: List[cst.CSTNode]
             if id(node) in skipped:
                 return False
             if isinstance(node, cst.Attribute):
-                node.value.visit(self)
+                walk(node.value, self)
                 return False
             if isinstance(node, cst.Arg):
-                node.value.visit(self)
+                walk(node.value, self)
                 return False
             if isinstance(node, (cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.DictComp, cst.SetComp)):
                 reads.append("<comprehension>")
@@ -212,7 +212,7 @@ def _variable_reads(semantics, expr: cst.BaseExpression, skip: List[cst.CSTNode]
                     reads.append(node.value)
             return True
 
-    expr.visit(_Reads())
+    walk(expr, _Reads())
     return reads
 
 
@@ -236,7 +236,7 @@ def _assigned_names(node: cst.CSTNode) -> List[str]:
         def visit_AsName(self, alias: cst.AsName) -> None:
             names.extend(n.value for n in classes.names_in(alias.name))
 
-    node.visit(_Targets())
+    walk(node, _Targets())
     return names
 
 

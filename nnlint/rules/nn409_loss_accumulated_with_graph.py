@@ -9,6 +9,7 @@ import libcst as cst
 from nnlint.rule import Rule
 from nnlint.static import loops
 from nnlint.static.loops import BACKWARD
+from nnlint.static.semantics import walk
 from nnlint.types import Fix, Severity
 
 _DETACHING = frozenset({"item", "detach", "detach_", "tolist", "numpy", "__float__"})
@@ -165,7 +166,7 @@ def _detached(expr: cst.BaseExpression) -> bool:
 def _reset_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
     """Whether the accumulator is re-initialised inside the loop before it is added to."""
     finder = _Resets(name, semantics)
-    loop.visit(finder)
+    walk(loop, finder)
     return any(position < before for position in finder.lines)
 
 
@@ -189,7 +190,7 @@ class _Flow:
         direct = [e for e in unit.of(BACKWARD) if not any(f.kind == "call" for f in unit.tail(e))]
         self.backpropagated: Set[str] = {e.target for e in direct if e.target}
         finder = _FlowFinder(self.semantics)
-        function.body.visit(finder) if isinstance(function, cst.FunctionDef) else function.visit(finder)
+        walk(function.body, finder) if isinstance(function, cst.FunctionDef) else walk(function, finder)
         self.edges = finder.edges
         self.sinks: Set[str] = set(finder.backward_names)
         if not direct:
@@ -218,7 +219,7 @@ class _FlowFinder(cst.CSTVisitor):
 
     def _refs(self, node: cst.CSTNode) -> List[str]:
         finder = _Refs(self.code)
-        node.visit(finder)
+        walk(node, finder)
         return finder.refs
 
     def _edge(self, sources: cst.CSTNode, target: cst.CSTNode) -> None:

@@ -7,7 +7,7 @@ import libcst as cst
 
 from nnlint.rule import Rule
 from nnlint.static import loops
-from nnlint.static.semantics import FileSemantics, argument
+from nnlint.static.semantics import FileSemantics, argument, walk
 from nnlint.types import Severity
 
 # nn layers that own parameters; anything else from torch.nn is taken as parameter-free.
@@ -173,7 +173,7 @@ def _name_at(semantics: FileSemantics, call: cst.Call, target: str) -> Optional[
     if params is None:
         return None
     finder = _Spelling(semantics, target)
-    params.visit(finder)
+    walk(params, finder)
     return finder.found
 
 
@@ -240,7 +240,7 @@ def _used_in_forward(semantics: FileSemantics, klass: cst.ClassDef) -> Optional[
             continue
         seen.add(name)
         finder = _SelfRefs()
-        methods[name].body.visit(finder)
+        walk(methods[name].body, finder)
         if finder.stops_gradients:
             return None
         used |= finder.attributes

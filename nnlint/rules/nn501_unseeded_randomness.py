@@ -6,6 +6,7 @@ from typing import List, Optional, Set
 import libcst as cst
 
 from nnlint.rule import Rule
+from nnlint.static.semantics import walk
 from nnlint.types import Severity
 
 
@@ -19,7 +20,7 @@ class UnseededRandomness(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         scan = _Scan()
-        node.visit(scan)
+        walk(node, scan)
         if scan.seeded or not scan.backward or not scan.step:
             return
         training = _training_names(scan)
@@ -79,7 +80,7 @@ def _training_names(scan: _Scan) -> Set[str]:
     calls = {}
     for function in scan.functions:
         collector = _CallNames()
-        function.body.visit(collector)
+        walk(function.body, collector)
         calls.setdefault(function.name.value, set()).update(collector.names)
     training = {name for name, called in calls.items() if "backward" in called}
     changed = True
@@ -116,14 +117,14 @@ def _called_name(call: cst.Call) -> Optional[str]:
 
 def _trains(body: cst.CSTNode, training: Set[str]) -> bool:
     collector = _CallNames()
-    body.visit(collector)
+    walk(body, collector)
     return bool(collector.names & (training | {"backward"}))
 
 
 def _first_training_call(statement: cst.CSTNode, training: Set[str]) -> Optional[cst.Call]:
     collector = _CallNames()
     collector.wanted = training | {"backward"}
-    statement.visit(collector)
+    walk(statement, collector)
     return collector.first
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from nnlint.static import torch_api
+from nnlint.static.semantics import walk
 
 if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics
@@ -223,7 +224,7 @@ def names_in(node: cst.CSTNode) -> List[cst.Name]:
         def visit_Name(self, name: cst.Name) -> None:
             found.append(name)
 
-    node.visit(_Names())
+    walk(node, _Names())
     return found
 
 

@@ -14,7 +14,7 @@ import libcst as cst
 from nnlint.rule import Rule
 from nnlint.static import torch_api
 from nnlint.static.project import method
-from nnlint.static.semantics import FileSemantics, argument, sequential_layers
+from nnlint.static.semantics import FileSemantics, argument, sequential_layers, walk
 from nnlint.static.torch_api import Kind
 
 _NN = "torch.nn."
@@ -156,7 +156,7 @@ def is_logits(semantics: FileSemantics, value: Optional[cst.BaseExpression]) -> 
 def self_attribute_calls(klass: cst.ClassDef, attribute: str) -> int:
     """How many times `self.<attribute>(...)` is called in the methods of a class."""
     finder = _SelfCallCounter(attribute)
-    klass.body.visit(finder)
+    walk(klass.body, finder)
     return finder.count
 
 

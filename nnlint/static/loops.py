@@ -19,7 +19,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tupl
 
 import libcst as cst
 
-from nnlint.static.semantics import FileSemantics
+from nnlint.static.semantics import FileSemantics, walk
 
 Function = Union[cst.FunctionDef, cst.Module]
 Loop = Union[cst.For, cst.While]
@@ -232,7 +232,7 @@ def is_eval_name(name: str) -> bool:
 def is_val_loader(expr: cst.BaseExpression) -> bool:
     """Whether a loop's iterable names a validation/test loader (`val_loader`, `enumerate(test_loader)`)."""
     finder = _NameFinder()
-    expr.visit(finder)
+    walk(expr, finder)
     return any(_VAL_LOADER.match(name) for name in finder.names)
 
 

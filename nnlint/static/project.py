@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from nnlint.static.semantics import walk
+
 if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin
 
@@ -142,7 +144,7 @@ def method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
 def return_values(function: cst.FunctionDef) -> List[Optional[cst.BaseExpression]]:
     """Values returned by one function, not by functions nested in it."""
     finder = _ReturnFinder()
-    function.body.visit(finder)
+    walk(function.body, finder)
     return finder.values
 
 
