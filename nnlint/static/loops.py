@@ -334,6 +334,10 @@ class _NameFinder(cst.CSTVisitor):
         self.names.append(node.value)
 
 
+_IMPORTS = frozenset({cst.Import, cst.ImportFrom})
+_JUMPS = frozenset({cst.Continue, cst.Break, cst.Return, cst.Raise})
+
+
 class _Index:
     """What the loop model needs of a file, from one pass over the nodes the dataflow already knows.
 
@@ -351,20 +355,21 @@ class _Index:
         self.jumps: Set[int] = set()
         roots: Set[str] = set()
         for node in parents:
-            if isinstance(node, cst.Call):
+            kind = type(node)  # exact types (libcst's node classes have no subclasses): isinstance on them is slow
+            if kind is cst.Call:
                 self.all_calls.append(node)
                 anchor = _anchor(node, parents)
                 if anchor is not None:
                     self.calls.setdefault(id(anchor), []).append(node)
-            elif isinstance(node, cst.FunctionDef):
+            elif kind is cst.FunctionDef:
                 scope = _scope(node, parents)
                 self.defs.setdefault(id(scope), {}).setdefault(node.name.value, []).append(node)
                 self.owner[id(node)] = scope
                 self.functions.append(node)
-            elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            elif kind in _IMPORTS:
                 if isinstance(_scope(node, parents), cst.Module):
                     roots.update(_import_roots(node))
-            elif isinstance(node, (cst.Continue, cst.Break, cst.Return, cst.Raise)):
+            elif kind in _JUMPS:
                 self._mark_jump(node, parents)
         evaluation = functools.cmp_to_key(lambda a, b: _evaluated_before(a, b, parents, order))
         for found in self.calls.values():

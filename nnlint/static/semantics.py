@@ -124,9 +124,17 @@ class FileSemantics:
 
     def enclosing(self, node: cst.CSTNode, kinds: tuple) -> Optional[cst.CSTNode]:
         """The nearest ancestor of one of the given node types."""
-        current = self.parents.get(node)
+        parents = self.parents
+        current = parents.get(node)
+        exact = _EXACT_TYPES.get(kinds)
+        if exact is None:
+            exact = _EXACT_TYPES[kinds] = frozenset(kinds) if not any(kind.__subclasses__() for kind in kinds) else frozenset()
+        if exact:  # leaf node classes: a set lookup, not isinstance (slow on libcst's abstract base classes)
+            while current is not None and type(current) not in exact:
+                current = parents.get(current)
+            return current
         while current is not None and not isinstance(current, kinds):
-            current = self.parents.get(current)
+            current = parents.get(current)
         return current
 
     def scope_of(self, node: cst.CSTNode) -> Scope:
@@ -551,6 +559,7 @@ class _Collector(cst.CSTVisitor):
 
 
 _COLLECTOR_PLAN: Dict[type, Tuple] = {}
+_EXACT_TYPES: Dict[tuple, frozenset] = {}
 _NO_VALUE = cst.MaybeSentinel.DEFAULT
 _VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
