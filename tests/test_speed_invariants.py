@@ -15,7 +15,7 @@ STATIC_RULES = [rule for rule in registry.BY_CODE.values() if Pass.STATIC in rul
 
 
 def _corpus():
-    files = sorted(ROOT.glob("fixtures/NN2*/**/*.py")) + sorted(ROOT.glob("fixtures/NN4*/*.py")) + sorted(ROOT.glob("bench/precision_snippets/*.py"))
+    files = sorted(ROOT.glob("fixtures/**/*.py")) + sorted(ROOT.glob("bench/precision_snippets/**/*.py"))
     return [(path, path.relative_to(ROOT).as_posix()) for path in files]
 
 
