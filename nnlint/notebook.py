@@ -82,19 +82,11 @@ def _python_of(source: str) -> str:
     first = next((line for line in lines if line.strip()), "")
     if first.lstrip().startswith("%%"):
         lines = [PLACEHOLDER] * len(lines)  # a cell magic (%%bash, %%time...): not Python, or not ours to judge
-    elif _is_python(source):
+    elif python_syntax.parses(source):
         pass  # `(a\n % b)` starts a line with % and is plain Python
     else:
         lines = [_indent(line) + PLACEHOLDER if _LINE_MAGIC.match(line) else line for line in lines]
     return "".join(line + "\n" for line in lines)
-
-
-def _is_python(source: str) -> bool:
-    try:
-        python_syntax.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def _indent(line: str) -> str:

@@ -11,3 +11,12 @@ def parse(source: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(source)
+
+
+def parses(source: str) -> bool:
+    """Whether Python's own parser (about 20x faster than libcst) accepts `source`."""
+    try:
+        parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
