@@ -6,6 +6,7 @@ defined in one file is understood where another file trains it.
 from __future__ import annotations
 
 import ast
+import gc
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -129,6 +130,18 @@ def check_sources(
 
 def analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool) -> List[FileResult]:
     """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about."""
+    # Parsing creates millions of objects and every tree is kept to the end, so Python's cyclic collector
+    # would scan them all again at each full collection (15-30% of a run over a few hundred files).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze(sources, indices, codes, summarize)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool) -> List[FileResult]:
     from nnlint import registry
 
     rules = registry.rules_for(codes)
