@@ -174,9 +174,17 @@ def _analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[
         project.dependencies = []
         findings = run_rules(item, active)
         classes = class_summaries(item.semantics) if summarize else None
-        results[index] = FileResult(findings, project.dependencies, classes)
+        results[index] = FileResult(findings, _distinct(project.dependencies), classes)
         project.dependencies = None
     return [results[index] for index in indices]
+
+
+def _distinct(dependencies: List[Tuple[str, str, Any]]) -> List[Tuple[str, str, Any]]:
+    """Each cross-file question once: rules ask the same ones many times, and every entry is written and checked."""
+    seen: Dict[Tuple[str, str, Any], Tuple[str, str, Any]] = {}
+    for kind, name, answer in dependencies:
+        seen.setdefault((kind, name, tuple(answer) if isinstance(answer, list) else answer), (kind, name, answer))
+    return list(seen.values())
 
 
 def _in_pool(sources: Sequence[Source], todo: List[int], codes: List[str], summarize: bool, workers: int) -> Dict[int, FileResult]:
