@@ -1,4 +1,5 @@
 """The command line on bad input: unparsable, unreadable or missing files, exit codes, subcommands."""
+import json
 import os
 import subprocess
 import sys
@@ -340,3 +341,13 @@ def test_same_file_twice_is_checked_once(capsys, project):
     code, out, _ = nnlint(capsys, "model.py", ".", "./model.py")
     assert code == 1
     assert len(findings(out)) == 1, out
+
+
+def test_a_files_syntax_warnings_are_not_printed(tmp_path):
+    r"""`"\d"` is a SyntaxWarning for Python's parser, which nnlint runs too: stderr must stay clean (JSON pipelines)."""
+    path = tmp_path / "m.py"
+    path.write_text('pattern = "\\d+"\nx = 1if True else 2\n', encoding="utf-8")  # no needle: only Python's parser reads it
+    result = subprocess.run([sys.executable, "-W", "default", "-m", "nnlint", "--no-graph", "--no-cache", "--format", "json", path.name],
+                            cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.stderr == "", result.stderr
+    assert json.loads(result.stdout) == []

@@ -67,3 +67,37 @@ def test_a_visitor_that_prunes_is_pruned_the_same_way():
     module.visit(expected)
     walk(module, walked)
     assert walked.events == expected.events
+
+
+def test_without_libcst_sources_the_walk_falls_back_to_libcst_children(monkeypatch):
+    """child_fields reads libcst's visiting code; an install without .py sources must still walk correctly."""
+    import nnlint.static.semantics as semantics_module
+
+    def no_source(_):
+        raise OSError("could not get source code")
+
+    monkeypatch.setattr(semantics_module, "_CHILD_FIELDS", {})
+    monkeypatch.setattr(semantics_module, "_COLLECTOR_PLAN", {})
+    monkeypatch.setattr(semantics_module.inspect, "getsource", no_source)
+    source = (ROOT / "fixtures" / "demo" / "train.py").read_text(encoding="utf-8")
+    module = cst.parse_module(source)
+    expected, walked = _Recorder(), _Recorder()
+    module.visit(expected)
+    walk(module, walked)
+    assert walked.events == expected.events
+    semantics = FileSemantics("train.py", module, ProjectIndex())
+    assert [id(node) for node in semantics.order] == [i for kind, i in expected.events if kind == "visit"]
+
+
+@pytest.mark.parametrize("path", FILES[::10], ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_positions_are_libcsts(path):
+    """Positions are generated without MetadataWrapper (it adds a useless tree visit): the same ranges."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from nnlint.static.semantics import _positions_of
+
+    try:
+        module = cst.parse_module(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
+        pytest.skip("a fixture of a file that does not parse")
+    assert dict(_positions_of(module)) == dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))

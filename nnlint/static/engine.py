@@ -5,7 +5,6 @@ defined in one file is understood where another file trains it.
 """
 from __future__ import annotations
 
-import ast
 import gc
 import sys
 import threading
@@ -15,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Ty
 
 import libcst as cst
 
+from nnlint import python_syntax
 from nnlint.rule import Rule
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
@@ -160,7 +160,7 @@ def _analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[
         active = rules_for_text(rules, source)
         # Nothing to visit here: parse only if asked about. With a cache, files defining classes are
         # parsed anyway, so their entries can answer for the files that depend on them.
-        if not active and not (summarize and class_names(source)) and _parses_quickly(source):
+        if not active and not (summarize and class_names(source)) and python_syntax.parses(source):
             project.add_deferred(display, source)
             results[index] = FileResult([], classes={})
             continue
@@ -245,15 +245,6 @@ def _has_hooks(rule: Type[Rule]) -> bool:
     return any(name.startswith(("visit_", "leave_")) for name in dir(rule))
 
 
-def _parses_quickly(source: str) -> bool:
-    """Python's own parser, ~20x faster than libcst: a file it rejects gets the full parse and its NN001."""
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 def _parse_for_index(display: str, source: str, project: ProjectIndex) -> Optional[FileSemantics]:
     result = parse_source(display, source, project)
     return None if isinstance(result, Finding) else result.semantics
@@ -317,7 +308,7 @@ def _syntax_error(display: str, source: str, error: cst.ParserSyntaxError) -> Fi
     # libcst's native parser gives rough positions; Python's own compiler says exactly where.
     line, column, message = error.raw_line, error.raw_column + 1, error.message
     try:
-        ast.parse(source)
+        python_syntax.parse(source)
     except SyntaxError as precise:
         if precise.lineno:
             line, column = precise.lineno, max(precise.offset or 1, 1)
