@@ -28,7 +28,7 @@ from nnlint.lsp.neighbours import Neighbours
 from nnlint.lsp.positions import UTF16, LineIndex
 from nnlint.types import Finding
 
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.075  # a burst of keystrokes is linted once; short, since the lint itself takes ~150 ms
 
 
 class NnlintServer(LanguageServer):

@@ -1,7 +1,7 @@
 """NN501: a training script that never seeds its random number generators."""
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import Iterable, List, Optional, Set
 
 import libcst as cst
 
@@ -19,8 +19,9 @@ class UnseededRandomness(Rule):
     severity = Severity.INFO
 
     def visit_Module(self, node: cst.Module) -> None:
-        scan = _Scan()
-        walk(node, scan)
+        if "step" not in self.context.source:
+            return  # no optimizer step (the needle already required `backward`)
+        scan = _Scan.of(self.context.semantics.order)
         if scan.seeded or not scan.backward or not scan.step:
             return
         training = _training_names(scan)
@@ -50,15 +51,28 @@ class UnseededRandomness(Rule):
         return None
 
 
-class _Scan(cst.CSTVisitor):
-    """One walk over the file: training calls, seeding, and which functions call what."""
+class _Scan:
+    """One pass over the file's nodes: training calls, seeding, and which functions call what."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.backward = False
         self.step = False
         self.seeded = False
         self.functions: List[cst.FunctionDef] = []
+
+    @classmethod
+    def of(cls, nodes: Iterable[cst.CSTNode]) -> "_Scan":
+        """Scanned over the collector's pre-order node list: no second walk of the tree."""
+        scan = cls()
+        for node in nodes:
+            kind = type(node)
+            if kind is cst.Name:
+                scan.visit_Name(node)
+            elif kind is cst.Call:
+                scan.visit_Call(node)
+            elif kind is cst.FunctionDef:
+                scan.visit_FunctionDef(node)
+        return scan
 
     def visit_Name(self, node: cst.Name) -> None:
         # Any `*seed*` name — a call, an import, `args.seed`, `seed=` — or deterministic algorithms.
