@@ -192,16 +192,37 @@ def _in_pool(sources: Sequence[Source], todo: List[int], codes: List[str], summa
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks: List[List[int]] = [[] for _ in range(workers)]
-    sizes = [0] * workers
-    for index in sorted(todo, key=lambda i: -len(sources[i][1]) if isinstance(sources[i][1], str) else 0):
-        target = sizes.index(min(sizes))
-        chunks[target].append(index)
-        sizes[target] += len(sources[index][1]) if isinstance(sources[index][1], str) else 0
+    chunks = _contiguous_chunks(sources, todo, codes, workers)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         futures = [(chunk, pool.submit(analyze, sources, chunk, codes, summarize)) for chunk in chunks if chunk]
         return {index: result for chunk, future in futures for index, result in zip(chunk, future.result())}
+
+
+def _contiguous_chunks(sources: Sequence[Source], todo: List[int], codes: Sequence[str], workers: int) -> List[List[int]]:
+    """`workers` runs of files in path order, of about equal size. A package's files stay together, so the
+    classes a file asks about are mostly parsed by the worker that checks them anyway (spread over the
+    workers, 15% of the files were parsed twice)."""
+    from nnlint import registry
+
+    rules = registry.rules_for(codes)
+
+    def size(index: int) -> int:  # the work: a file no rule looks at is hardly more than read
+        text = sources[index][1]
+        if not isinstance(text, str):
+            return 0
+        return len(text) if rules_for_text(rules, text) else len(text) // 20
+
+    ordered = sorted(todo, key=lambda index: sources[index][0])
+    share = sum(size(index) for index in ordered) / workers
+    chunks: List[List[int]] = [[]]
+    filled = 0
+    for index in ordered:
+        if filled >= share * len(chunks) and len(chunks) < workers:
+            chunks.append([])
+        chunks[-1].append(index)
+        filled += size(index)
+    return chunks
 
 
 def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int] = frozenset()) -> List[int]:
