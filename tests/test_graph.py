@@ -284,6 +284,31 @@ def test_misbehaving_models_are_reported_and_the_others_checked(tmp_path):
     assert outcomes[4].findings[0].location.line == ISOLATION.splitlines().index('        raise RuntimeError("no weights file")') + 1
 
 
+IMPORT_TIME = {
+    "exits": "import sys\nsys.exit(4)\n",
+    "hard_exit": "import os\nos._exit(9)\n",
+    "hangs": "while True:\n    pass\n",
+    "segfault": "import ctypes\nctypes.string_at(0)\n",
+    "threads": "import threading, time\nthreading.Thread(target=lambda: time.sleep(3600)).start()\n",
+}
+
+
+def test_misbehaving_imports_are_reported_and_the_others_checked(tmp_path):
+    """What a model file does at import (before any model exists) is survived the same way."""
+    net = "\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n" \
+          "    def forward(self, x):\n        return self.fc(x)\n"
+    for name, body in {**IMPORT_TIME, "healthy": ""}.items():
+        (tmp_path / f"{name}.py").write_text(HEADER + body + net)
+    names = [*IMPORT_TIME, "healthy"]
+    outcomes = run_targets([GraphTarget(f"{name}.py:Net") for name in names], tmp_path, ["NN010", "NN013", "NN301"], Limits(seconds=5))
+    codes = {name: [f.code for f in outcome.findings] for name, outcome in zip(names, outcomes)}
+    assert codes == {"exits": ["NN010"], "hard_exit": ["NN013"], "hangs": ["NN013"], "segfault": ["NN013"], "threads": [], "healthy": []}
+    messages = {name: outcome.findings[0].message for name, outcome in zip(names, outcomes) if outcome.findings}
+    assert "sys.exit(4)" in messages["exits"] and "exit code 9" in messages["hard_exit"]
+    assert "did not finish within 5 s" in messages["hangs"]
+    assert "SIGSEGV" in messages["segfault"] or "signal" in messages["segfault"], messages["segfault"]
+
+
 def test_import_error_points_at_the_failing_line(tmp_path):
     (tmp_path / "broken.py").write_text("import torch.nn as nn\nimport not_a_module_anywhere\n\n\nclass Net(nn.Module):\n    pass\n")
     [finding] = run_targets([GraphTarget("broken.py:Net")], tmp_path, ["NN010"])[0].findings
