@@ -406,7 +406,8 @@ def _census(listing: Path) -> None:
     from nnlint import registry
     from nnlint.config import Config
     from nnlint.runner import Selection, selected_codes
-    from nnlint.static.engine import _parses_quickly, rules_for_text
+    from nnlint.python_syntax import parses
+    from nnlint.static.engine import rules_for_text
     from nnlint.static.project import class_names
     from nnlint.types import Pass
 
@@ -418,7 +419,7 @@ def _census(listing: Path) -> None:
         out["files"] += 1
         out["lines"] += lines
         active = bool(rules_for_text(rules, text))
-        broken = not active and not _parses_quickly(text)
+        broken = not active and not parses(text)
         if active or broken or class_names(text):  # with a cache, files defining classes are parsed for their summaries
             out["files_cache"] += 1
             out["lines_cache"] += lines
@@ -465,7 +466,7 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
         return timed_call
 
     engine.read_source = wrap(engine.read_source, "read + decode")
-    engine._parses_quickly = wrap(engine._parses_quickly, "ast pre-parse (files no rule needs)")
+    engine.python_syntax.parses = wrap(engine.python_syntax.parses, "ast pre-parse (files no rule needs)")
     engine.rules_for_text = wrap(engine.rules_for_text, "needle scan")
     engine.class_names = wrap(engine.class_names, "class-name scan")
     engine.class_summaries = wrap(engine.class_summaries, "class summaries (for the cache)")
