@@ -67,7 +67,7 @@ class Cache:
                 gitignore.write_text("*\n", encoding="utf-8")
             handle, temporary = tempfile.mkstemp(dir=str(self.folder), suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out)
+                out.write(json.dumps(data))  # json.dump would stream through the pure-Python encoder: 10x slower
             os.replace(temporary, self._entry_path(display))
         except OSError:
             pass
