@@ -159,6 +159,18 @@ def test_models_in_the_next_file_are_understood_and_close_clears(client, tmp_pat
     assert client.shutdown() == 0
 
 
+def test_a_notebooks_json_is_not_linted_as_python(client, tmp_path):
+    """Notebooks are checked by the command line; an editor that opens one as a text file gets nothing."""
+    notebook, script = tmp_path / "explore.ipynb", tmp_path / "train.py"
+    client.initialize(tmp_path)
+    client.open(notebook, '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    client.open(script, BUGGY)
+    assert client.diagnostics(script)["diagnostics"]
+    assert not [m for m in client._unread if m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == notebook.as_uri()]
+    assert client.shutdown() == 0
+
+
 def test_typing_is_debounced(client, tmp_path):
     path = tmp_path / "train.py"
     client.initialize(tmp_path)

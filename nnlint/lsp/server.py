@@ -20,12 +20,13 @@ from nnlint import __version__
 from nnlint.api import check_document
 from nnlint.config import Config, ConfigError, load_config
 from nnlint.lsp import actions
-from nnlint.lsp.diagnostics import to_diagnostic
 from nnlint.discover import SOURCE_SUFFIXES
+from nnlint.lsp.diagnostics import to_diagnostic
 from nnlint.lsp.documents import Document
 from nnlint.lsp.graph_on_save import GraphOnSave
 from nnlint.lsp.neighbours import Neighbours
 from nnlint.lsp.positions import UTF16, LineIndex
+from nnlint.notebook import is_notebook
 from nnlint.types import Finding
 
 DEBOUNCE_SECONDS = 0.075  # a burst of keystrokes is linted once; short, since the lint itself takes ~150 ms
@@ -165,8 +166,8 @@ def build_server() -> NnlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: NnlintServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        if item.language_id != "python" and not item.uri.endswith(SOURCE_SUFFIXES):
-            return  # a client that sends every file type: nnlint checks Python only
+        if (item.language_id != "python" and not item.uri.endswith(SOURCE_SUFFIXES)) or is_notebook(item.uri):
+            return  # a client that sends every file type: nnlint checks Python only (a notebook's JSON is not)
         document = Document(item.uri, document_path(item.uri), item.text, item.version)
         ls.open[item.uri] = document
         ls.schedule(document, 0.0)
