@@ -494,7 +494,7 @@ def test_report_is_a_unit_test_and_reads_well():
     report = probe(Hidden(bias=-100.0), task="multiclass")
     assert not report.ok
     text = str(report)
-    assert "nnlint probe of Hidden on cpu" in text and "dead/sat %" in text and "NN313 [dead-relu]" in text
+    assert "nnlint probe of Hidden on " in text and "dead/sat %" in text and "NN313 [dead-relu]" in text
     assert "hidden" in text and "100%" in text
     again = type(report).from_dict(json.loads(json.dumps(report.to_dict())))
     assert again.to_dict() == report.to_dict()
@@ -625,7 +625,7 @@ def test_cli_probes_configured_models_in_isolation(tmp_path, monkeypatch, capsys
     (tmp_path / "models.py").write_text(text)
     assert main(["probe", "models.py:Healthy", "--task", "multiclass", "--baseline", "base.json", "--format", "text"]) == 1
     out = capsys.readouterr().out
-    assert "nnlint probe of models.py:Healthy on cpu" in out and "fc1" in out and "checks: NN101" in out
+    assert "nnlint probe of models.py:Healthy on " in out and "fc1" in out and "checks: NN101" in out
     assert "NN207 [initial-loss-far-from-chance]" in out and "NN502 [baseline-drift]" in out
 
 
