@@ -106,3 +106,27 @@ def test_an_edit_that_keeps_a_files_classes_the_same_rechecks_only_that_file(tmp
     calls = _parses(monkeypatch)
     assert _keys(engine.check_files(files, STATIC_RULES, cache=cache)) == cold
     assert calls == ["net.py"]  # train.py asked what Net.forward returns: the answer is the same, so its entry holds
+
+
+def test_cache_follows_a_new_init_function_in_another_file(tmp_path, monkeypatch):
+    """NN305 accepts a parameter that a model-wide init function in any checked file initialises; adding
+    such a function to another file must redo the cached NN305 finding (it used to stay stale)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "layer.py").write_text(
+        "import torch\nimport torch.nn as nn\n\n\nclass Scale(nn.Module):\n    def __init__(self, n):\n"
+        "        super().__init__()\n        self.w = nn.Parameter(torch.empty(n))\n\n"
+        "    def forward(self, x):\n        return x * self.w\n"
+    )
+    init = project / "init.py"
+    init.write_text("import torch.nn as nn\n\n\ndef helper():\n    return 1\n")
+    files = [(project / name, name) for name in ("init.py", "layer.py")]
+    cache = Cache(tmp_path / "cache", "salt")
+    assert [f.code for f in engine.check_files(files, STATIC_RULES, cache=cache)] == ["NN305"]
+    init.write_text(
+        "import torch.nn as nn\nfrom layer import Scale\n\n\ndef init_weights(module):\n"
+        "    if isinstance(module, Scale):\n        nn.init.ones_(module.w)\n"
+    )
+    fresh = engine.check_files(files, STATIC_RULES)
+    assert fresh == []
+    assert engine.check_files(files, STATIC_RULES, cache=cache) == fresh

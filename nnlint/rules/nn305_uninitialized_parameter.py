@@ -83,7 +83,7 @@ class UninitializedParameter(Rule):
             return True
         name = klass.name.value
         # Every checked file that could mention the class in an init function (unparsed ones are parsed now).
-        files = semantics.project.files_where(lambda text: name in text and "init" in text) or [semantics]
+        files = semantics.project.files_mentioning(name, "init") or [semantics]
         return any(_mentions(text, name) for other in files for text in _init_functions(other))
 
 

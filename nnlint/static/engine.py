@@ -102,6 +102,8 @@ def check_sources(
         else:
             done = dict(zip(batch, analyze(sources, batch, codes, cache is not None)))
         for index, result in done.items():
+            result.dependencies = [(kind, name, texts_answer(sources, name) if kind == "texts" else answer)
+                                   for kind, name, answer in result.dependencies]
             results[index] = result
             entries[index] = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
         fresh += batch
@@ -246,6 +248,8 @@ def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], 
         where = defined.get(name, [])
         if kind == "has":
             return bool(where) == answer
+        if kind == "texts":
+            return texts_answer(sources, name) == answer
         if not all(valid(i) and entries[i].get("classes") is not None for i in where):
             return False
         if kind == "defined":
@@ -255,6 +259,14 @@ def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], 
         return (summaries[0] if summaries and same and summaries[0] is not None else None) == answer
 
     return [index for index in entries if index not in fresh and valid(index)]
+
+
+def texts_answer(sources: Sequence[Source], key: str) -> str:
+    """Which files contain every word of `key` (NUL-separated), and their exact contents, as one digest:
+    a cached finding that depended on them is redone when any of them changes, appears or goes."""
+    words = key.split("\x00")
+    found = sorted((display, digest(text)) for display, text in sources if isinstance(text, str) and all(w in text for w in words))
+    return digest(repr(found))
 
 
 def rules_for_text(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:

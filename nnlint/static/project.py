@@ -41,8 +41,8 @@ class ProjectIndex:
 
     def add_deferred(self, display: str, text: str) -> None:
         """Register a file that was not parsed; its class names are found with a cheap scan."""
-        names = class_names(text)
-        if names and self._parser is not None:
+        if self._parser is not None:  # files without classes too: files_mentioning may want them (init functions)
+            names = class_names(text)
             self._deferred.append((display, text, names))
             self._class_names.update(names)
 
@@ -50,6 +50,12 @@ class ProjectIndex:
         """The parsed files, after parsing the deferred ones whose text `wanted` accepts."""
         self._parse_deferred(lambda display, text, names: wanted(text))
         return list(self._files)
+
+    def files_mentioning(self, *words: str) -> List["FileSemantics"]:
+        """files_where for files whose text contains every word. The answer depends on the words anywhere in
+        any file, not on class names, so the cache checks it against every file's current text."""
+        self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
+        return self.files_where(lambda text: all(word in text for word in words))
 
     @property
     def files(self) -> List["FileSemantics"]:
