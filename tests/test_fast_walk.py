@@ -101,3 +101,30 @@ def test_positions_are_libcsts(path):
     except (UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
         pytest.skip("a fixture of a file that does not parse")
     assert dict(_positions_of(module)) == dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+
+
+@pytest.mark.parametrize("path", FILES[::3], ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_descendants_are_what_a_walk_of_the_subtree_visits(path):
+    """semantics.descendants(node) slices the pre-order list; it must equal walking the subtree, for every
+    node, and with nested classes pruned as a visitor returning False from visit_ClassDef does."""
+    try:
+        module = cst.parse_module(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
+        pytest.skip("a fixture of a file that does not parse")
+    semantics = FileSemantics(path.name, module, ProjectIndex())
+
+    class Pruning(_Recorder):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            super().on_visit(node)
+            return not (isinstance(node, cst.ClassDef) and len(self.events) > 1)
+
+    for node in semantics.order:
+        walked = _Recorder()
+        walk(node, walked)
+        assert [id(n) for n in semantics.descendants(node)] == [i for kind, i in walked.events[1:] if kind == "visit"]
+        if isinstance(node, (cst.FunctionDef, cst.IndentedBlock)):
+            pruned = Pruning()
+            walk(node, pruned)
+            visited = [i for kind, i in pruned.events[1:] if kind == "visit"]
+            classes = {id(n) for n in semantics.order if isinstance(n, cst.ClassDef)}
+            assert [id(n) for n in semantics.descendants(node, prune=(cst.ClassDef,))] == [i for i in visited if i not in classes]

@@ -8,7 +8,6 @@ import libcst as cst
 from nnlint.rule import Rule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETER, STATELESS
-from nnlint.static.semantics import walk
 from nnlint.types import Severity
 
 _MUTATORS = frozenset({"append", "insert", "extend", "update", "setdefault"})
@@ -40,11 +39,10 @@ class UnregisteredSubmodule(Rule):
                 self.report(where, _message(attribute, class_name, container))
 
 
-class _AttributeFacts(cst.CSTVisitor):
+class _AttributeFacts:
     """What the methods of one class do with each `self.<attr>`: assign, fill, or hand it to a call."""
 
     def __init__(self, rule: UnregisteredSubmodule, klass: cst.ClassDef) -> None:
-        super().__init__()
         self.semantics = rule.context.semantics
         self.order: List[str] = []
         self.assigned: Dict[str, List[Tuple[cst.CSTNode, cst.BaseExpression]]] = {}
@@ -52,14 +50,17 @@ class _AttributeFacts(cst.CSTVisitor):
         self.handed_over: set = set()
         self.registers_manually = False
         self._method: Optional[cst.FunctionDef] = None
+        hooks = {cst.Assign: self.visit_Assign, cst.AnnAssign: self.visit_AnnAssign,
+                 cst.AugAssign: self.visit_AugAssign, cst.Call: self.visit_Call}
         for method in classes.methods(klass):
             self._method = method
-            walk(method.body, self)
+            # the method's nodes in visiting order, nested classes left out (their `self` is another)
+            for node in self.semantics.descendants(method.body, prune=(cst.ClassDef,)):
+                hook = hooks.get(type(node))
+                if hook is not None:
+                    hook(node)
 
     # -- collection ---------------------------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assign(target.target, node.value)
@@ -98,8 +99,14 @@ class _AttributeFacts(cst.CSTVisitor):
         if self._method is not None and self._method.name.value == "forward":
             return  # iterating or zipping the layers in forward does not register them
         for arg in node.args:
-            for inner in _self_attributes(arg.value):
+            for inner in self._self_attributes(arg.value):
                 self.handed_over.add(inner)
+
+    def _self_attributes(self, expr: cst.BaseExpression) -> List[str]:
+        """The `self.<attr>` names read anywhere inside an expression."""
+        nodes = [expr, *self.semantics.descendants(expr)]
+        names = (classes.self_attribute_name(n) for n in nodes if type(n) is cst.Attribute)
+        return [name for name in names if name is not None]
 
     def _fill(self, attribute: str, where: cst.CSTNode, value: cst.BaseExpression) -> None:
         self._note(attribute)
@@ -178,20 +185,6 @@ def _container(semantics, value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, cst.Name) and value.value == "None":
         return "None"  # `self.x = None` elsewhere: still not a registered container
     return None
-
-
-def _self_attributes(expr: cst.BaseExpression) -> List[str]:
-    """The `self.<attr>` names read anywhere inside an expression."""
-    found: List[str] = []
-
-    class _Finder(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            name = classes.self_attribute_name(node)
-            if name is not None:
-                found.append(name)
-
-    walk(expr, _Finder())
-    return found
 
 
 def _message(attribute: str, class_name: str, container: str) -> str:

@@ -76,6 +76,7 @@ class FileSemantics:
         self.classes: Dict[str, cst.ClassDef] = {}
         self._origin_cache: Dict[int, Optional[Origin]] = {}
         self._positions = None
+        self._nodes: Optional[List[cst.CSTNode]] = None  # the keys of `order`, as a list (descendants)
         self.depth = 0  # levels of nesting of the tree: libcst's own visitors recurse several frames per level
         _Collector(self).collect()
 
@@ -121,6 +122,25 @@ class FileSemantics:
         ):
             return None  # `from some_package.models import Critic`: not the checked file's Critic
         return simple
+
+    def descendants(self, node: cst.CSTNode, prune: tuple = ()) -> List[cst.CSTNode]:
+        """The nodes under `node` in visiting order, without walking the tree again: a slice of the
+        collector's pre-order list. The subtrees of `prune` types are left out (those nodes too)."""
+        if self._nodes is None:
+            self._nodes = list(self.order)
+        nodes, order = self._nodes, self.order
+        index, end = order[node] + 1, _subtree_end(node, order)
+        if not prune:
+            return nodes[index:end]
+        found = []
+        while index < end:
+            current = nodes[index]
+            if isinstance(current, prune):
+                index = _subtree_end(current, order)
+            else:
+                found.append(current)
+                index += 1
+        return found
 
     def enclosing(self, node: cst.CSTNode, kinds: tuple) -> Optional[cst.CSTNode]:
         """The nearest ancestor of one of the given node types."""
@@ -593,6 +613,33 @@ def child_fields(kind: type) -> Optional[Tuple[str, ...]]:
         else:
             _CHILD_FIELDS[kind] = tuple(dict.fromkeys(_VISITED_FIELD.findall(source)))
     return _CHILD_FIELDS[kind]
+
+
+def _subtree_end(node: cst.CSTNode, order: Dict[cst.CSTNode, int]) -> int:
+    """One past the pre-order index of the last node under `node`: follow the last child down."""
+    last = node
+    while True:
+        child = _last_child(last)
+        if child is None:
+            return order[last] + 1
+        last = child
+
+
+def _last_child(node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    fields = child_fields(type(node))
+    if fields is None:
+        children = node.children
+        return children[-1] if children else None
+    for name in reversed(fields):
+        value = getattr(node, name)
+        if value is None or value is _NO_VALUE:
+            continue
+        if type(value) is tuple or type(value) is list:
+            if value:
+                return value[-1]
+            continue
+        return value
+    return None
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
