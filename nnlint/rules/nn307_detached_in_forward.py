@@ -65,7 +65,7 @@ class DetachedInForward(Rule):
         """(cut node, layer) when `expr` depends on nothing but one cut trainable output; else None."""
         if isinstance(expr, (cst.Tuple, cst.List, cst.Dict)):
             return None  # several outputs: a detached one is usually a logged or auxiliary value
-        cuts = [cut for cut in _cut_candidates(expr) if self._trainable(_base(cut)) is not None and not _harmless(self, cut)]
+        cuts = [cut for cut in _cut_candidates(self.context.semantics, expr) if self._trainable(_base(cut)) is not None and not _harmless(self, cut)]
         cuts = [cut for cut in cuts if not any(other is not cut and _contains(cut, other) for other in cuts)]
         reads = _variable_reads(self.context.semantics, expr, skip=cuts)
         if cuts:
@@ -107,24 +107,20 @@ class DetachedInForward(Rule):
         return f"self.{attribute}"
 
 
-def _cut_candidates(expr: cst.BaseExpression) -> List[cst.CSTNode]:
-    """`.detach()` calls, `.data` reads and `.item()`/`.numpy()`/`.tolist()` calls inside an expression."""
+def _cut_candidates(semantics, expr: cst.BaseExpression) -> List[cst.CSTNode]:
+    """`.detach()` calls, `.data` reads and `.item()`/`.numpy()`/`.tolist()` calls inside an expression
+    (not inside lambdas)."""
+    if isinstance(expr, cst.Lambda):
+        return []
     found: List[cst.CSTNode] = []
-
-    class _Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
+    for node in [expr, *semantics.descendants(expr, prune=(cst.Lambda,))]:
+        kind = type(node)
+        if kind is cst.Call:
             func = node.func
             if isinstance(func, cst.Attribute) and func.attr.value in _CUTS and not node.args:
                 found.append(node)
-
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            if node.attr.value == "data":
-                found.append(node)
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-    walk(expr, _Finder())
+        elif kind is cst.Attribute and node.attr.value == "data":
+            found.append(node)
     return found
 
 
