@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import json
 import re
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nnlint import python_syntax
 from nnlint.text import split_lines
@@ -129,7 +130,8 @@ def _defines(statement: ast.stmt) -> bool:
 
 # --- mapping findings to cells --------------------------------------------------------------------------
 
-def cell_positions(text: str) -> List[Optional[Tuple[int, int]]]:
+@functools.lru_cache(maxsize=16)  # asked once per finding (mapping, snippets, fingerprints) of the same program
+def cell_positions(text: str) -> Tuple[Optional[Tuple[int, int]], ...]:
     """For each line of a notebook's program (index = line - 1): (cell, line within the cell), None on markers."""
     positions: List[Optional[Tuple[int, int]]] = []
     cell, row = 0, 0
@@ -141,7 +143,7 @@ def cell_positions(text: str) -> List[Optional[Tuple[int, int]]]:
         else:
             row += 1
             positions.append((cell, row) if cell else None)
-    return positions
+    return tuple(positions)
 
 
 def to_cells(finding: Finding, text: str) -> Finding:
@@ -167,18 +169,18 @@ def to_cells(finding: Finding, text: str) -> Finding:
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
-def _cell_reference(match: "re.Match[str]", positions: List[Optional[Tuple[int, int]]], cell: int) -> str:
+def _cell_reference(match: "re.Match[str]", positions: Sequence[Optional[Tuple[int, int]]], cell: int) -> str:
     at = _position(positions, int(match.group(1)))
     if at is None:
         return match.group(0)
     return f"line {at[1]}" if at[0] == cell else f"cell {at[0]}, line {at[1]}"
 
 
-def _position(positions: List[Optional[Tuple[int, int]]], line: int) -> Optional[Tuple[int, int]]:
+def _position(positions: Sequence[Optional[Tuple[int, int]]], line: int) -> Optional[Tuple[int, int]]:
     return positions[line - 1] if 1 <= line <= len(positions) else None
 
 
-def _fix_in_cells(fix: Optional[Fix], positions: List[Optional[Tuple[int, int]]], cell: int) -> Optional[Fix]:
+def _fix_in_cells(fix: Optional[Fix], positions: Sequence[Optional[Tuple[int, int]]], cell: int) -> Optional[Fix]:
     """The fix with cell-relative edits; a fix that would reach outside its cell is not offered."""
     if fix is None:
         return None

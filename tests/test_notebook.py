@@ -214,7 +214,7 @@ def test_cell_positions_and_rebuild_round_trip():
     raw = (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     text = program(raw)
     positions = cell_positions(text)
-    assert positions[:3] == [None, (1, 1), (1, 2)]
+    assert positions[:3] == (None, (1, 1), (1, 2))
     assert rebuild(raw, text) == raw
     assert rebuild(raw, text.replace("b = 2", "b = 3")) == raw.replace(b"b = 2", b"b = 3")
 
