@@ -197,13 +197,18 @@ def line_of(text: Optional[str], location: Location) -> Optional[str]:
     """The source line a location points at, in a plain file or in a notebook's cell."""
     if text is None:
         return None
-    lines = split_lines(text)
+    lines = _lines(text)
     if location.cell is None:
         return lines[location.line - 1] if 1 <= location.line <= len(lines) else None
     for index, at in enumerate(cell_positions(text)):
         if at == (location.cell, location.line):
             return lines[index]
     return None
+
+
+@functools.lru_cache(maxsize=16)  # reporters ask once per finding of the same file
+def _lines(text: str) -> Tuple[str, ...]:
+    return tuple(split_lines(text))
 
 
 # --- writing fixes back ---------------------------------------------------------------------------------
