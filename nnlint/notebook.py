@@ -135,7 +135,7 @@ def cell_positions(text: str) -> Tuple[Optional[Tuple[int, int]], ...]:
     """For each line of a notebook's program (index = line - 1): (cell, line within the cell), None on markers."""
     positions: List[Optional[Tuple[int, int]]] = []
     cell, row = 0, 0
-    for line in split_lines(text):
+    for line in _lines(text):
         marker = _MARKER.match(line)
         if marker:
             cell, row = int(marker.group(1)), 0
