@@ -90,8 +90,9 @@ def check_sources(
         entries = {i: e for i, (d, text) in enumerate(sources) if isinstance(text, str) for e in [cache.load(d, digest(text))] if e}
     codes = [rule.code for rule in rules]
     fresh: List[int] = []
+    answers: Dict[str, str] = {}
     while True:
-        valid = set(_still_valid(sources, entries, set(fresh))) if cache is not None else set()
+        valid = set(_still_valid(sources, entries, set(fresh), answers)) if cache is not None else set()
         stale = [i for i in range(len(sources)) if i not in valid and i not in fresh]
         if not stale:
             break
@@ -102,7 +103,7 @@ def check_sources(
         else:
             done = dict(zip(batch, analyze(sources, batch, codes, cache is not None)))
         for index, result in done.items():
-            result.dependencies = [(kind, name, texts_answer(sources, name) if kind == "texts" else answer)
+            result.dependencies = [(kind, name, texts_answer(sources, name, answers) if kind == "texts" else answer)
                                    for kind, name, answer in result.dependencies]
             results[index] = result
             entries[index] = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
@@ -227,7 +228,7 @@ def _contiguous_chunks(sources: Sequence[Source], todo: List[int], codes: Sequen
     return chunks
 
 
-def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int] = frozenset()) -> List[int]:
+def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int], answers: Dict[str, str]) -> List[int]:
     """The cached files whose every recorded cross-file answer is still the same (`fresh` ones were just analysed)."""
     defined: Dict[str, List[int]] = {}
     for index, (_, text) in enumerate(sources):
@@ -249,7 +250,7 @@ def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], 
         if kind == "has":
             return bool(where) == answer
         if kind == "texts":
-            return texts_answer(sources, name) == answer
+            return texts_answer(sources, name, answers) == answer
         if not all(valid(i) and entries[i].get("classes") is not None for i in where):
             return False
         if kind == "defined":
@@ -261,12 +262,15 @@ def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], 
     return [index for index in entries if index not in fresh and valid(index)]
 
 
-def texts_answer(sources: Sequence[Source], key: str) -> str:
+def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str]) -> str:
     """Which files contain every word of `key` (NUL-separated), and their exact contents, as one digest:
-    a cached finding that depended on them is redone when any of them changes, appears or goes."""
-    words = key.split("\x00")
-    found = sorted((display, digest(text)) for display, text in sources if isinstance(text, str) and all(w in text for w in words))
-    return digest(repr(found))
+    a cached finding that depended on them is redone when any of them changes, appears or goes.
+    `memo` keeps the answers of one run (every file that asked the same question gets the same)."""
+    if key not in memo:
+        words = key.split("\x00")
+        found = sorted((display, digest(text)) for display, text in sources if isinstance(text, str) and all(w in text for w in words))
+        memo[key] = digest(repr(found))
+    return memo[key]
 
 
 def rules_for_text(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:
