@@ -463,36 +463,13 @@ class _Collector(cst.CSTVisitor):
         self.scopes.pop()
 
     # Lambdas and comprehensions have names of their own; what they bind is unknown to us.
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.scopes.append(node)
-        self._parameters(node.params)
+    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef
 
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.scopes.pop()
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
+    def _enter_comprehension(self, node: cst.CSTNode) -> None:
         self.scopes.append(node)
 
-    def leave_ListComp(self, original_node: cst.ListComp) -> None:
-        self.scopes.pop()
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self.scopes.append(node)
-
-    def leave_SetComp(self, original_node: cst.SetComp) -> None:
-        self.scopes.pop()
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self.scopes.append(node)
-
-    def leave_DictComp(self, original_node: cst.DictComp) -> None:
-        self.scopes.pop()
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self.scopes.append(node)
-
-    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
-        self.scopes.pop()
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_FunctionDef
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._record(node.target, cst.Ellipsis())
