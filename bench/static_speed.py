@@ -245,11 +245,7 @@ class Bench:
         """nnlint again with nothing changed; counts the cache entries it had to rewrite (misses)."""
         def run(_: int) -> Tuple[float, float, str]:
             self._prime(files)
-            before = self._entry_times()
-            result = timed(self.nnlint(files), self.work, self.env)
-            after = self._entry_times()
-            measurement.extra.setdefault("cache_misses", []).append(sum(1 for k, t in after.items() if before.get(k) != t))
-            return result
+            return self._timed_counting_misses(files, measurement)
         return run
 
     def touched(self, files: Sequence[str], measurement: "Measurement") -> Callable[[int], Tuple[float, float, str]]:
@@ -257,12 +253,16 @@ class Bench:
         def run(round_index: int) -> Tuple[float, float, str]:
             self._prime(files)
             (self.work / TOUCHED).write_text(self.touched_original + f"# touched in round {round_index} at {time.time()}\n", encoding="utf-8")
-            before = self._entry_times()
-            result = timed(self.nnlint(files), self.work, self.env)
-            after = self._entry_times()
-            measurement.extra.setdefault("cache_misses", []).append(sum(1 for k, t in after.items() if before.get(k) != t))
-            return result
+            return self._timed_counting_misses(files, measurement)
         return run
+
+    def _timed_counting_misses(self, files: Sequence[str], measurement: "Measurement") -> Tuple[float, float, str]:
+        """One timed nnlint run, noting how many cache entries it rewrote (its misses)."""
+        before = self._entry_times()
+        result = timed(self.nnlint(files), self.work, self.env)
+        after = self._entry_times()
+        measurement.extra.setdefault("cache_misses", []).append(sum(1 for k, t in after.items() if before.get(k) != t))
+        return result
 
     def alone(self) -> Callable[[int], Tuple[float, float, str]]:
         """nnlint on the touched file alone, nothing cached."""
