@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from measure import children_cpu  # bench/ is on sys.path when a script here runs
+
 REPO = Path(__file__).resolve().parent.parent
 BUG_CODES = ("NN003",)
 PARSE_CODES = ("NN001", "NN002")
@@ -134,14 +136,6 @@ def _grouped(files: Sequence[Path]) -> List[Tuple[Path, List[Path]]]:
     return list(groups.items())
 
 
-def _children_cpu() -> float:
-    try:
-        import resource
-
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
-    except Exception:
-        return float("nan")
 
 
 def run_nnlint(python: str, cwd: Path, files: Sequence[Path], jobs: int, timeout: Optional[float]) -> Dict[str, object]:
@@ -152,7 +146,7 @@ def run_nnlint(python: str, cwd: Path, files: Sequence[Path], jobs: int, timeout
         command += ["--jobs", str(jobs)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # an empty entry would mean the corpus root
     env["NO_COLOR"] = "1"
-    start, cpu = time.perf_counter(), _children_cpu()
+    start, cpu = time.perf_counter(), children_cpu()
     # its own process group, so a timeout also ends nnlint's pool workers (they would run on, orphaned)
     process = subprocess.Popen(command + ["--"] + [f.as_posix() for f in files], cwd=str(cwd), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
@@ -163,7 +157,7 @@ def run_nnlint(python: str, cwd: Path, files: Sequence[Path], jobs: int, timeout
         process.communicate()
         return {"seconds": time.perf_counter() - start, "findings": [], "error": f"timed out after {timeout} s"}
     result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-    outcome: Dict[str, object] = {"seconds": time.perf_counter() - start, "cpu_seconds": _children_cpu() - cpu,
+    outcome: Dict[str, object] = {"seconds": time.perf_counter() - start, "cpu_seconds": children_cpu() - cpu,
                                   "returncode": result.returncode, "findings": []}
     try:
         outcome["findings"] = json.loads(result.stdout)

@@ -37,6 +37,8 @@ import zipfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from measure import children_cpu  # bench/ is on sys.path when a script here runs
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = REPO / "corpus"
 
@@ -193,15 +195,6 @@ def count_source(paths: Sequence[Path]) -> Dict[str, int]:
     return {"files": len(files), "lines": lines}
 
 
-def _children_cpu() -> float:
-    """User+system CPU seconds of finished child processes (wall time is noisy on a shared machine)."""
-    try:
-        import resource
-
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
-    except Exception:
-        return float("nan")
 
 
 def run_nnlint(python: str, cwd: Path, targets: Sequence[str], timeout: Optional[float], select: Optional[str] = None) -> Dict[str, object]:
@@ -212,13 +205,13 @@ def run_nnlint(python: str, cwd: Path, targets: Sequence[str], timeout: Optional
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     start = time.perf_counter()
-    cpu_before = _children_cpu()
+    cpu_before = children_cpu()
     try:
         result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as error:
         return {"command": command, "seconds": time.perf_counter() - start, "findings": [], "error": f"timed out after {error.timeout}s"}
     seconds = time.perf_counter() - start
-    outcome: Dict[str, object] = {"command": command, "seconds": seconds, "cpu_seconds": _children_cpu() - cpu_before,
+    outcome: Dict[str, object] = {"command": command, "seconds": seconds, "cpu_seconds": children_cpu() - cpu_before,
                                   "returncode": result.returncode}
     try:
         outcome["findings"] = json.loads(result.stdout) if result.stdout.strip() else []
