@@ -15,7 +15,7 @@ from typing import Callable, List, Sequence, Tuple
 
 import libcst as cst
 
-from nnlint.text import NEWLINE
+from nnlint.text import line_starts
 from nnlint.types import Edit, Finding
 
 MAX_ROUNDS = 10
@@ -23,10 +23,6 @@ MAX_ROUNDS = 10
 
 class FileChanged(Exception):
     """The file on disk changed while nnlint was running; it was not overwritten."""
-
-
-def _line_starts(text: str) -> List[int]:
-    return [0] + [match.end() for match in NEWLINE.finditer(text)]
 
 
 def _offset(starts: List[int], text: str, line: int, column: int) -> int:
@@ -37,7 +33,7 @@ def _offset(starts: List[int], text: str, line: int, column: int) -> int:
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply non-overlapping edits (1-based line/column, end exclusive); later overlapping ones are skipped."""
-    starts = _line_starts(text)
+    starts = line_starts(text)
     spans = sorted(
         ((_offset(starts, text, e.line, e.column), _offset(starts, text, e.end_line, e.end_column), e.text) for e in edits),
         key=lambda span: (span[0], span[1]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import List, Tuple
 
-from nnlint.text import NEWLINE
+from nnlint.text import line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -36,7 +36,7 @@ class LineIndex:
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
-        self._starts: List[int] = [0] + [match.end() for match in NEWLINE.finditer(text)]
+        self._starts: List[int] = line_starts(text)
 
     @property
     def line_count(self) -> int:
