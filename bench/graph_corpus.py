@@ -12,6 +12,7 @@ name as keyword argument) checked by `nnlint.graph.isolation.run_targets` in wor
 These are correct models: every NN0xx finding is a failure of nnlint, and every other finding is a false
 positive until shown otherwise. Weights are never downloaded (weights=None / pretrained=False).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,13 +56,46 @@ def torchvision_selection() -> List[Tuple[str, Tuple[int, ...]]]:
 
 # The best-known member of common families first, then the spread over timm's modules.
 TIMM_ANCHORS = (
-    "resnet50", "resnet18d", "efficientnet_b0", "tf_efficientnetv2_s", "vit_base_patch16_224", "vit_small_patch16_384",
-    "deit_base_distilled_patch16_224", "convnext_tiny", "regnety_040", "mobilenetv3_large_100", "mobilenetv4_conv_small",
-    "densenet121", "swin_tiny_patch4_window7_224", "maxvit_tiny_tf_224", "coat_lite_tiny", "levit_128",
-    "mixer_b16_224", "resmlp_12_224", "nf_resnet50", "rexnet_100", "ghostnetv2_100", "dla34", "dpn68", "hrnet_w18",
-    "inception_v3", "xception41", "cspresnet50", "gernet_s", "repvgg_a2", "tresnet_m", "edgenext_small",
-    "poolformer_s12", "crossvit_9_240", "beit_base_patch16_224", "eva02_tiny_patch14_224", "convformer_s18",
-    "seresnext50_32x4d", "mnasnet_100", "lcnet_050", "vgg16_bn",
+    "resnet50",
+    "resnet18d",
+    "efficientnet_b0",
+    "tf_efficientnetv2_s",
+    "vit_base_patch16_224",
+    "vit_small_patch16_384",
+    "deit_base_distilled_patch16_224",
+    "convnext_tiny",
+    "regnety_040",
+    "mobilenetv3_large_100",
+    "mobilenetv4_conv_small",
+    "densenet121",
+    "swin_tiny_patch4_window7_224",
+    "maxvit_tiny_tf_224",
+    "coat_lite_tiny",
+    "levit_128",
+    "mixer_b16_224",
+    "resmlp_12_224",
+    "nf_resnet50",
+    "rexnet_100",
+    "ghostnetv2_100",
+    "dla34",
+    "dpn68",
+    "hrnet_w18",
+    "inception_v3",
+    "xception41",
+    "cspresnet50",
+    "gernet_s",
+    "repvgg_a2",
+    "tresnet_m",
+    "edgenext_small",
+    "poolformer_s12",
+    "crossvit_9_240",
+    "beit_base_patch16_224",
+    "eva02_tiny_patch14_224",
+    "convformer_s18",
+    "seresnext50_32x4d",
+    "mnasnet_100",
+    "lcnet_050",
+    "vgg16_bn",
 )
 
 
@@ -131,8 +165,12 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def _write(path: str, rows: List[Dict[str, Any]], wall: float, partial: bool) -> None:
     """The JSON record (rewritten after each batch, so an interrupted run keeps what it measured)."""
-    environment = {"python": platform.python_version(), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                   "cpus": os.cpu_count(), "load_average": round(os.getloadavg()[0], 1)}
+    environment = {
+        "python": platform.python_version(),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 1),
+    }
     for package in ("torch", "torchvision", "timm"):
         try:
             from importlib.metadata import version
@@ -142,10 +180,20 @@ def _write(path: str, rows: List[Dict[str, Any]], wall: float, partial: bool) ->
             pass
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps({
-        "environment": environment, "partial": partial, "wall_s": round(wall, 1), "worker_peak_rss_mb": round(peak),
-        "summary": summarize(rows), "models": rows,
-    }, indent=1), encoding="utf-8")
+    Path(path).write_text(
+        json.dumps(
+            {
+                "environment": environment,
+                "partial": partial,
+                "wall_s": round(wall, 1),
+                "worker_peak_rss_mb": round(peak),
+                "summary": summarize(rows),
+                "models": rows,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
 
 
 def main() -> int:
@@ -156,7 +204,9 @@ def main() -> int:
     parser.add_argument("--modes", default="configured,inferred", help="configured, inferred or both")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--seconds", type=float, default=300.0, help="time limit per model")
-    parser.add_argument("--batch", type=int, default=60, help="checks per run_targets call (progress and saves between)")
+    parser.add_argument(
+        "--batch", type=int, default=60, help="checks per run_targets call (progress and saves between)"
+    )
     parser.add_argument("--output", default=str(ROOT / "corpus" / "graph_corpus.json"))
     parser.add_argument("--list", action="store_true", help="print the selection and exit")
     parser.add_argument("--quiet", action="store_true", help="no per-model table")
@@ -189,28 +239,42 @@ def main() -> int:
             inputs = (InputSpec(shape),) if mode == "configured" else None
             jobs.append((source, name, mode, GraphTarget(factory, {"name": name}, inputs)))
     codes = sorted(code for code, rule in registry.BY_CODE.items() if Pass.GRAPH in rule.passes)
-    print(f"checking {len(models)} models x {len(modes)} modes = {len(jobs)} checks with {args.workers} workers "
-          f"(rules {', '.join(codes)})", flush=True)
+    print(
+        f"checking {len(models)} models x {len(modes)} modes = {len(jobs)} checks with {args.workers} workers "
+        f"(rules {', '.join(codes)})",
+        flush=True,
+    )
     started = time.perf_counter()
     rows: List[Dict[str, Any]] = []
     for first in range(0, len(jobs), args.batch):
-        batch = jobs[first:first + args.batch]
+        batch = jobs[first : first + args.batch]
         limits = Limits(seconds=args.seconds, workers=args.workers)
         outcomes = run_targets([job[3] for job in batch], ROOT, codes, limits)
         for (source, name, mode, target), outcome in zip(batch, outcomes):
-            findings = [{"code": f.code, "message": f.message, "path": f.location.path, "line": f.location.line}
-                        for f in outcome.findings]
-            rows.append({
-                "source": source, "name": name, "mode": mode,
-                "configured_input": list(target.inputs[0].shape) if target.inputs else None,
-                "input": outcome.input, "method": outcome.method, "seconds": round(outcome.seconds, 3),
-                "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
-                "failures": [f for f in findings if f["code"].startswith("NN0")],
-                "findings": [f for f in findings if not f["code"].startswith("NN0")],
-            })
+            findings = [
+                {"code": f.code, "message": f.message, "path": f.location.path, "line": f.location.line}
+                for f in outcome.findings
+            ]
+            rows.append(
+                {
+                    "source": source,
+                    "name": name,
+                    "mode": mode,
+                    "configured_input": list(target.inputs[0].shape) if target.inputs else None,
+                    "input": outcome.input,
+                    "method": outcome.method,
+                    "seconds": round(outcome.seconds, 3),
+                    "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
+                    "failures": [f for f in findings if f["code"].startswith("NN0")],
+                    "findings": [f for f in findings if not f["code"].startswith("NN0")],
+                }
+            )
         flagged = sum(1 for row in rows if row["failures"] or row["findings"])
-        print(f"  {len(rows)}/{len(jobs)} checked, {flagged} with failures or findings, "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"  {len(rows)}/{len(jobs)} checked, {flagged} with failures or findings, "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         _write(args.output, rows, time.perf_counter() - started, partial=len(rows) < len(jobs))
     wall = time.perf_counter() - started
     summary = summarize(rows)
@@ -219,21 +283,31 @@ def main() -> int:
         print(f"\n{'model':58} {'mode':10} {'method':6} {'s':>6}  input / findings")
         for row in rows:
             codes_seen = " ".join(f["code"] for f in row["failures"] + row["findings"])
-            print(f"{row['source'][:2]}:{row['name'][:55]:55} {row['mode']:10} {row['method'] or '-':6} {row['seconds']:6.2f}  "
-                  f"{row['input'][:40]} {codes_seen}")
+            print(
+                f"{row['source'][:2]}:{row['name'][:55]:55} {row['mode']:10} {row['method'] or '-':6} {row['seconds']:6.2f}  "
+                f"{row['input'][:40]} {codes_seen}"
+            )
     print("\nfailures and findings:")
     for row in rows:
         for f in row["failures"] + row["findings"]:
-            print(f"  {row['source']}:{row['name']} [{row['mode']}] {f['code']} {Path(f['path']).name}:{f['line']}: {f['message'][:400]}")
-    print(f"\n{'mode':11} {'models':>6} {'no NN0xx':>9} {'coverage':>8} {'fx':>5} {'hooks':>5} {'median s':>9} {'p95 s':>7} "
-          f"{'max s':>7} {'median cpu':>10} {'p95 cpu':>8}  failures / findings")
+            print(
+                f"  {row['source']}:{row['name']} [{row['mode']}] {f['code']} {Path(f['path']).name}:{f['line']}: {f['message'][:400]}"
+            )
+    print(
+        f"\n{'mode':11} {'models':>6} {'no NN0xx':>9} {'coverage':>8} {'fx':>5} {'hooks':>5} {'median s':>9} {'p95 s':>7} "
+        f"{'max s':>7} {'median cpu':>10} {'p95 cpu':>8}  failures / findings"
+    )
     for mode, s in summary.items():
-        print(f"{mode:11} {s['models']:6} {s['ran_without_nn0xx']:9} {s['coverage']:8.1%} {s['by_method'].get('fx', 0):5} "
-              f"{s['by_method'].get('hooks', 0):5} {s['median_s']:9.2f} {s['p95_s']:7.2f} {s['max_s']:7.2f} "
-              f"{s['median_cpu_s']:10.2f} {s['p95_cpu_s']:8.2f}  {s['failures_by_code'] or '-'} / {s['findings_by_code'] or '-'}")
+        print(
+            f"{mode:11} {s['models']:6} {s['ran_without_nn0xx']:9} {s['coverage']:8.1%} {s['by_method'].get('fx', 0):5} "
+            f"{s['by_method'].get('hooks', 0):5} {s['median_s']:9.2f} {s['p95_s']:7.2f} {s['max_s']:7.2f} "
+            f"{s['median_cpu_s']:10.2f} {s['p95_cpu_s']:8.2f}  {s['failures_by_code'] or '-'} / {s['findings_by_code'] or '-'}"
+        )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\nwall {wall:.0f} s for {len(jobs)} checks; largest worker peak RSS {peak:.0f} MB; load average now "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it, CPU times do not)")
+    print(
+        f"\nwall {wall:.0f} s for {len(jobs)} checks; largest worker peak RSS {peak:.0f} MB; load average now "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it, CPU times do not)"
+    )
 
     _write(args.output, rows, wall, partial=False)
     print(f"wrote {args.output}")

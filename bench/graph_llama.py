@@ -9,11 +9,11 @@ Each measurement runs in a fresh process, so the peak RSS is that of one check (
   isolated:   `nnlint.graph.isolation.run_targets`, the path `nnlint` itself takes (a worker process).
 Goal: under 10 s and under 1.5 GB peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -139,7 +139,9 @@ class Llama(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         x = self.embed_tokens(input_ids)
-        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0).expand(input_ids.shape[0], -1)
+        positions = (
+            torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0).expand(input_ids.shape[0], -1)
+        )
         cos, sin = self.rotary(x, positions)
         for layer in self.layers:
             x = layer(x, cos, sin)
@@ -202,7 +204,9 @@ def isolated(seq: int) -> dict:
 
     codes = [code for code, rule in registry.BY_CODE.items() if Pass.GRAPH in rule.passes]
     started = time.perf_counter()
-    [outcome] = run_targets([GraphTarget(TARGET, inputs=(InputSpec((1, seq), "int64"),))], ROOT, codes, Limits(seconds=300))
+    [outcome] = run_targets(
+        [GraphTarget(TARGET, inputs=(InputSpec((1, seq), "int64"),))], ROOT, codes, Limits(seconds=300)
+    )
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "wall_s": time.perf_counter() - started,
@@ -230,15 +234,27 @@ def main() -> int:
         measure = child_in_process if args.child == "in-process" else isolated
         print(json.dumps(measure(args.seq)))
         return 0
-    config = {"vocab": args.vocab, "hidden": args.hidden, "intermediate": args.intermediate, "layers": args.layers,
-              "heads": args.heads, "kv_heads": args.kv_heads}
+    config = {
+        "vocab": args.vocab,
+        "hidden": args.hidden,
+        "intermediate": args.intermediate,
+        "layers": args.layers,
+        "heads": args.heads,
+        "kv_heads": args.kv_heads,
+    }
     env = dict(os.environ, **{CONFIG_ENV: json.dumps(config)})
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     report = {"config": config, "seq": args.seq, "python": sys.executable}
     for mode in ("in-process", "isolated"):
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--child", mode, "--seq", str(args.seq)], env=env, cwd=ROOT,
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", mode, "--seq", str(args.seq)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             print(out.stderr[-3000:], file=sys.stderr)
             return 1
@@ -247,22 +263,30 @@ def main() -> int:
     inproc, iso = report["in-process"], report["isolated"]
     print(f"Llama-style decoder: {inproc['parameters'] / 1e9:.2f}B parameters, {config}")
     print(f"input int64[1, {args.seq}] ({inproc['input']}), method {inproc['method']}")
-    print(f"in-process: torch import + warm-up {inproc['import_s']:.2f} s, check_target {inproc['check_s']:.2f} s "
-          f"({inproc['check_cpu_s']:.2f} s CPU), peak RSS {inproc['peak_rss_mb']:.0f} MB (whole process, torch included)")
+    print(
+        f"in-process: torch import + warm-up {inproc['import_s']:.2f} s, check_target {inproc['check_s']:.2f} s "
+        f"({inproc['check_cpu_s']:.2f} s CPU), peak RSS {inproc['peak_rss_mb']:.0f} MB (whole process, torch included)"
+    )
     if inproc["phases"]:
         print("  phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in inproc["phases"].items()))
-    print(f"  zero-config (inferred input {inproc['inferred_input']}): {inproc['inferred_check_s']:.2f} s, "
-          f"findings {len(inproc['inferred_findings'])}")
-    print(f"isolated (nnlint's worker): {iso['wall_s']:.2f} s wall from the parent ({iso['worker_cpu_s']:.2f} s CPU; worker "
-          f"start and torch import included), check {iso['check_s']:.2f} s, worker peak RSS {iso['worker_peak_rss_mb']:.0f} MB")
+    print(
+        f"  zero-config (inferred input {inproc['inferred_input']}): {inproc['inferred_check_s']:.2f} s, "
+        f"findings {len(inproc['inferred_findings'])}"
+    )
+    print(
+        f"isolated (nnlint's worker): {iso['wall_s']:.2f} s wall from the parent ({iso['worker_cpu_s']:.2f} s CPU; worker "
+        f"start and torch import included), check {iso['check_s']:.2f} s, worker peak RSS {iso['worker_peak_rss_mb']:.0f} MB"
+    )
     findings = inproc["findings"] + iso["findings"] + inproc["inferred_findings"]
     for finding in findings:
         print("  finding:", finding[:300])
     check = max(inproc["check_s"], iso["check_s"])
     peak = max(iso["worker_peak_rss_mb"], inproc["peak_rss_mb"])
     ok = check < 10 and peak < 1536 and not findings
-    print(f"goal: shape check {check:.2f} s < 10 s, peak RSS {peak:.0f} MB < 1536 MB, no findings: {'met' if ok else 'NOT met'}"
-          f" (end to end, with the worker's start: {iso['wall_s']:.2f} s)")
+    print(
+        f"goal: shape check {check:.2f} s < 10 s, peak RSS {peak:.0f} MB < 1536 MB, no findings: {'met' if ok else 'NOT met'}"
+        f" (end to end, with the worker's start: {iso['wall_s']:.2f} s)"
+    )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

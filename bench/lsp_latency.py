@@ -10,6 +10,7 @@ reported too.
 
 Usage: `python bench/lsp_latency.py [--edits 40] [--lines 500] [--output corpus/lsp_latency.json]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,18 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 from lsp_support import LspClient  # noqa: E402
+
 from nnlint.api import check_document  # noqa: E402
 from nnlint.lsp.server import DEBOUNCE_SECONDS  # noqa: E402
 
 GOAL_SECONDS = 0.300
-PIECES = ("fixtures/demo/model.py", "fixtures/demo/train.py", "fixtures/NN402/forward_dataflow.py",
-          "fixtures/NN408/forward_forms.py", "fixtures/NN409/running_total_of_loss.py")
+PIECES = (
+    "fixtures/demo/model.py",
+    "fixtures/demo/train.py",
+    "fixtures/NN402/forward_dataflow.py",
+    "fixtures/NN408/forward_forms.py",
+    "fixtures/NN409/running_total_of_loss.py",
+)
 
 
 def model_file(lines: int) -> str:
@@ -73,7 +80,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=40, help="number of edits to time (default 40)")
     parser.add_argument("--lines", type=int, default=500, help="lines in the file (default 500)")
-    parser.add_argument("--pause", type=float, default=0.05, help="seconds between receiving diagnostics and the next edit")
+    parser.add_argument(
+        "--pause", type=float, default=0.05, help="seconds between receiving diagnostics and the next edit"
+    )
     parser.add_argument("--output", type=Path, default=REPO / "corpus" / "lsp_latency.json", help="JSON results")
     options = parser.parse_args()
 
@@ -137,14 +146,22 @@ def main() -> int:
 
     changed = report["change_to_diagnostics_s"]
     bare = report["without_debounce_s"]
-    print(f"file: {report['file_lines']} lines, {report['file_bytes']} bytes, {report['diagnostics']} diagnostics ({', '.join(codes)})")
+    print(
+        f"file: {report['file_lines']} lines, {report['file_bytes']} bytes, {report['diagnostics']} diagnostics ({', '.join(codes)})"
+    )
     print(f"open -> diagnostics: {open_seconds * 1000:.0f} ms")
-    print(f"change -> diagnostics over {len(latencies)} edits: median {changed['median'] * 1000:.0f} ms, "
-          f"p95 {changed['p95'] * 1000:.0f} ms, max {changed['max'] * 1000:.0f} ms (debounce {DEBOUNCE_SECONDS * 1000:.0f} ms included)")
+    print(
+        f"change -> diagnostics over {len(latencies)} edits: median {changed['median'] * 1000:.0f} ms, "
+        f"p95 {changed['p95'] * 1000:.0f} ms, max {changed['max'] * 1000:.0f} ms (debounce {DEBOUNCE_SECONDS * 1000:.0f} ms included)"
+    )
     print(f"without the debounce: median {bare['median'] * 1000:.0f} ms, p95 {bare['p95'] * 1000:.0f} ms")
-    print(f"the lint itself, CPU: median {statistics.median(cpu) * 1000:.0f} ms, min {min(cpu) * 1000:.0f} ms "
-          f"(load average {report['load_average'][0] if report['load_average'] else float('nan'):.1f} on {os.cpu_count()} CPUs)")
-    print(f"goal p95 <= {GOAL_SECONDS * 1000:.0f} ms: {'met' if report['goal_met'] else 'NOT met'}; written to {options.output}")
+    print(
+        f"the lint itself, CPU: median {statistics.median(cpu) * 1000:.0f} ms, min {min(cpu) * 1000:.0f} ms "
+        f"(load average {report['load_average'][0] if report['load_average'] else float('nan'):.1f} on {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"goal p95 <= {GOAL_SECONDS * 1000:.0f} ms: {'met' if report['goal_met'] else 'NOT met'}; written to {options.output}"
+    )
     return 0 if report["goal_met"] and exit_code == 0 else 1
 
 

@@ -1,4 +1,5 @@
 """What the bench scripts measure the same way."""
+
 from __future__ import annotations
 
 

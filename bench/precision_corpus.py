@@ -20,6 +20,7 @@ Steps, per package:
 Only the import package's own folder is linted (torchvision/, timm/, transformers/, ...), not
 tests or docs shipped beside it. Nothing here imports the packages or torch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -160,7 +161,9 @@ def source_files(paths: Sequence[Path]) -> List[Path]:
 
         return list(discover(paths, DEFAULT_EXCLUDE, paths[0].parent))
     except Exception:  # fall back to a plain walk
-        return [f for p in paths for f in (sorted(p.rglob("*.py")) if p.is_dir() else [p]) if "__pycache__" not in f.parts]
+        return [
+            f for p in paths for f in (sorted(p.rglob("*.py")) if p.is_dir() else [p]) if "__pycache__" not in f.parts
+        ]
 
 
 def chunks_of(files: Sequence[Path], folder: Path, size: int) -> List[List[Path]]:
@@ -195,9 +198,9 @@ def count_source(paths: Sequence[Path]) -> Dict[str, int]:
     return {"files": len(files), "lines": lines}
 
 
-
-
-def run_nnlint(python: str, cwd: Path, targets: Sequence[str], timeout: Optional[float], select: Optional[str] = None) -> Dict[str, object]:
+def run_nnlint(
+    python: str, cwd: Path, targets: Sequence[str], timeout: Optional[float], select: Optional[str] = None
+) -> Dict[str, object]:
     """Run the static pass on `targets` (relative to cwd); return findings, seconds and any failure."""
     command = [python, "-m", "nnlint", *targets, "--format", "json", "--no-graph", "--exit-zero"]
     if select:
@@ -209,10 +212,19 @@ def run_nnlint(python: str, cwd: Path, targets: Sequence[str], timeout: Optional
     try:
         result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as error:
-        return {"command": command, "seconds": time.perf_counter() - start, "findings": [], "error": f"timed out after {error.timeout}s"}
+        return {
+            "command": command,
+            "seconds": time.perf_counter() - start,
+            "findings": [],
+            "error": f"timed out after {error.timeout}s",
+        }
     seconds = time.perf_counter() - start
-    outcome: Dict[str, object] = {"command": command, "seconds": seconds, "cpu_seconds": children_cpu() - cpu_before,
-                                  "returncode": result.returncode}
+    outcome: Dict[str, object] = {
+        "command": command,
+        "seconds": seconds,
+        "cpu_seconds": children_cpu() - cpu_before,
+        "returncode": result.returncode,
+    }
     try:
         outcome["findings"] = json.loads(result.stdout) if result.stdout.strip() else []
     except json.JSONDecodeError as error:
@@ -239,9 +251,16 @@ def nnlint_identity(python: str) -> Dict[str, object]:
     identity: Dict[str, object] = {"nnlint_source_sha256": source_hash()}
     try:
         probe = subprocess.run(
-            [python, "-c", "import nnlint, json; from nnlint.rules import ALL_RULES; "
-                           "print(json.dumps([getattr(nnlint, '__version__', '?'), [r.code for r in ALL_RULES]]))"],
-            capture_output=True, text=True, cwd=REPO, timeout=120,
+            [
+                python,
+                "-c",
+                "import nnlint, json; from nnlint.rules import ALL_RULES; "
+                "print(json.dumps([getattr(nnlint, '__version__', '?'), [r.code for r in ALL_RULES]]))",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
         )
         version, codes = json.loads(probe.stdout)
         identity["nnlint_version"] = version
@@ -253,24 +272,48 @@ def nnlint_identity(python: str) -> Dict[str, object]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--packages", nargs="*", default=DEFAULT_PACKAGES, metavar="DIST",
-                        help=f"distributions to check (default: {' '.join(DEFAULT_PACKAGES)}); "
-                             "any pip name works, use DIST=IMPORT_NAME when the folder differs")
+    parser.add_argument(
+        "--packages",
+        nargs="*",
+        default=DEFAULT_PACKAGES,
+        metavar="DIST",
+        help=f"distributions to check (default: {' '.join(DEFAULT_PACKAGES)}); "
+        "any pip name works, use DIST=IMPORT_NAME when the folder differs",
+    )
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="download/unpack folder (default: corpus/)")
     parser.add_argument("--output", type=Path, default=None, help="JSON summary (default: CACHE/precision.json)")
-    parser.add_argument("--subpath", action="append", default=[], metavar="DIST=REL[,REL...]",
-                        help="lint only these sub-folders of a package, e.g. transformers=models/bert,models/gpt2")
+    parser.add_argument(
+        "--subpath",
+        action="append",
+        default=[],
+        metavar="DIST=REL[,REL...]",
+        help="lint only these sub-folders of a package, e.g. transformers=models/bert,models/gpt2",
+    )
     parser.add_argument("--timeout", type=float, default=None, help="seconds allowed per nnlint run (default: none)")
-    parser.add_argument("--chunk-files", type=int, default=0, metavar="N",
-                        help="lint a big package in separate runs of about N files (whole sub-packages each), "
-                             "writing partial results after each; cross-file inference then only sees one chunk "
-                             "(default: 0, one run per package)")
-    parser.add_argument("--snippets", action="store_true",
-                        help="also lint bench/precision_snippets/ (correct example code: an NN0xx, NN2xx or NN401 finding there is a false positive)")
-    parser.add_argument("--select", default=None, metavar="RULES",
-                        help="passed to nnlint --select (default: every rule nnlint has), e.g. NN0,NN2,NN401")
+    parser.add_argument(
+        "--chunk-files",
+        type=int,
+        default=0,
+        metavar="N",
+        help="lint a big package in separate runs of about N files (whole sub-packages each), "
+        "writing partial results after each; cross-file inference then only sees one chunk "
+        "(default: 0, one run per package)",
+    )
+    parser.add_argument(
+        "--snippets",
+        action="store_true",
+        help="also lint bench/precision_snippets/ (correct example code: an NN0xx, NN2xx or NN401 finding there is a false positive)",
+    )
+    parser.add_argument(
+        "--select",
+        default=None,
+        metavar="RULES",
+        help="passed to nnlint --select (default: every rule nnlint has), e.g. NN0,NN2,NN401",
+    )
     parser.add_argument("--refresh", action="store_true", help="download again even when an archive is cached")
-    parser.add_argument("--python", default=sys.executable, help="interpreter with nnlint installed (default: this one)")
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter with nnlint installed (default: this one)"
+    )
     args = parser.parse_args(argv)
 
     cache: Path = args.cache.resolve()
@@ -281,7 +324,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         subpaths[dist] = [r for r in rels.split(",") if r]
 
     summary: Dict[str, object] = {
-        "nnlint_command": "python -m nnlint PATH --format json --no-graph --exit-zero" + (f" --select {args.select}" if args.select else ""),
+        "nnlint_command": "python -m nnlint PATH --format json --no-graph --exit-zero"
+        + (f" --select {args.select}" if args.select else ""),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "python": sys.version.split()[0],
     }
@@ -308,7 +352,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             log(f"[{dist}] linting {', '.join(entry['linted'])} ({entry['files']} files, {entry['lines']} lines)")
             files = source_files(targets)
             if args.chunk_files > 0 and len(files) > args.chunk_files:
-                runs = [[f.relative_to(folder.parent).as_posix() for f in chunk] for chunk in chunks_of(files, folder, args.chunk_files)]
+                runs = [
+                    [f.relative_to(folder.parent).as_posix() for f in chunk]
+                    for chunk in chunks_of(files, folder, args.chunk_files)
+                ]
             else:
                 runs = [entry["linted"]]  # type: ignore[list-item]
             entry["runs"] = len(runs)
@@ -343,7 +390,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             entry["error"] = f"{type(error).__name__}: {error}"
         print_entry(entry)
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")  # after each package: partial results survive
+        output.write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+        )  # after each package: partial results survive
 
     if args.snippets:
         snippets = Path(__file__).resolve().parent / "precision_snippets"
@@ -369,11 +418,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def print_entry(entry: Dict[str, object]) -> None:
     counts = entry.get("findings_per_code", {})
-    print(f"\n== {entry['dist']} {entry.get('version', '?')}: {entry.get('files', '?')} files, "
-          f"{entry.get('lines', '?')} lines, {entry.get('seconds', '?')} s wall / {entry.get('cpu_seconds', '?')} s CPU, "
-          f"findings: {sum(counts.values()) if counts else 0} {json.dumps(counts)}", flush=True)  # type: ignore[union-attr]
+    print(
+        f"\n== {entry['dist']} {entry.get('version', '?')}: {entry.get('files', '?')} files, "
+        f"{entry.get('lines', '?')} lines, {entry.get('seconds', '?')} s wall / {entry.get('cpu_seconds', '?')} s CPU, "
+        f"findings: {sum(counts.values()) if counts else 0} {json.dumps(counts)}",
+        flush=True,
+    )  # type: ignore[union-attr]
     for finding in entry.get("findings", []):  # type: ignore[union-attr]
-        print(f"   {finding['path']}:{finding['line']}:{finding['column']} {finding['code']} {finding['message'][:160]}")
+        print(
+            f"   {finding['path']}:{finding['line']}:{finding['column']} {finding['code']} {finding['message'][:160]}"
+        )
     if "error" in entry:
         print(f"   ERROR: {entry['error']}")
     if entry.get("stderr"):
@@ -386,9 +440,18 @@ def print_table(results: Dict[str, Dict[str, object]]) -> None:
     rows = [header]
     for dist, e in results.items():
         counts: Dict[str, int] = e.get("findings_per_code", {})  # type: ignore[assignment]
-        rows.append([dist, str(e.get("version", "?")), str(e.get("files", "?")), str(e.get("lines", "?")),
-                     str(e.get("seconds", "?")), str(e.get("cpu_seconds", "?")), str(sum(counts.values())) if "findings" in e else "ERR"]
-                    + [str(counts.get(c, 0)) for c in codes])
+        rows.append(
+            [
+                dist,
+                str(e.get("version", "?")),
+                str(e.get("files", "?")),
+                str(e.get("lines", "?")),
+                str(e.get("seconds", "?")),
+                str(e.get("cpu_seconds", "?")),
+                str(sum(counts.values())) if "findings" in e else "ERR",
+            ]
+            + [str(counts.get(c, 0)) for c in codes]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     print()
     for row in rows:

@@ -4,6 +4,7 @@ Figures: `nnlint probe` wall time from the shell (worker start, torch import, bu
 with and without a task; then the probe's own work in-process (torch already imported) with the time
 of each phase, wall and CPU. Usage: `python bench/probe_speed.py [--device cpu|cuda] [--repeat N]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-RESNET = '''
+RESNET = """
 import torch
 import torch.nn as nn
 
@@ -70,7 +71,7 @@ class ResNet18(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
-'''
+"""
 
 
 def main() -> None:
@@ -84,14 +85,32 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; device {options.device}")
     for extra in ([], ["--task", "multiclass"]):
         for _ in range(options.repeat):
-            command = [sys.executable, "-m", "nnlint", "probe", "resnet.py:ResNet18", "--input-shape", "16,3,64,64",
-                       "--device", options.device, "--format", "json", *extra]
+            command = [
+                sys.executable,
+                "-m",
+                "nnlint",
+                "probe",
+                "resnet.py:ResNet18",
+                "--input-shape",
+                "16,3,64,64",
+                "--device",
+                options.device,
+                "--format",
+                "json",
+                *extra,
+            ]
             started, before = time.perf_counter(), os.times()
             done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
             after = os.times()
             cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-            codes = sorted({f["code"] for f in json.loads(done.stdout or "[]")}) if done.returncode in (0, 1) else done.stderr[-500:]
-            print(f"nnlint probe {' '.join(extra) or '(no task)'}: {time.perf_counter() - started:.2f} s wall, {cpu:.2f} s CPU; exit {done.returncode}; findings {codes}")
+            codes = (
+                sorted({f["code"] for f in json.loads(done.stdout or "[]")})
+                if done.returncode in (0, 1)
+                else done.stderr[-500:]
+            )
+            print(
+                f"nnlint probe {' '.join(extra) or '(no task)'}: {time.perf_counter() - started:.2f} s wall, {cpu:.2f} s CPU; exit {done.returncode}; findings {codes}"
+            )
     _in_process(folder, options.device, options.repeat)
 
 
@@ -115,10 +134,16 @@ def _in_process(folder: Path, device: str, repeat: int) -> None:
             started, cpu = time.perf_counter(), time.process_time()
             report = nnlint.probe(model, inputs, task=task, device=device)
             wall, used = time.perf_counter() - started, time.process_time() - cpu
-            phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in report.timings.items() if not name.endswith("(cpu)"))
-            cpus = ", ".join(f"{name[:-6]} {seconds:.2f}" for name, seconds in report.timings.items() if name.endswith("(cpu)"))
-            print(f"in-process probe, task {task}: {wall:.2f} s wall, {used:.2f} s CPU; overfit {report.overfit.get('status')} "
-                  f"after {report.overfit.get('steps')} steps; findings {[f.code for f in report.findings]}")
+            phases = ", ".join(
+                f"{name} {seconds:.2f}" for name, seconds in report.timings.items() if not name.endswith("(cpu)")
+            )
+            cpus = ", ".join(
+                f"{name[:-6]} {seconds:.2f}" for name, seconds in report.timings.items() if name.endswith("(cpu)")
+            )
+            print(
+                f"in-process probe, task {task}: {wall:.2f} s wall, {used:.2f} s CPU; overfit {report.overfit.get('status')} "
+                f"after {report.overfit.get('steps')} steps; findings {[f.code for f in report.findings]}"
+            )
             print(f"  wall per phase: {phases}")
             print(f"  CPU per phase:  {cpus}")
 

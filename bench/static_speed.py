@@ -22,6 +22,7 @@ nnlint runs from a snapshot of this checkout's `nnlint/` taken at the start (on 
 checkout itself: the result cache is keyed on the modification times of nnlint's own files, so anyone
 editing nnlint during the benchmark would turn every warm run into a cold one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,7 +71,9 @@ def ensure_venv(venv: Path, refresh: bool) -> Path:
     if not marker.exists():
         log(f"creating {venv} (torchfix, fixit, ruff, nnlint -e {REPO})")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "torchfix", "fixit", "ruff", "-e", str(REPO)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "torchfix", "fixit", "ruff", "-e", str(REPO)], check=True
+        )
         marker.write_text("ok\n")
     return python
 
@@ -85,7 +88,9 @@ def tool_versions(python: Path, snapshot: Path, cwd: Path) -> Dict[str, str]:
         "out['python'] = sys.version.split()[0]\n"
         "print(json.dumps(out))\n"
     )
-    result = subprocess.run([str(python), "-c", code], cwd=cwd, capture_output=True, text=True, env=_env(snapshot), check=True)
+    result = subprocess.run(
+        [str(python), "-c", code], cwd=cwd, capture_output=True, text=True, env=_env(snapshot), check=True
+    )
     return json.loads(result.stdout)
 
 
@@ -100,8 +105,12 @@ def snapshot_nnlint(destination: Path) -> Path:
 def git_state() -> str:
     """The checkout's commit, and whether nnlint/ had uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "nnlint"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "nnlint"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
         return head + (" + uncommitted changes in nnlint/" if dirty else "")
     except OSError:
         return "?"
@@ -170,7 +179,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: Sequence[str], cwd: Path, env: Dict[str, str], ok: Sequence[int] = (0, 1)) -> Tuple[float, float, str]:
+def timed(
+    command: Sequence[str], cwd: Path, env: Dict[str, str], ok: Sequence[int] = (0, 1)
+) -> Tuple[float, float, str]:
     """(wall seconds, CPU seconds of the process and its children, stdout) of one run."""
     cpu = _children_cpu()
     start = time.perf_counter()
@@ -184,7 +195,9 @@ def timed(command: Sequence[str], cwd: Path, env: Dict[str, str], ok: Sequence[i
 class Measurement:
     """One named measurement: its command, the files it covers, and the wall/CPU seconds of each round."""
 
-    def __init__(self, name: str, files: int, lines: int, run: Callable[[int], Tuple[float, float, str]], note: str = "") -> None:
+    def __init__(
+        self, name: str, files: int, lines: int, run: Callable[[int], Tuple[float, float, str]], note: str = ""
+    ) -> None:
         self.name, self.files, self.lines, self.run, self.note = name, files, lines, run, note
         self.wall: List[float] = []
         self.cpu: List[float] = []
@@ -202,9 +215,15 @@ class Measurement:
     def as_dict(self) -> Dict[str, Any]:
         cpu = self.median("cpu")
         return {
-            "files": self.files, "lines": self.lines, "note": self.note,
-            "wall_s": self.median("wall"), "cpu_s": cpu, "lines_per_cpu_s": self.lines / cpu if cpu and self.lines else None,
-            "rounds_wall_s": self.wall, "rounds_cpu_s": self.cpu, **self.extra,
+            "files": self.files,
+            "lines": self.lines,
+            "note": self.note,
+            "wall_s": self.median("wall"),
+            "cpu_s": cpu,
+            "lines_per_cpu_s": self.lines / cpu if cpu and self.lines else None,
+            "rounds_wall_s": self.wall,
+            "rounds_cpu_s": self.cpu,
+            **self.extra,
         }
 
 
@@ -230,30 +249,39 @@ class Bench:
 
     def cold(self, files: Sequence[str]) -> Callable[[int], Tuple[float, float, str]]:
         """nnlint with an empty result cache (it is written during the run, as on a first run)."""
+
         def run(_: int) -> Tuple[float, float, str]:
             self._restore_touched()
             shutil.rmtree(self.work / ".nnlint_cache", ignore_errors=True)
             return timed(self.nnlint(files), self.work, self.env)
+
         return run
 
     def no_cache(self, files: Sequence[str]) -> Callable[[int], Tuple[float, float, str]]:
         def run(_: int) -> Tuple[float, float, str]:
             return timed(self.nnlint(files, "--no-cache"), self.work, self.env)
+
         return run
 
     def warm(self, files: Sequence[str], measurement: "Measurement") -> Callable[[int], Tuple[float, float, str]]:
         """nnlint again with nothing changed; counts the cache entries it had to rewrite (misses)."""
+
         def run(_: int) -> Tuple[float, float, str]:
             self._prime(files)
             return self._timed_counting_misses(files, measurement)
+
         return run
 
     def touched(self, files: Sequence[str], measurement: "Measurement") -> Callable[[int], Tuple[float, float, str]]:
         """nnlint after appending a comment to one file (different in every round)."""
+
         def run(round_index: int) -> Tuple[float, float, str]:
             self._prime(files)
-            (self.work / TOUCHED).write_text(self.touched_original + f"# touched in round {round_index} at {time.time()}\n", encoding="utf-8")
+            (self.work / TOUCHED).write_text(
+                self.touched_original + f"# touched in round {round_index} at {time.time()}\n", encoding="utf-8"
+            )
             return self._timed_counting_misses(files, measurement)
+
         return run
 
     def _timed_counting_misses(self, files: Sequence[str], measurement: "Measurement") -> Tuple[float, float, str]:
@@ -266,17 +294,28 @@ class Bench:
 
     def alone(self) -> Callable[[int], Tuple[float, float, str]]:
         """nnlint on the touched file alone, nothing cached."""
+
         def run(_: int) -> Tuple[float, float, str]:
             return timed(self.nnlint([TOUCHED], "--no-cache"), self.work, self.env)
+
         return run
 
-    def bare_libcst(self, files: Sequence[str], name: str, measurement: "Measurement") -> Callable[[int], Tuple[float, float, str]]:
+    def bare_libcst(
+        self, files: Sequence[str], name: str, measurement: "Measurement"
+    ) -> Callable[[int], Tuple[float, float, str]]:
         """A Python process that imports libcst, reads the files and parses each with libcst.parse_module."""
         listing = self.file_list(name, files)
+
         def run(_: int) -> Tuple[float, float, str]:
-            wall, cpu, out = timed([str(self.python), str(Path(__file__).resolve()), "--_bare-parse", str(listing)], self.work, self.tool_env, ok=(0,))
+            wall, cpu, out = timed(
+                [str(self.python), str(Path(__file__).resolve()), "--_bare-parse", str(listing)],
+                self.work,
+                self.tool_env,
+                ok=(0,),
+            )
             measurement.extra.setdefault("parse_only_cpu_s", []).append(json.loads(out)["parse_cpu_s"])
             return wall, cpu, out
+
         return run
 
     def tool(self, name: str, files: Sequence[str]) -> Callable[[int], Tuple[float, float, str]]:
@@ -284,13 +323,23 @@ class Bench:
             "torchfix": [str(self.bin / "torchfix"), *files],
             "fixit": [str(self.bin / "fixit"), "lint", *files],
             # ruff skips files ignored by git (corpus/ is); --no-cache for a cold run
-            "ruff": [str(self.bin / "ruff"), "check", "--no-cache", "--no-respect-gitignore", "--isolated", "--exit-zero",
-                     "--output-format", "json", *files],
+            "ruff": [
+                str(self.bin / "ruff"),
+                "check",
+                "--no-cache",
+                "--no-respect-gitignore",
+                "--isolated",
+                "--exit-zero",
+                "--output-format",
+                "json",
+                *files,
+            ],
         }
         command = commands[name]
 
         def run(_: int) -> Tuple[float, float, str]:
             return timed(command, self.work, self.tool_env, ok=(0, 1))
+
         return run
 
     def one_line(self, folder: Path, cached: bool) -> Callable[[int], Tuple[float, float, str]]:
@@ -298,18 +347,26 @@ class Bench:
             shutil.rmtree(folder / ".nnlint_cache", ignore_errors=True)
             options = [] if cached else ["--no-cache"]
             return timed([str(self.python), "-m", "nnlint", "--no-graph", *options, "one.py"], folder, self.env)
+
         return run
 
     def import_libcst(self, folder: Path) -> Callable[[int], Tuple[float, float, str]]:
         def run(_: int) -> Tuple[float, float, str]:
             return timed([str(self.python), "-c", "import libcst"], folder, self.tool_env, ok=(0,))
+
         return run
 
     def census(self, files: Sequence[str], name: str) -> Dict[str, int]:
         """Files and lines nnlint parses in a cold run (with and without the cache), from its own needle logic."""
         listing = self.file_list(name + "-census", files)
-        result = subprocess.run([str(self.python), str(Path(__file__).resolve()), "--_census", str(listing)],
-                                cwd=self.work, env=self.env, capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [str(self.python), str(Path(__file__).resolve()), "--_census", str(listing)],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return json.loads(result.stdout)
 
     def _prime(self, files: Sequence[str]) -> None:
@@ -344,18 +401,37 @@ def table(results: Dict[str, Dict[str, Any]], reference: Dict[str, str]) -> str:
     for name, r in results.items():
         ref_name = reference.get(name)
         ref = results.get(ref_name) if ref_name else None
-        ratio = lambda key: f"{r[key] / ref[key]:.2f}x" if ref and ref[key] else ""  # noqa: E731
+        ratio = lambda key, r=r, ref=ref: f"{r[key] / ref[key]:.2f}x" if ref and ref[key] else ""  # noqa: E731
         lps = f"{r['lines_per_cpu_s']:,.0f}" if r.get("lines_per_cpu_s") else ""
-        rows.append((name, str(r["files"]), f"{r['lines']:,}", f"{r['wall_s']:.2f}", f"{r['cpu_s']:.2f}", lps,
-                     ratio("wall_s"), ratio("cpu_s"), ref_name or ""))
+        rows.append(
+            (
+                name,
+                str(r["files"]),
+                f"{r['lines']:,}",
+                f"{r['wall_s']:.2f}",
+                f"{r['cpu_s']:.2f}",
+                lps,
+                ratio("wall_s"),
+                ratio("cpu_s"),
+                ref_name or "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i in (0, 8) else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i in (0, 8) else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+        ).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def goal_figures(results: Dict[str, Dict[str, Any]], census: Dict[str, Dict[str, int]], compare: str) -> Dict[str, Dict[str, Optional[float]]]:
+def goal_figures(
+    results: Dict[str, Dict[str, Any]], census: Dict[str, Dict[str, int]], compare: str
+) -> Dict[str, Dict[str, Optional[float]]]:
     """Each goal's figure, on CPU and on wall seconds."""
+
     def ratio(a: str, b: str, key: str) -> Optional[float]:
         if a not in results or b not in results or not results[b][key]:
             return None
@@ -386,7 +462,17 @@ def goal_lines(figures: Dict[str, Dict[str, Optional[float]]]) -> Tuple[List[str
         verdict = "n/a" if met is None else ("MET" if met else "NOT MET")
         show = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
         lines.append(f"  {verdict:8} {title}: CPU {show(cpu)}, wall {show(wall)} (goal {comparison} {limit:g}x)")
-        out.append({"goal": title, "figure": key, "cpu_ratio": cpu, "wall_ratio": wall, "limit": limit, "comparison": comparison, "met_on_cpu": met})
+        out.append(
+            {
+                "goal": title,
+                "figure": key,
+                "cpu_ratio": cpu,
+                "wall_ratio": wall,
+                "limit": limit,
+                "comparison": comparison,
+                "met_on_cpu": met,
+            }
+        )
     return lines, out
 
 
@@ -405,8 +491,8 @@ def _bare_parse(listing: Path) -> None:
 def _census(listing: Path) -> None:
     from nnlint import registry
     from nnlint.config import Config
-    from nnlint.runner import Selection, selected_codes
     from nnlint.python_syntax import parses
+    from nnlint.runner import Selection, selected_codes
     from nnlint.static.engine import rules_for_text
     from nnlint.static.project import class_names
     from nnlint.types import Pass
@@ -463,6 +549,7 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
                 calls[name] = calls.get(name, 0) + 1
                 if stack:
                     stack[-1][1] = end
+
         return timed_call
 
     engine.read_source = wrap(engine.read_source, "read + decode")
@@ -484,7 +571,11 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
     for rule in ALL_RULES:
         for attribute in dir(rule):
             if attribute.startswith(("visit_", "leave_")):
-                setattr(rule, attribute, wrap(getattr(rule, attribute), f"rule {rule.code} ({rule.__module__.rsplit('.', 1)[-1]})"))
+                setattr(
+                    rule,
+                    attribute,
+                    wrap(getattr(rule, attribute), f"rule {rule.code} ({rule.__module__.rsplit('.', 1)[-1]})"),
+                )
 
     with tempfile.TemporaryDirectory() as folder:
         cache = cache_module.Cache(Path(folder), "profile")
@@ -493,8 +584,13 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
         total = time.process_time() - start
     phases = sorted(totals.items(), key=lambda item: -item[1])
     report: Dict[str, Any] = {
-        "files": len(files), "findings": len(findings), "cpu_s": total,
-        "phases": [{"phase": name, "cpu_s": seconds, "share": seconds / total, "calls": calls.get(name, 0)} for name, seconds in phases],
+        "files": len(files),
+        "findings": len(findings),
+        "cpu_s": total,
+        "phases": [
+            {"phase": name, "cpu_s": seconds, "share": seconds / total, "calls": calls.get(name, 0)}
+            for name, seconds in phases
+        ],
         "other_cpu_s": total - sum(totals.values()),
     }
     if with_cprofile:
@@ -527,11 +623,16 @@ def _cprofile(files, rules) -> Dict[str, Any]:
     for (filename, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
         module = _module_label(filename)
         per_module[module] = per_module.get(module, 0.0) + tottime
-        functions.append({"function": f"{module}:{line}({name})", "calls": calls, "tottime_s": tottime, "cumtime_s": cumtime})
+        functions.append(
+            {"function": f"{module}:{line}({name})", "calls": calls, "tottime_s": tottime, "cumtime_s": cumtime}
+        )
     total = sum(per_module.values())
     return {
         "total_s": total,
-        "per_module": [{"module": m, "tottime_s": s, "share": s / total} for m, s in sorted(per_module.items(), key=lambda i: -i[1])[:30]],
+        "per_module": [
+            {"module": m, "tottime_s": s, "share": s / total}
+            for m, s in sorted(per_module.items(), key=lambda i: -i[1])[:30]
+        ],
         "top_tottime": sorted(functions, key=lambda f: -f["tottime_s"])[:30],
         "top_cumtime": sorted(functions, key=lambda f: -f["cumtime_s"])[:40],
     }
@@ -551,17 +652,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="TorchFix and Fixit on a subset of timm (see --quick-files)")
     mode.add_argument("--full", action="store_true", help="TorchFix and Fixit on the whole corpus")
-    parser.add_argument("--quick-files", type=int, default=60, metavar="N", help="files in the quick subset (default 60)")
+    parser.add_argument(
+        "--quick-files", type=int, default=60, metavar="N", help="files in the quick subset (default 60)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement (default 3)")
-    parser.add_argument("--startup-rounds", type=int, default=10, help="rounds of the one-line-file measurements (default 10)")
+    parser.add_argument(
+        "--startup-rounds", type=int, default=10, help="rounds of the one-line-file measurements (default 10)"
+    )
     parser.add_argument("--max-files", type=int, default=0, metavar="N", help="smoke test: at most N files per package")
     parser.add_argument("--skip", nargs="*", default=[], choices=TOOLS, help="leave these tools out")
-    parser.add_argument("--profile", action="store_true", help="also profile a serial cold run over timm (phases, rules, cProfile)")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile a serial cold run over timm (phases, rules, cProfile)"
+    )
     parser.add_argument("--profile-only", action="store_true", help="only the profile")
-    parser.add_argument("--venv", type=Path, default=CORPUS / "speed-venv", help="benchmark environment (default corpus/speed-venv)")
+    parser.add_argument(
+        "--venv", type=Path, default=CORPUS / "speed-venv", help="benchmark environment (default corpus/speed-venv)"
+    )
     parser.add_argument("--refresh-venv", action="store_true", help="recreate the environment")
-    parser.add_argument("--scratch", type=Path, default=CORPUS / "speed", help="scratch folder: the copied corpus, the nnlint snapshot (default corpus/speed)")
-    parser.add_argument("--output", type=Path, default=CORPUS / "static_speed.json", help="JSON results (default corpus/static_speed.json)")
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=CORPUS / "speed",
+        help="scratch folder: the copied corpus, the nnlint snapshot (default corpus/speed)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=CORPUS / "static_speed.json",
+        help="JSON results (default corpus/static_speed.json)",
+    )
     parser.add_argument("--_bare-parse", dest="bare_parse", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--_census", dest="census", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--_profile", dest="profile_worker", nargs=3, help=argparse.SUPPRESS)
@@ -591,18 +710,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     full = [f for dist in PACKAGES for f in packages[dist]]
     quick = quick_subset(packages[QUICK_PACKAGE], args.quick_files)
     full_lines, quick_lines = count_lines(work, full), count_lines(work, quick)
-    log(f"corpus: {len(full)} files, {full_lines:,} lines (torchvision + timm); quick subset: {len(quick)} timm files, {quick_lines:,} lines")
+    log(
+        f"corpus: {len(full)} files, {full_lines:,} lines (torchvision + timm); quick subset: {len(quick)} timm files, {quick_lines:,} lines"
+    )
     log("tools: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
 
     summary: Dict[str, Any] = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()},
-        "versions": versions, "checkout": git_state(), "rounds": args.rounds,
-        "corpus": {"full": {"files": len(full), "lines": full_lines, "packages": {d: len(f) for d, f in packages.items()}},
-                   "quick": {"files": len(quick), "lines": quick_lines, "subset_of": QUICK_PACKAGE, "list": quick}},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()},
+        "versions": versions,
+        "checkout": git_state(),
+        "rounds": args.rounds,
+        "corpus": {
+            "full": {"files": len(full), "lines": full_lines, "packages": {d: len(f) for d, f in packages.items()}},
+            "quick": {"files": len(quick), "lines": quick_lines, "subset_of": QUICK_PACKAGE, "list": quick},
+        },
         "touched_file": TOUCHED,
         "commands": {
             "nnlint": "python -m nnlint --no-graph --format json --exit-zero FILES (cache in the scratch folder; cold = emptied first)",
-            "torchfix": "torchfix FILES", "fixit": "fixit lint FILES",
+            "torchfix": "torchfix FILES",
+            "fixit": "fixit lint FILES",
             "ruff": "ruff check --no-cache --no-respect-gitignore --isolated --exit-zero --output-format json FILES",
             "libcst": "python: import libcst; libcst.parse_module(text) for each file, serially",
         },
@@ -625,15 +752,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             wall, _, _ = bench.tool(name, quick)(0)
             estimate += wall * full_lines / quick_lines * args.rounds
         compare = "quick" if estimate > FULL_RUN_BUDGET_S else "full"
-        summary["auto_choice"] = {"estimated_full_s_for_slow_tools": estimate, "budget_s": FULL_RUN_BUDGET_S, "chosen": compare}
-        log(f"auto: TorchFix + Fixit on the whole corpus would take about {estimate / 60:.0f} min -> {compare} comparison")
+        summary["auto_choice"] = {
+            "estimated_full_s_for_slow_tools": estimate,
+            "budget_s": FULL_RUN_BUDGET_S,
+            "chosen": compare,
+        }
+        log(
+            f"auto: TorchFix + Fixit on the whole corpus would take about {estimate / 60:.0f} min -> {compare} comparison"
+        )
     compare_files = quick if compare == "quick" else full
     compare_lines = quick_lines if compare == "quick" else full_lines
 
     measurements: List[Measurement] = []
     reference: Dict[str, str] = {}
 
-    def add(name: str, files: int, lines: int, make: Callable[[Measurement], Callable], ref: Optional[str] = None, note: str = "") -> Measurement:
+    def add(
+        name: str,
+        files: int,
+        lines: int,
+        make: Callable[[Measurement], Callable],
+        ref: Optional[str] = None,
+        note: str = "",
+    ) -> Measurement:
         measurement = Measurement(name, files, lines, lambda i: (0.0, 0.0, ""), note)
         measurement.run = make(measurement)
         measurements.append(measurement)
@@ -645,8 +785,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     add(ref_full, len(full), full_lines, lambda m: bench.cold(full))
     add("nnlint --no-cache (full)", len(full), full_lines, lambda m: bench.no_cache(full), ref_full)
     add("nnlint warm (full)", len(full), full_lines, lambda m: bench.warm(full, m), ref_full)
-    add("nnlint one file changed (full)", len(full), full_lines, lambda m: bench.touched(full, m), ref_full, note=TOUCHED)
-    add("nnlint that file alone", 1, count_lines(work, [TOUCHED]), lambda m: bench.alone(), "nnlint one file changed (full)", note="--no-cache " + TOUCHED)
+    add(
+        "nnlint one file changed (full)",
+        len(full),
+        full_lines,
+        lambda m: bench.touched(full, m),
+        ref_full,
+        note=TOUCHED,
+    )
+    add(
+        "nnlint that file alone",
+        1,
+        count_lines(work, [TOUCHED]),
+        lambda m: bench.alone(),
+        "nnlint one file changed (full)",
+        note="--no-cache " + TOUCHED,
+    )
     add("libcst.parse_module (full)", len(full), full_lines, lambda m: bench.bare_libcst(full, "full", m), ref_full)
     if "ruff" in tools:
         add("ruff (full)", len(full), full_lines, lambda m: bench.tool("ruff", full), ref_full)
@@ -654,9 +808,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if compare == "quick":
         ref_compare = "nnlint cold (quick)"
         add(ref_compare, len(quick), quick_lines, lambda m: bench.cold(quick))
-        add("libcst.parse_module (quick)", len(quick), quick_lines, lambda m: bench.bare_libcst(quick, "quick", m), ref_compare)
+        add(
+            "libcst.parse_module (quick)",
+            len(quick),
+            quick_lines,
+            lambda m: bench.bare_libcst(quick, "quick", m),
+            ref_compare,
+        )
     for name in slow:
-        add(f"{name} ({compare})", len(compare_files), compare_lines, lambda m, name=name: bench.tool(name, compare_files), ref_compare)
+        add(
+            f"{name} ({compare})",
+            len(compare_files),
+            compare_lines,
+            lambda m, name=name: bench.tool(name, compare_files),
+            ref_compare,
+        )
 
     log(f"{args.rounds} interleaved rounds of {len(measurements)} measurements")
     run_rounds(measurements, args.rounds)
@@ -668,8 +834,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ref_import = "python -c 'import libcst'"
     startup = [
         add(ref_import, 0, 0, lambda m: bench.import_libcst(startup_dir)),
-        add("nnlint --no-graph one-line file", 1, 1, lambda m: bench.one_line(startup_dir, cached=True), ref_import, note="fresh cache folder"),
-        add("nnlint --no-graph --no-cache one-line file", 1, 1, lambda m: bench.one_line(startup_dir, cached=False), ref_import),
+        add(
+            "nnlint --no-graph one-line file",
+            1,
+            1,
+            lambda m: bench.one_line(startup_dir, cached=True),
+            ref_import,
+            note="fresh cache folder",
+        ),
+        add(
+            "nnlint --no-graph --no-cache one-line file",
+            1,
+            1,
+            lambda m: bench.one_line(startup_dir, cached=False),
+            ref_import,
+        ),
     ]
     log(f"{args.startup_rounds} interleaved rounds of the one-line-file measurements")
     run_rounds(startup, args.startup_rounds)
@@ -680,19 +859,40 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results = {m.name: m.as_dict() for m in measurements}
     figures = goal_figures(results, census, compare)
     goals_text, goals = goal_lines(figures)
-    summary.update({"comparison_corpus": compare, "results": results, "reference": reference, "census": census,
-                    "goals": goals, "load_avg_at_end": os.getloadavg(), "seconds": time.time() - started})
+    summary.update(
+        {
+            "comparison_corpus": compare,
+            "results": results,
+            "reference": reference,
+            "census": census,
+            "goals": goals,
+            "load_avg_at_end": os.getloadavg(),
+            "seconds": time.time() - started,
+        }
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(summary, indent=1))
 
-    print(f"nnlint static pass speed — {os.cpu_count()} CPUs, load average {summary['machine']['load_avg_at_start'][0]:.1f} at start; "
-          + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "nnlint"))
-    print(f"corpus: torchvision + timm, {len(full)} files, {full_lines:,} lines; TorchFix/Fixit compared on "
-          + ("the whole corpus" if compare == "full" else f"the quick subset ({len(quick)} timm files, {quick_lines:,} lines)"))
-    print(f"median of {args.rounds} rounds ({args.startup_rounds} for one-line files); ratio = this / the nnlint run in 'vs'\n")
+    print(
+        f"nnlint static pass speed — {os.cpu_count()} CPUs, load average {summary['machine']['load_avg_at_start'][0]:.1f} at start; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "nnlint")
+    )
+    print(
+        f"corpus: torchvision + timm, {len(full)} files, {full_lines:,} lines; TorchFix/Fixit compared on "
+        + (
+            "the whole corpus"
+            if compare == "full"
+            else f"the quick subset ({len(quick)} timm files, {quick_lines:,} lines)"
+        )
+    )
+    print(
+        f"median of {args.rounds} rounds ({args.startup_rounds} for one-line files); ratio = this / the nnlint run in 'vs'\n"
+    )
     print(table(results, reference))
-    print(f"\nparsed by nnlint's cold run (needles, class summaries): {census['full']['files_cache']} of {census['full']['files']} files, "
-          f"{census['full']['lines_cache']:,} of {census['full']['lines']:,} lines")
+    print(
+        f"\nparsed by nnlint's cold run (needles, class summaries): {census['full']['files_cache']} of {census['full']['files']} files, "
+        f"{census['full']['lines_cache']:,} of {census['full']['lines']:,} lines"
+    )
     for name in ("nnlint warm (full)", "nnlint one file changed (full)"):
         print(f"{name}: cache misses per round {results[name].get('cache_misses')}")
     print("\ngoals (judged on CPU seconds):")
@@ -707,19 +907,29 @@ def profile(python: Path, snapshot: Path, work: Path, lists: Path, files: Sequen
     listing.write_text("\n".join(files) + "\n")
     output = lists / "profile.json"
     log(f"profiling a serial cold run over {len(files)} files (twice: timing wrappers, then cProfile)")
-    subprocess.run([str(python), str(Path(__file__).resolve()), "--_profile", str(listing), str(output), "1"],
-                   cwd=work, env=_env(snapshot), check=True)
+    subprocess.run(
+        [str(python), str(Path(__file__).resolve()), "--_profile", str(listing), str(output), "1"],
+        cwd=work,
+        env=_env(snapshot),
+        check=True,
+    )
     return json.loads(output.read_text())
 
 
 def profile_text(report: Dict[str, Any]) -> str:
-    lines = [f"profile: serial cold run (cache on) over {report['files']} files: {report['cpu_s']:.1f} CPU s",
-             "  exclusive CPU per phase / rule hook:"]
+    lines = [
+        f"profile: serial cold run (cache on) over {report['files']} files: {report['cpu_s']:.1f} CPU s",
+        "  exclusive CPU per phase / rule hook:",
+    ]
     for phase in report["phases"][:30]:
-        lines.append(f"    {phase['cpu_s']:8.2f} s {phase['share'] * 100:5.1f}%  {phase['phase']}  ({phase['calls']:,} calls)")
+        lines.append(
+            f"    {phase['cpu_s']:8.2f} s {phase['share'] * 100:5.1f}%  {phase['phase']}  ({phase['calls']:,} calls)"
+        )
     lines.append(f"    {report['other_cpu_s']:8.2f} s         other (engine glue, project index)")
     if "cprofile" in report:
-        lines.append(f"  cProfile ({report['cprofile']['total_s']:.1f} s with profiling overhead): exclusive time per module")
+        lines.append(
+            f"  cProfile ({report['cprofile']['total_s']:.1f} s with profiling overhead): exclusive time per module"
+        )
         for item in report["cprofile"]["per_module"][:20]:
             lines.append(f"    {item['tottime_s']:8.2f} s {item['share'] * 100:5.1f}%  {item['module']}")
         lines.append("  top functions by exclusive time")

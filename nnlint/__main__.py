@@ -1,4 +1,5 @@
 """`python -m nnlint`."""
+
 import sys
 
 from nnlint.cli import main

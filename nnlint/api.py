@@ -1,4 +1,5 @@
 """Python API for tests and tools: lint source text or files and get Finding objects back."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,9 @@ from nnlint.static.engine import analyze, check_sources
 from nnlint.types import Finding, Pass
 
 
-def check_source(source: str, path: str = "<string>.py", select: Sequence[str] = ("ALL",), ignore: Sequence[str] = ()) -> List[Finding]:
+def check_source(
+    source: str, path: str = "<string>.py", select: Sequence[str] = ("ALL",), ignore: Sequence[str] = ()
+) -> List[Finding]:
     """Findings of the static pass for one source text, after `# noqa` suppressions, sorted."""
     return check_texts({path: source}, select, ignore)
 
@@ -25,7 +28,9 @@ def check_texts(sources: dict, select: Sequence[str] = ("ALL",), ignore: Sequenc
     return sorted(suppress.apply(findings, sources.get), key=Finding.sort_key)
 
 
-def check(paths: Iterable[Union[str, Path]], config: Optional[Config] = None, select: Optional[Sequence[str]] = None) -> List[Finding]:
+def check(
+    paths: Iterable[Union[str, Path]], config: Optional[Config] = None, select: Optional[Sequence[str]] = None
+) -> List[Finding]:
     """Findings for files and folders, with the project's configuration unless one is given."""
     targets = [Path(p) for p in paths]
     active = config if config is not None else load_config(targets)

@@ -1,4 +1,5 @@
 """Command line: `nnlint [check] PATHS`, `nnlint rule CODE`, `nnlint rules`, `nnlint server`."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,30 +31,77 @@ def _check_parser() -> argparse.ArgumentParser:
         epilog="Other commands: `nnlint rule CODE|NAME` prints a rule's page; `nnlint rules` lists the rules.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files and folders to check (default: .)")
-    parser.add_argument("--format", choices=("rich", "text", "json", "sarif", "github"), help="output format (default: rich on a terminal, text otherwise)")
+    parser.add_argument(
+        "--format",
+        choices=("rich", "text", "json", "sarif", "github"),
+        help="output format (default: rich on a terminal, text otherwise)",
+    )
     parser.add_argument("--output", "-o", type=Path, help="write the report to this file instead of stdout")
-    parser.add_argument("--select", action="append", metavar="RULES", help="rules to run, by code, prefix (NN2) or name; replaces the configured selection")
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="rules to run, by code, prefix (NN2) or name; replaces the configured selection",
+    )
     parser.add_argument("--ignore", action="append", metavar="RULES", help="rules to skip, by code, prefix or name")
-    parser.add_argument("--extend-select", action="append", metavar="RULES", help="rules to run in addition to the selection")
+    parser.add_argument(
+        "--extend-select", action="append", metavar="RULES", help="rules to run in addition to the selection"
+    )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
+    parser.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per rule instead of the findings"
+    )
     parser.add_argument("--config", type=Path, help="read [tool.nnlint] from this pyproject.toml")
-    parser.add_argument("--fix", action="store_true", help="apply safe fixes to the files (never to files that do not parse)")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
+    parser.add_argument(
+        "--fix", action="store_true", help="apply safe fixes to the files (never to files that do not parse)"
+    )
+    parser.add_argument(
+        "--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour"
+    )
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them")
-    parser.add_argument("--no-graph", action="store_true", help="run only the static pass (never imports your code or torch)")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the result cache (.nnlint_cache/)")
-    parser.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes for the static pass (default: one per core)")
+    parser.add_argument(
+        "--no-graph", action="store_true", help="run only the static pass (never imports your code or torch)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the result cache (.nnlint_cache/)"
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes for the static pass (default: one per core)",
+    )
     _add_model_options(parser)
-    parser.add_argument("--graph-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per model in the graph pass (default 60)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="say how each model was analysed (fx trace or hooks) and how long it took")
+    parser.add_argument(
+        "--graph-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time limit per model in the graph pass (default 60)",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="say how each model was analysed (fx trace or hooks) and how long it took",
+    )
     parser.add_argument("--version", action="version", version=f"nnlint {__version__}")
     return parser
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="TARGET", help="check this model in the graph pass: `path/to/file.py:Class` or `pkg.module:factory`")
-    parser.add_argument("--input-shape", metavar="DIMS", help="the model's input shape, e.g. 8,3,32,32 (default: inferred from the first layer)")
+    parser.add_argument(
+        "--model",
+        metavar="TARGET",
+        help="check this model in the graph pass: `path/to/file.py:Class` or `pkg.module:factory`",
+    )
+    parser.add_argument(
+        "--input-shape",
+        metavar="DIMS",
+        help="the model's input shape, e.g. 8,3,32,32 (default: inferred from the first layer)",
+    )
     parser.add_argument("--kwargs", metavar="JSON", help="constructor arguments as a JSON object")
 
 
@@ -112,7 +160,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as error:  # never a traceback for the user; NNLINT_DEBUG=1 shows it
         if os.environ.get("NNLINT_DEBUG"):
             raise
-        print(f"nnlint: internal error: {type(error).__name__}: {error} (this is a bug in nnlint; rerun with NNLINT_DEBUG=1 and report it)", file=sys.stderr)
+        print(
+            f"nnlint: internal error: {type(error).__name__}: {error} (this is a bug in nnlint; rerun with NNLINT_DEBUG=1 and report it)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 
@@ -120,9 +171,9 @@ def _cmd_check(argv: List[str]) -> int:
     from nnlint import registry
     from nnlint.config import ConfigError, load_config
     from nnlint.discover import MissingPath
+    from nnlint.graph.isolation import Limits
     from nnlint.reporters import get_reporter
     from nnlint.reporters.base import ReportContext
-    from nnlint.graph.isolation import Limits
     from nnlint.runner import FixMode, GraphOptions, Performance, Selection, run
 
     options = _check_parser().parse_args(argv)
@@ -133,7 +184,9 @@ def _cmd_check(argv: List[str]) -> int:
         selection = Selection(_split(options.select) or None, _split(options.ignore), _split(options.extend_select))
         fix_mode = FixMode(write=options.fix and not options.diff, diff=options.diff, unsafe=options.unsafe_fixes)
         target = _model_target(options)
-        graph = GraphOptions(not options.no_graph, (target,) if target else (), Limits(options.graph_timeout, _memory_cap(), _workers()))
+        graph = GraphOptions(
+            not options.no_graph, (target,) if target else (), Limits(options.graph_timeout, _memory_cap(), _workers())
+        )
         cache_dir = None if options.no_cache else Path(config.cache_dir or (config.root or cwd) / ".nnlint_cache")
         if cache_dir is not None and not cache_dir.is_absolute():
             cache_dir = (config.root or cwd) / cache_dir
@@ -149,14 +202,22 @@ def _cmd_check(argv: List[str]) -> int:
         print(f"nnlint: warning: {note}", file=sys.stderr)
     if options.verbose:
         for graph_target, outcome in result.graph:
-            how = {"fx": "torch.fx trace", "hooks": "hooks on an eager meta forward (not fx-traceable)"}.get(outcome.method, "not analysed")
-            print(f"nnlint: graph: {graph_target.target}: {how}; input {outcome.input or '-'}; {outcome.seconds:.2f} s", file=sys.stderr)
+            how = {"fx": "torch.fx trace", "hooks": "hooks on an eager meta forward (not fx-traceable)"}.get(
+                outcome.method, "not analysed"
+            )
+            print(
+                f"nnlint: graph: {graph_target.target}: {how}; input {outcome.input or '-'}; {outcome.seconds:.2f} s",
+                file=sys.stderr,
+            )
     if options.diff:
         sys.stdout.write("".join(result.diffs))
         return EXIT_FINDINGS if result.diffs and not options.exit_zero else EXIT_CLEAN
     if result.fixed:
         count = sum(result.fixed.values())
-        print(f"nnlint: fixed {count} finding{'s' if count != 1 else ''} in {len(result.fixed)} file{'s' if len(result.fixed) != 1 else ''}", file=sys.stderr)
+        print(
+            f"nnlint: fixed {count} finding{'s' if count != 1 else ''} in {len(result.fixed)} file{'s' if len(result.fixed) != 1 else ''}",
+            file=sys.stderr,
+        )
     to_terminal = options.output is None and sys.stdout.isatty()
     name = options.format or ("rich" if to_terminal else "text")
     reporter = get_reporter(name)
@@ -204,10 +265,14 @@ def _cmd_graph(argv: List[str], out: TextIO) -> int:
     target = _model_target(options)
     config = load_config([Path.cwd()])
     codes = [code for code, rule in BY_CODE.items() if Pass.GRAPH in rule.passes]
-    outcome = run_targets([target], config.root or Path.cwd(), codes, Limits(options.graph_timeout, _memory_cap()), summary=True)[0]
+    outcome = run_targets(
+        [target], config.root or Path.cwd(), codes, Limits(options.graph_timeout, _memory_cap()), summary=True
+    )[0]
     _print_summary(outcome, out)
     for finding in outcome.findings:
-        out.write(f"{finding.location.path}:{finding.location.line}: {finding.code} [{finding.name}] {finding.message}\n")
+        out.write(
+            f"{finding.location.path}:{finding.location.line}: {finding.code} [{finding.name}] {finding.message}\n"
+        )
     failing = any(f.severity.rank >= Severity.WARNING.rank for f in outcome.findings)
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
@@ -216,12 +281,29 @@ def _print_summary(outcome, out: TextIO) -> None:
     rows = [("module", "type", "output shape", "parameters", "trainable")]
     for row in outcome.summary:
         shape = row["output_shape"]
-        rows.append((row["module"], row["type"], "-" if shape is None else str(list(shape) if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape) else shape), f"{row['parameters']:,}", f"{row['trainable']:,}"))
+        rows.append(
+            (
+                row["module"],
+                row["type"],
+                "-"
+                if shape is None
+                else str(list(shape) if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape) else shape),
+                f"{row['parameters']:,}",
+                f"{row['trainable']:,}",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
-        out.write("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() + "\n")
+        out.write(
+            "  ".join(
+                cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+            ).rstrip()
+            + "\n"
+        )
     if outcome.method:
-        out.write(f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input}; {outcome.seconds:.2f} s\n")
+        out.write(
+            f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input}; {outcome.seconds:.2f} s\n"
+        )
 
 
 def _cmd_server(argv: List[str]) -> int:
@@ -263,7 +345,15 @@ def _cmd_rules(out: TextIO) -> int:
 
     rows = [("code", "name", "passes", "severity", "fix")]
     for rule in ALL_RULES:
-        rows.append((rule.code, rule.name, ",".join(p.value for p in rule.passes) or "-", rule.severity.value, rule.fix_availability))
+        rows.append(
+            (
+                rule.code,
+                rule.name,
+                ",".join(p.value for p in rule.passes) or "-",
+                rule.severity.value,
+                rule.fix_availability,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")

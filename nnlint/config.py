@@ -1,4 +1,5 @@
 """`[tool.nnlint]` in the nearest pyproject.toml -> a frozen Config. Wrong keys or values raise ConfigError."""
+
 from __future__ import annotations
 
 import difflib
@@ -20,9 +21,26 @@ else:  # pragma: no cover - Python < 3.11
     import tomli as tomllib
 
 DEFAULT_EXCLUDE: Tuple[str, ...] = (
-    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "build", "dist",
-    "node_modules", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-    ".nnlint_cache", "site-packages", "__pypackages__", ".ipynb_checkpoints",
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    ".eggs",
+    "*.egg-info",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".nnlint_cache",
+    "site-packages",
+    "__pypackages__",
+    ".ipynb_checkpoints",
 )
 
 
@@ -79,6 +97,7 @@ class _Invalid(Exception):
 
 
 # --- finding and reading the file -------------------------------------------------------------
+
 
 def find_pyproject(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml at or above `start` that has a [tool.nnlint] table."""
@@ -149,6 +168,7 @@ def _nnlint_table(data: Dict[str, Any]) -> Any:
 
 
 # --- validation -------------------------------------------------------------------------------
+
 
 def parse_table(table: Dict[str, Any], source: Path) -> Config:
     """Validate a [tool.nnlint] table into a Config; raise ConfigError naming the key on any problem."""
@@ -279,7 +299,7 @@ def _rule_selector(value: Any, key: str) -> str:
     return selector
 
 
-_rule_list = _array_of(_rule_selector, "an array of rule codes, code prefixes, rule names or \"ALL\"")
+_rule_list = _array_of(_rule_selector, 'an array of rule codes, code prefixes, rule names or "ALL"')
 
 
 def _per_file_ignores(value: Any, key: str) -> Dict[str, Tuple[str, ...]]:

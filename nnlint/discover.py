@@ -1,4 +1,5 @@
 """Which files a run checks: Python files under the given paths, minus excluded folders and patterns."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -31,7 +32,11 @@ def is_excluded(path: Path, patterns: Sequence[str], root: Path) -> bool:
         relative = path.as_posix()
     for pattern in patterns:
         stripped = pattern.rstrip("/")
-        if fnmatch.fnmatch(name, stripped) or fnmatch.fnmatch(relative, stripped) or relative.startswith(stripped + "/"):
+        if (
+            fnmatch.fnmatch(name, stripped)
+            or fnmatch.fnmatch(relative, stripped)
+            or relative.startswith(stripped + "/")
+        ):
             return True
     return False
 
@@ -63,9 +68,7 @@ def _walk(folder: Path, exclude: Sequence[str], root: Path) -> List[Path]:
     files: List[Path] = []
     for current, dirs, names in os.walk(folder):
         base = Path(current)
-        dirs[:] = sorted(
-            d for d in dirs if not is_excluded(base / d, exclude, root) and not _is_virtualenv(base / d)
-        )
+        dirs[:] = sorted(d for d in dirs if not is_excluded(base / d, exclude, root) and not _is_virtualenv(base / d))
         for name in sorted(names):
             candidate = base / name
             if name.endswith(SOURCE_SUFFIXES) and not is_excluded(candidate, exclude, root):

@@ -4,6 +4,7 @@ A fixed file must always parse, applying fixes twice must change nothing, and a 
 only if it did not change on disk while nnlint ran — with its encoding, BOM, line endings and
 permissions kept.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -35,7 +36,10 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply non-overlapping edits (1-based line/column, end exclusive); later overlapping ones are skipped."""
     starts = line_starts(text)
     spans = sorted(
-        ((_offset(starts, text, e.line, e.column), _offset(starts, text, e.end_line, e.end_column), e.text) for e in edits),
+        (
+            (_offset(starts, text, e.line, e.column), _offset(starts, text, e.end_line, e.end_column), e.text)
+            for e in edits
+        ),
         key=lambda span: (span[0], span[1]),
     )
     pieces, cursor = [], 0
@@ -119,4 +123,3 @@ def write_bytes_atomically(path: Path, original: bytes, data: bytes) -> None:
 def fixable(findings: Sequence[Finding], unsafe: bool) -> List[Finding]:
     """The findings whose fix `--fix` (with `--unsafe-fixes` if set) would apply."""
     return [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
-

@@ -1,4 +1,5 @@
 """Pointing graph and probe findings at the user's source: an fx node's line, a submodule's definition."""
+
 from __future__ import annotations
 
 import ast
@@ -80,7 +81,11 @@ def _element(where: Where, index: int) -> Where:
     if tree is None or not tree.body or not isinstance(tree.body[0], (ast.Assign, ast.AnnAssign)):
         return where
     value = tree.body[0].value
-    if isinstance(value, ast.Call) and index < len(value.args) and not any(isinstance(a, ast.Starred) for a in value.args):
+    if (
+        isinstance(value, ast.Call)
+        and index < len(value.args)
+        and not any(isinstance(a, ast.Starred) for a in value.args)
+    ):
         element = value.args[index]
         return filename, line + element.lineno - 1, element.col_offset + 1 + indent
     return where
@@ -116,7 +121,10 @@ def statement(where: Where) -> Optional[ast.stmt]:
     found: Optional[ast.stmt] = None
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
-            if found is None or (node.end_lineno or node.lineno) - node.lineno <= (found.end_lineno or found.lineno) - found.lineno:
+            if (
+                found is None
+                or (node.end_lineno or node.lineno) - node.lineno <= (found.end_lineno or found.lineno) - found.lineno
+            ):
                 found = node
     return found
 

@@ -8,6 +8,7 @@ comments, fixes and re-linting work on it unchanged; the markers alone say which
 findings are mapped back (`cell`, line within the cell) and fixed programs are turned back into cells
 without any other state.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,6 +42,7 @@ def is_notebook(name: str) -> bool:
 
 
 # --- reading -------------------------------------------------------------------------------------------
+
 
 def load(raw: bytes) -> Dict[str, Any]:
     """The notebook's JSON, checked to have the shape nnlint relies on."""
@@ -130,6 +132,7 @@ def _defines(statement: ast.stmt) -> bool:
 
 # --- mapping findings to cells --------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=16)  # asked once per finding (mapping, snippets, fingerprints) of the same program
 def cell_positions(text: str) -> Tuple[Optional[Tuple[int, int]], ...]:
     """For each line of a notebook's program (index = line - 1): (cell, line within the cell), None on markers."""
@@ -213,6 +216,7 @@ def _lines(text: str) -> Tuple[str, ...]:
 
 # --- writing fixes back ---------------------------------------------------------------------------------
 
+
 def cells_of(text: str) -> Dict[int, str]:
     """Each code cell's text in a (fixed) program, IPython placeholders still in place."""
     cells: Dict[int, List[str]] = {}
@@ -248,7 +252,9 @@ def rebuild(raw: bytes, fixed_program: str) -> bytes:
 
 def _restore(original: str, fixed: str) -> str:
     """A fixed cell's text with its IPython lines put back and the original's (lack of a) final newline."""
-    originals = [line for line, python in zip(original.splitlines(), _python_of(original).splitlines()) if line != python]
+    originals = [
+        line for line, python in zip(original.splitlines(), _python_of(original).splitlines()) if line != python
+    ]
     lines = fixed.splitlines()
     if sum(1 for line in lines if line.strip() == PLACEHOLDER) != len(originals):
         raise NotebookError("A fix touched an IPython line; the notebook was not changed.")
@@ -264,14 +270,18 @@ def _layout_of(notebook: Dict[str, Any], text: str):
     for indent in (1, 2, 4, None, 3, "\t"):
         for sort_keys in (True, False):
             for ensure_ascii in (False, True):
+
                 def dump(data: Any, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii) -> str:
                     out = json.dumps(data, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
                     out = out.replace("\n", newline)
-                    return out + text[len(text.rstrip("\r\n")):]
+                    return out + text[len(text.rstrip("\r\n")) :]
+
                 if dump(notebook) == text:
                     return dump
-    raise NotebookError("The notebook's JSON layout is not one nnlint can reproduce exactly, so fixing it would "
-                        "rewrite the whole file; it was not changed (save it from Jupyter once and run again).")
+    raise NotebookError(
+        "The notebook's JSON layout is not one nnlint can reproduce exactly, so fixing it would "
+        "rewrite the whole file; it was not changed (save it from Jupyter once and run again)."
+    )
 
 
 def cell_diff(display: str, before: str, after: str) -> str:
@@ -282,7 +292,14 @@ def cell_diff(display: str, before: str, after: str) -> str:
         a, b = old.get(number, ""), new.get(number, "")
         if a != b:
             name = f"{display}:cell {number}"
-            pieces.append("".join(difflib.unified_diff(
-                a.splitlines(keepends=True), b.splitlines(keepends=True), fromfile=f"a/{name}", tofile=f"b/{name}")))
+            pieces.append(
+                "".join(
+                    difflib.unified_diff(
+                        a.splitlines(keepends=True),
+                        b.splitlines(keepends=True),
+                        fromfile=f"a/{name}",
+                        tofile=f"b/{name}",
+                    )
+                )
+            )
     return "".join(pieces)
-

@@ -1,4 +1,5 @@
 """The rule pages (rules/NNxxx.md): found in the installed package or, in a checkout, beside it."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Python's own parser, used quietly: the SyntaxWarnings of a user's file (an invalid escape sequence, a
 literal like `1if`) are not nnlint's output, and printing them would break `--format json` pipelines."""
+
 from __future__ import annotations
 
 import ast

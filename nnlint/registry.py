@@ -1,4 +1,5 @@
 """Every rule, by code, prefix and name; expands select/ignore lists. Never imports torch."""
+
 from __future__ import annotations
 
 from typing import Dict, FrozenSet, Iterable, List, Optional, Type
@@ -35,9 +36,7 @@ def expand(selectors: Iterable[str]) -> FrozenSet[str]:
         if upper == "ALL":
             matched = list(BY_CODE)
         if not matched:
-            raise UnknownRule(
-                f"{selector!r} is not a rule code, code prefix or rule name (see `nnlint rules`)"
-            )
+            raise UnknownRule(f"{selector!r} is not a rule code, code prefix or rule name (see `nnlint rules`)")
         codes.update(matched)
     return frozenset(codes)
 

@@ -1,31 +1,95 @@
-"""The Rule base class: a rule's metadata, and how it reports a finding."""
+"""The rule contract for all three passes: metadata, declared options and needs, hook bases, one report().
+
+A rule class is its concept's metadata (`code`, `name`, `severity`, the docstring's first line) plus the hooks of
+the passes that can see the concept, taken from the bases it inherits:
+
+- `StaticRule`: libcst `visit_<Node>` / `leave_<Node>` methods, batched over one walk of each file;
+- `GraphRule`: `check_graph(ctx)`, called once per traced model with a `GraphContext`;
+- `ProbeRule`: `check_probe(ctx)`, called once per probed model with a `ProbeContext`.
+
+`passes` is derived from those bases. Every context has one `report(rule, at, message, *, fix=None,
+severity=None)`; a rule calls it through `self.report(at, message, ...)`, where `at` is a libcst node (static pass)
+or a `Location`. Thresholds are declared `Option`s, set by users in `[tool.nnlint.options.NN313]` and documented
+under `## Options` on the rule's page. The contexts are imported only for type checking: the registry, which
+imports every rule, never imports torch.
+"""
+
 from __future__ import annotations
 
+import enum
 import re
-from typing import TYPE_CHECKING, ClassVar, Optional, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Optional, Tuple, Union
 
 from nnlint.types import Finding, Fix, Location, Pass, Severity
 
 if TYPE_CHECKING:
     import libcst as cst
 
+    from nnlint.graph.context import GraphContext
+    from nnlint.probe.context import ProbeContext
     from nnlint.static.context import StaticContext
+
+    Context = Union[StaticContext, GraphContext, ProbeContext, Any]
+
+#: Where a finding points: a libcst node of the file under check (static pass) or a location (every pass).
+At = Union["cst.CSTNode", Location]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of one rule: its key in `[tool.nnlint.options.NNxxx]`, its default, and what it changes."""
+
+    name: str
+    default: Any
+    help: str
+
+    def accepts(self, value: Any) -> bool:
+        """Whether `value` has this option's type (an int is accepted where a float is the default)."""
+        kind = type(self.default)
+        if kind is bool or isinstance(value, bool):
+            return type(value) is kind
+        if kind is float:
+            return isinstance(value, (int, float))
+        return isinstance(value, kind)
+
+
+class Need(str, enum.Enum):
+    """Work a pass does only when a selected rule needs it (probe phases cost seconds; most rules need none)."""
+
+    ACTIVATIONS = "activations"  # activation statistics over extra samples (dead / saturated units)
+    VARIANCE_SHIFT = "variance shift"  # train- vs eval-mode input variance of normalisation layers
+    GRADIENT_CUTS = "gradient cuts"  # where the gradient path to a parameter is cut (detach, no_grad, ...)
+    GRADCHECK = "gradcheck"  # numerical gradient check of custom autograd.Functions
+    BATCH_INDEPENDENCE = "batch independence"  # whether one sample's output depends on the others
+    USER_OPTIMIZER = "user optimizer"  # a few steps with the user's own optimizer
+    OVERFIT = "overfit"  # the overfit-one-batch run with the probe's own optimizer
 
 
 class Rule:
-    """A check for one concept; subclasses set the metadata and define `visit_<Node>` hooks."""
+    """One concept a user would recognise; subclasses add the hook bases of the passes that can see it."""
 
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
+    # Derived from the hook bases (see __init_subclass__); set by hand only on rules the engines report
+    # themselves (NN0xx: a file that does not parse, a model that cannot be built...).
     passes: ClassVar[Tuple[Pass, ...]] = (Pass.STATIC,)
     fix_availability: ClassVar[str] = "never"  # never | sometimes | always
     # Words a file must contain for the rule to have anything to find there; files with none of any
     # selected rule's needles are not even parsed. Empty: the rule runs on every file.
     needles: ClassVar[Tuple[str, ...]] = ()
+    options: ClassVar[Tuple[Option, ...]] = ()
+    needs: ClassVar[FrozenSet[Need]] = frozenset()
 
-    def __init__(self, context: "StaticContext") -> None:
+    def __init__(self, context: Context) -> None:
         self.context = context
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hooked = {base.__dict__["hook_pass"] for base in cls.__mro__ if "hook_pass" in base.__dict__}
+        if hooked and "passes" not in cls.__dict__:
+            cls.passes = tuple(kind for kind in Pass if kind in hooked)
 
     @classmethod
     def summary(cls) -> str:
@@ -34,10 +98,49 @@ class Rule:
         return re.sub(r"\s*\(rules/NN\d+\.md\)", "", first)
 
     @classmethod
-    def finding(cls, location: Location, message: str, pass_: Pass = Pass.STATIC, fix: Optional[Fix] = None) -> Finding:
-        """A finding of this rule at a location, with the rule's default severity."""
-        return Finding(cls.code, cls.name, message, cls.severity, pass_, location, fix)
+    def option_defaults(cls) -> Dict[str, Any]:
+        """Every declared option's default, by name."""
+        return {option.name: option.default for option in cls.options}
 
-    def report(self, node: "cst.CSTNode", message: str, fix: Optional[Fix] = None) -> None:
-        """Report a finding at a libcst node of the file being checked."""
-        self.context.report(self, node, message, fix)
+    @classmethod
+    def finding(
+        cls,
+        location: Location,
+        message: str,
+        pass_: Pass = Pass.STATIC,
+        fix: Optional[Fix] = None,
+        severity: Optional[Severity] = None,
+    ) -> Finding:
+        """A finding of this rule at a location, with the rule's default severity unless one is given."""
+        return Finding(cls.code, cls.name, message, severity or cls.severity, pass_, location, fix)
+
+    def report(self, at: At, message: str, *, fix: Optional[Fix] = None, severity: Optional[Severity] = None) -> None:
+        """Report a finding of this rule at a node or location of the user's source."""
+        self.context.report(self, at, message, fix=fix, severity=severity)
+
+
+class StaticRule(Rule):
+    """A rule seen in the source: libcst `visit_*`/`leave_*` hooks, run in one batched walk per file."""
+
+    hook_pass: ClassVar[Pass] = Pass.STATIC
+    context: StaticContext
+
+
+class GraphRule(Rule):
+    """A rule seen on the traced model: `check_graph` runs once per model the graph pass analysed."""
+
+    hook_pass: ClassVar[Pass] = Pass.GRAPH
+
+    def check_graph(self, ctx: GraphContext) -> None:
+        """Inspect the traced model and report through `ctx.report` (or `self.report`)."""
+        raise NotImplementedError
+
+
+class ProbeRule(Rule):
+    """A rule seen while the probe trains the model for a few steps: `check_probe` judges the measured facts."""
+
+    hook_pass: ClassVar[Pass] = Pass.PROBE
+
+    def check_probe(self, ctx: ProbeContext) -> None:
+        """Judge the probe's facts and report through `ctx.report` (or `self.report`)."""
+        raise NotImplementedError

@@ -1,4 +1,5 @@
 """One run: passes -> selection -> suppression -> severity overrides -> dedupe -> sort (-> fixes)."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -183,7 +184,13 @@ def run(
         texts[display] = new_text
         findings = [f for f in findings if f.location.path != display] + relint(new_text)
     return RunResult(
-        tuple(_in_cells(findings, texts)), len(files), read_text, fixed, tuple(diffs), tuple(notes), tuple(graph_results)
+        tuple(_in_cells(findings, texts)),
+        len(files),
+        read_text,
+        fixed,
+        tuple(diffs),
+        tuple(notes),
+        tuple(graph_results),
     )
 
 

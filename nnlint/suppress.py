@@ -3,6 +3,7 @@
 `# noqa` / `# noqa: NN201` and `# nnlint: ignore` / `# nnlint: ignore[NN201, name]` on the line a
 finding starts; `# nnlint: skip-file` anywhere in a file drops all of its findings.
 """
+
 from __future__ import annotations
 
 import io
@@ -62,7 +63,7 @@ def _comments(text: str) -> Iterable[tuple]:
         tokens = tokenize.generate_tokens(io.StringIO(text).readline)
         return [(token.start[0], token.string) for token in tokens if token.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
-        return [(number, line[line.index("#"):]) for number, line in enumerate(text.splitlines(), 1) if "#" in line]
+        return [(number, line[line.index("#") :]) for number, line in enumerate(text.splitlines(), 1) if "#" in line]
 
 
 def apply(findings: Iterable[Finding], read_text: Callable[[str], Optional[str]]) -> List[Finding]:

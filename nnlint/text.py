@@ -1,4 +1,5 @@
 """Line handling shared by reporters and fixes: Python's newlines are \\r\\n, \\r and \\n, nothing else."""
+
 from __future__ import annotations
 
 import re

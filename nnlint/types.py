@@ -1,4 +1,5 @@
 """Core data of nnlint: findings and where they point. Frozen, and imports nothing of nnlint."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Running the graph pass in-process for tests: one torch import, no worker start-up per example."""
+
 from __future__ import annotations
 
 from pathlib import Path

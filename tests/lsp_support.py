@@ -1,4 +1,5 @@
 """A scripted LSP client for tests and bench/: `python -m nnlint server` in a subprocess, JSON-RPC over its stdio."""
+
 from __future__ import annotations
 
 import json
@@ -87,7 +88,9 @@ class LspClient:
             try:
                 message = self._incoming.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no such message within {timeout} s; stderr: {b''.join(self.stderr)[-2000:]!r}") from None
+                raise AssertionError(
+                    f"no such message within {timeout} s; stderr: {b''.join(self.stderr)[-2000:]!r}"
+                ) from None
             if message is None:
                 raise AssertionError(f"the server closed its output; stderr: {b''.join(self.stderr)[-2000:]!r}")
             self._unread.append(message)
@@ -96,16 +99,19 @@ class LspClient:
 
     def initialize(self, root: Path, options: Optional[dict] = None) -> dict:
         """initialize + initialized, as an editor with versioned workspace edits and UTF-16 positions does."""
-        result = self.request("initialize", {
-            "processId": os.getpid(),
-            "rootUri": root.as_uri(),
-            "capabilities": {
-                "general": {"positionEncodings": ["utf-16"]},
-                "workspace": {"workspaceEdit": {"documentChanges": True}},
-                "textDocument": {"publishDiagnostics": {"versionSupport": True}, "codeAction": {}},
+        result = self.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": root.as_uri(),
+                "capabilities": {
+                    "general": {"positionEncodings": ["utf-16"]},
+                    "workspace": {"workspaceEdit": {"documentChanges": True}},
+                    "textDocument": {"publishDiagnostics": {"versionSupport": True}, "codeAction": {}},
+                },
+                "initializationOptions": options,
             },
-            "initializationOptions": options,
-        })
+        )
         self.notify("initialized", {})
         return result
 
@@ -119,16 +125,23 @@ class LspClient:
         change: Dict[str, Any] = {"text": text}
         if edit_range is not None:
             change["range"] = edit_range
-        return self.notify("textDocument/didChange", {
-            "textDocument": {"uri": path.as_uri(), "version": version}, "contentChanges": [change],
-        })
+        return self.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": path.as_uri(), "version": version},
+                "contentChanges": [change],
+            },
+        )
 
     def diagnostics(self, path: Path, version: Optional[int] = None, timeout: float = 10.0) -> dict:
         """The next publishDiagnostics for `path` (of `version`, when given): its params plus `_received`."""
         uri = path.as_uri()
         message = self.wait_for(
-            lambda m: m.get("method") == PUBLISH and m["params"]["uri"] == uri
-            and (version is None or m["params"].get("version") == version),
+            lambda m: (
+                m.get("method") == PUBLISH
+                and m["params"]["uri"] == uri
+                and (version is None or m["params"].get("version") == version)
+            ),
             timeout,
         )
         return {**message["params"], "_received": message["_received"]}

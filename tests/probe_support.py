@@ -1,4 +1,5 @@
 """Running rule-page examples of the probe in-process: call each `test_*` function, collect every report."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,9 @@ from nnlint.types import Finding
 _COUNTER = itertools.count()
 
 
-def probe_findings(source: str, folder: Path, name: str = "probe_example.py", expect_failure: bool = False) -> List[Finding]:
+def probe_findings(
+    source: str, folder: Path, name: str = "probe_example.py", expect_failure: bool = False
+) -> List[Finding]:
     """Findings of every `nnlint.probe(...)` call made by the example's `test_*` functions."""
     import torch
 

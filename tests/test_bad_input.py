@@ -1,4 +1,5 @@
 """The command line on bad input: unparsable, unreadable or missing files, exit codes, subcommands."""
+
 import json
 import os
 import subprocess
@@ -83,7 +84,10 @@ def test_syntax_error_does_not_stop_other_files(capsys, project):
     (project / "b_model.py").write_text(BUG, encoding="utf-8")
     code, out, _ = nnlint(capsys, "a_broken.py", "b_model.py")
     assert code == 1
-    assert [(path, row_code) for path, _, _, row_code in findings(out)] == [("a_broken.py", "NN001"), ("b_model.py", "NN401")]
+    assert [(path, row_code) for path, _, _, row_code in findings(out)] == [
+        ("a_broken.py", "NN001"),
+        ("b_model.py", "NN401"),
+    ]
 
 
 def test_syntax_error_in_model_file_leaves_training_script_checked(capsys, project):
@@ -92,7 +96,10 @@ def test_syntax_error_in_model_file_leaves_training_script_checked(capsys, proje
     (project / "train.py").write_text("from model import Net\n" + BUG, encoding="utf-8")
     code, out, _ = nnlint(capsys, ".")
     assert code == 1
-    assert [(path, row_code) for path, _, _, row_code in findings(out)] == [("model.py", "NN001"), ("train.py", "NN401")]
+    assert [(path, row_code) for path, _, _, row_code in findings(out)] == [
+        ("model.py", "NN001"),
+        ("train.py", "NN401"),
+    ]
 
 
 # --- files that cannot be read or decoded --------------------------------------------------------
@@ -346,8 +353,15 @@ def test_same_file_twice_is_checked_once(capsys, project):
 def test_a_files_syntax_warnings_are_not_printed(tmp_path):
     r"""`"\d"` is a SyntaxWarning for Python's parser, which nnlint runs too: stderr must stay clean (JSON pipelines)."""
     path = tmp_path / "m.py"
-    path.write_text('pattern = "\\d+"\nx = 1if True else 2\n', encoding="utf-8")  # no needle: only Python's parser reads it
-    result = subprocess.run([sys.executable, "-W", "default", "-m", "nnlint", "--no-graph", "--no-cache", "--format", "json", path.name],
-                            cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    path.write_text(
+        'pattern = "\\d+"\nx = 1if True else 2\n', encoding="utf-8"
+    )  # no needle: only Python's parser reads it
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "nnlint", "--no-graph", "--no-cache", "--format", "json", path.name],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.stderr == "", result.stderr
     assert json.loads(result.stdout) == []

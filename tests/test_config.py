@@ -1,4 +1,5 @@
 """[tool.nnlint] loading: discovery, every key, every kind of error, and the effect through the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -46,6 +47,7 @@ def config_error(tmp_path: Path, body: str) -> str:
 
 
 # --- discovery --------------------------------------------------------------------------------
+
 
 def test_defaults_without_config(tmp_path):
     write(tmp_path / "a.py", "x = 1\n")
@@ -246,6 +248,7 @@ def test_good_targets(tmp_path, target):
 
 # --- errors -----------------------------------------------------------------------------------
 
+
 def test_unknown_key_with_did_you_mean(tmp_path):
     message = config_error(tmp_path, 'selct = ["NN2"]\n')
     assert "unknown key `tool.nnlint.selct`" in message
@@ -283,7 +286,7 @@ def test_nnlint_must_be_a_table(tmp_path):
         ('severity = "warning"\n', "tool.nnlint.severity", "must be a table"),
         ("cache-dir = 3\n", "tool.nnlint.cache-dir", "must be a string"),
         ('models = { target = "m.py:Net" }\n', "tool.nnlint.models", "must be an array of tables"),
-        ('graph = true\n', "tool.nnlint.graph", 'one of "auto", "configured", "off"'),
+        ("graph = true\n", "tool.nnlint.graph", 'one of "auto", "configured", "off"'),
     ],
 )
 def test_wrong_types(tmp_path, body, key, allowed):
@@ -313,7 +316,9 @@ def test_unknown_rule_did_you_mean(tmp_path):
 
 
 def test_severity_given_twice(tmp_path):
-    message = config_error(tmp_path, '[tool.nnlint.severity]\nNN201 = "warning"\nsoftmax-before-cross-entropy = "info"\n')
+    message = config_error(
+        tmp_path, '[tool.nnlint.severity]\nNN201 = "warning"\nsoftmax-before-cross-entropy = "info"\n'
+    )
     assert "`tool.nnlint.severity.softmax-before-cross-entropy`" in message and "given twice" in message
 
 
@@ -392,7 +397,9 @@ def test_low_must_be_below_high(tmp_path, low, high):
     assert "`tool.nnlint.models[1].inputs[0]`: `low`" in message and "must be less than `high`" in message
 
 
-@pytest.mark.parametrize("value, got", [('"0"', 'got "0" (string)'), ("true", "got true (boolean)"), ("nan", "got nan (float)")])
+@pytest.mark.parametrize(
+    "value, got", [('"0"', 'got "0" (string)'), ("true", "got true (boolean)"), ("nan", "got nan (float)")]
+)
 def test_low_must_be_a_number(tmp_path, value, got):
     message = model_error(tmp_path, f'target = "m.py:Net"\ninputs = [{{ shape = [1], low = {value} }}]\n')
     assert "`tool.nnlint.models[1].inputs[0].low` must be a finite number" in message and got in message
@@ -421,6 +428,7 @@ def test_bad_model_values(tmp_path, body, key, allowed):
 
 
 # --- through the command line -----------------------------------------------------------------
+
 
 def project(tmp_path: Path, monkeypatch, config: str) -> None:
     """A tmp project with one file that raises NN201, and the working folder set to it."""
@@ -470,7 +478,9 @@ def test_cli_ignore(tmp_path, monkeypatch, capsys):
 
 
 def test_cli_per_file_ignores(tmp_path, monkeypatch, capsys):
-    project(tmp_path, monkeypatch, '[tool.nnlint.per-file-ignores]\n"src/train.py" = ["softmax-before-cross-entropy"]\n')
+    project(
+        tmp_path, monkeypatch, '[tool.nnlint.per-file-ignores]\n"src/train.py" = ["softmax-before-cross-entropy"]\n'
+    )
     write(tmp_path / "src" / "other.py", SOFTMAX_INTO_CE)
     code, findings = run_json(capsys, "src")
     assert code == 1

@@ -4,6 +4,7 @@ The input is a copy of fixtures/ and bench/precision_snippets/ (about 180 files,
 near-misses, files that do not parse or decode), so the order of findings, their fingerprints and
 their fixes are all exercised.
 """
+
 from __future__ import annotations
 
 import io
@@ -51,8 +52,14 @@ def _outputs(cwd: Path, workers: int, cache_dir=None, paths=("fixtures", "precis
     old = Path.cwd()
     os.chdir(cwd)
     try:
-        result = run([Path(p) for p in paths], Config(), cwd, Selection(("ALL",)), graph=GraphOptions(enabled=False),
-                     performance=Performance(workers=workers, cache_dir=cache_dir))
+        result = run(
+            [Path(p) for p in paths],
+            Config(),
+            cwd,
+            Selection(("ALL",)),
+            graph=GraphOptions(enabled=False),
+            performance=Performance(workers=workers, cache_dir=cache_dir),
+        )
         return {fmt: _render(result.findings, result, fmt) for fmt in FORMATS}
     finally:
         os.chdir(old)
@@ -116,7 +123,14 @@ def _render(findings, result, fmt: str) -> str:
 
 
 def _run_direct(paths: List[Path], cwd: Path, workers: int) -> Dict[str, str]:
-    result = run(paths, Config(), cwd, Selection(("ALL",)), graph=GraphOptions(enabled=False), performance=Performance(workers=workers))
+    result = run(
+        paths,
+        Config(),
+        cwd,
+        Selection(("ALL",)),
+        graph=GraphOptions(enabled=False),
+        performance=Performance(workers=workers),
+    )
     return {fmt: _render(result.findings, result, fmt) for fmt in FORMATS}
 
 
@@ -137,15 +151,31 @@ def _process(cwd: Path, seed: str, *args: str) -> str:
     env = {**os.environ, "PYTHONHASHSEED": seed, "NO_COLOR": "1"}
     env.pop("NNLINT_DEBUG", None)
     result = subprocess.run(
-        [sys.executable, "-m", "nnlint", "--no-graph", "--select", "ALL", "--no-cache", *args, "fixtures", "precision_snippets"],
-        cwd=str(cwd), env=env, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "nnlint",
+            "--no-graph",
+            "--select",
+            "ALL",
+            "--no-cache",
+            *args,
+            "fixtures",
+            "precision_snippets",
+        ],
+        cwd=str(cwd),
+        env=env,
+        capture_output=True,
+        timeout=300,
     )
     assert result.returncode in (0, 1), result.stderr.decode(errors="replace")
     assert b"Traceback" not in result.stderr
     return result.stdout
 
 
-@pytest.mark.parametrize("seed, jobs, fmt", [("1", "2", "json"), pytest.param("2", "1", "sarif", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "seed, jobs, fmt", [("1", "2", "json"), pytest.param("2", "1", "sarif", marks=pytest.mark.slow)]
+)
 def test_separate_interpreters_with_other_hash_seeds(tree, baseline, seed, jobs, fmt):
     """Fresh interpreters with other PYTHONHASHSEEDs (set order of strings differs) give the same bytes."""
     assert _process(tree, seed, "--format", fmt, "--jobs", jobs).decode("utf-8") == baseline[fmt]

@@ -1,4 +1,5 @@
 """nnlint walks libcst trees by direct field access, not libcst's generic visit: it must see the same nodes in the same order."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -127,4 +128,6 @@ def test_descendants_are_what_a_walk_of_the_subtree_visits(path):
             walk(node, pruned)
             visited = [i for kind, i in pruned.events[1:] if kind == "visit"]
             classes = {id(n) for n in semantics.order if isinstance(n, cst.ClassDef)}
-            assert [id(n) for n in semantics.descendants(node, prune=(cst.ClassDef,))] == [i for i in visited if i not in classes]
+            assert [id(n) for n in semantics.descendants(node, prune=(cst.ClassDef,))] == [
+                i for i in visited if i not in classes
+            ]

@@ -1,4 +1,5 @@
 """The fix machinery: edits, re-parse guard, idempotence, atomic writes that keep encoding and endings."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,9 @@ from nnlint.types import Edit, Finding, Fix, Location, Pass, Severity
 
 
 def _finding(edits, safe=True, line=1):
-    return Finding("NN408", "x", "m", Severity.ERROR, Pass.STATIC, Location("f.py", line, 1), Fix("t", tuple(edits), safe))
+    return Finding(
+        "NN408", "x", "m", Severity.ERROR, Pass.STATIC, Location("f.py", line, 1), Fix("t", tuple(edits), safe)
+    )
 
 
 def test_apply_edits_positions_are_one_based_end_exclusive():

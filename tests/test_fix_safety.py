@@ -5,6 +5,7 @@ tests/test_fix.py covers the machinery (edits, the re-parse guard, write_atomica
 these tests go through the command line, on files with the safe fixes of NN402 (`bias=False`) and NN408
 (`training=self.training`) and on every fixture and precision snippet.
 """
+
 from __future__ import annotations
 
 import ast
@@ -46,7 +47,9 @@ MODEL = textwrap.dedent(
             return x
     """
 )
-FIXED = MODEL.replace("nn.Conv2d(3, 8, 3)", "nn.Conv2d(3, 8, 3, bias=False)").replace("p=0.5)", "p=0.5, training=self.training)")
+FIXED = MODEL.replace("nn.Conv2d(3, 8, 3)", "nn.Conv2d(3, 8, 3, bias=False)").replace(
+    "p=0.5)", "p=0.5, training=self.training)"
+)
 
 
 def nnlint(capsys, *args: str):
@@ -111,7 +114,10 @@ def test_diff_writes_nothing(capsys, project):
         ("cr-only", lambda text: text.replace("\n", "\r").encode("utf-8")),
         ("mixed-endings", lambda text: text.replace(":\n", ":\r\n").encode("utf-8")),
         ("latin-1-coding", lambda text: ("# -*- coding: latin-1 -*-\n" + text).encode("latin-1")),
-        ("cp1252-coding-crlf", lambda text: ("# vim: set fileencoding=cp1252 :\n" + text).replace("\n", "\r\n").encode("cp1252")),
+        (
+            "cp1252-coding-crlf",
+            lambda text: ("# vim: set fileencoding=cp1252 :\n" + text).replace("\n", "\r\n").encode("cp1252"),
+        ),
         ("no-final-newline", lambda text: text.rstrip("\n").encode("utf-8")),
         ("tabs", lambda text: text.replace("    ", "\t").encode("utf-8")),
     ],
@@ -252,8 +258,12 @@ def test_sigkill_mid_write_leaves_original_intact(project, stage):
     ready = project / "ready.flag"
     script = project / "killable.py"
     script.write_text(KILLABLE, encoding="utf-8")
-    child = subprocess.Popen([sys.executable, str(script), stage, str(ready)], cwd=str(project),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, str(script), stage, str(ready)],
+        cwd=str(project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while not ready.exists():
@@ -269,11 +279,18 @@ def test_sigkill_mid_write_leaves_original_intact(project, stage):
     assert child.returncode == -signal.SIGKILL
     assert path.read_bytes() == MODEL.encode("utf-8")
     leftovers = [p.name for p in project.iterdir() if p.name.endswith(".nnlint-tmp")]
-    assert len(leftovers) == 1 and leftovers[0].startswith(".m.py."), leftovers  # named so no tool mistakes it for source
+    assert len(leftovers) == 1 and leftovers[0].startswith(".m.py."), (
+        leftovers
+    )  # named so no tool mistakes it for source
     script.unlink()
     ready.unlink()
-    result = subprocess.run([sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--fix", "--unsafe-fixes", "."], cwd=str(project),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--fix", "--unsafe-fixes", "."],
+        cwd=str(project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     assert path.read_text(encoding="utf-8") == FIXED
 

@@ -1,5 +1,6 @@
 """The fixes of NN402 (bias=False) and NN408 (training=self.training): applied to the text, they give
 the expected code, which parses and no longer raises the rule."""
+
 from __future__ import annotations
 
 import ast

@@ -3,6 +3,7 @@
 A case is a .py file, or a folder whose files are linted together (cross-file analysis).
 Regenerate the expectations after a deliberate change with `pytest tests/test_fixtures.py --update-fixtures`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,10 +15,7 @@ from nnlint.runner import GraphOptions, run
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = sorted(
-    path
-    for rule_dir in FIXTURES.glob("NN*")
-    for path in rule_dir.iterdir()
-    if path.suffix == ".py" or path.is_dir()
+    path for rule_dir in FIXTURES.glob("NN*") for path in rule_dir.iterdir() if path.suffix == ".py" or path.is_dir()
 )
 
 

@@ -10,6 +10,7 @@ a message, never a traceback, and never an internal error (NN003).
 
 Default runs are small (NNLINT_FUZZ_EXAMPLES, default 40 per property); `-m slow` runs 10x more.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,7 +26,7 @@ import textwrap
 import tokenize
 import warnings
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import pytest
 
@@ -139,7 +140,7 @@ def _statements() -> List[str]:
         lines = text.splitlines(keepends=True)
         for node in tree.body:
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            pool.append("".join(lines[start - 1: node.end_lineno]))
+            pool.append("".join(lines[start - 1 : node.end_lineno]))
     return pool
 
 
@@ -233,8 +234,16 @@ MUTATIONS = st.one_of(
     st.tuples(st.just("insert"), st.floats(0, 1), st.binary(min_size=1, max_size=40)),
     st.tuples(st.just("overwrite"), st.floats(0, 1), st.binary(min_size=1, max_size=40)),
     st.tuples(st.just("nul"), st.floats(0, 1)),
-    st.tuples(st.just("high-bytes"), st.floats(0, 1), st.sampled_from([b"\xe9", b"\xff\xfe", b"\xc3", b"\xed\xa0\x80", b"\xf0\x9f"])),
-    st.tuples(st.just("reencode"), st.sampled_from(["latin-1", "utf-16", "utf-16-le", "utf-32", "cp1252", "shift_jis", "utf-7"]), st.booleans()),
+    st.tuples(
+        st.just("high-bytes"),
+        st.floats(0, 1),
+        st.sampled_from([b"\xe9", b"\xff\xfe", b"\xc3", b"\xed\xa0\x80", b"\xf0\x9f"]),
+    ),
+    st.tuples(
+        st.just("reencode"),
+        st.sampled_from(["latin-1", "utf-16", "utf-16-le", "utf-32", "cp1252", "shift_jis", "utf-7"]),
+        st.booleans(),
+    ),
     st.tuples(st.just("utf8-bom-latin1-body"), st.booleans()),
     st.tuples(st.just("mixed"), st.floats(0, 1)),
     st.tuples(st.just("endings"), st.sampled_from([b"\r\n", b"\r", b"\n\n", b"\x0c\n", b"\\\n"])),
@@ -252,7 +261,7 @@ def mutate(data: bytes, mutation: tuple) -> bytes:
     if kind == "insert":
         return data[:at] + args[1] + data[at:]
     if kind == "overwrite":
-        return data[:at] + args[1] + data[at + len(args[1]):]
+        return data[:at] + args[1] + data[at + len(args[1]) :]
     if kind == "nul":
         return data[:at] + b"\x00" + data[at:]
     if kind == "high-bytes":
@@ -260,7 +269,12 @@ def mutate(data: bytes, mutation: tuple) -> bytes:
     if kind == "reencode":
         return _reencode(data, args[0], args[1])
     if kind == "utf8-bom-latin1-body":
-        return codecs.BOM_UTF8 + (b"# -*- coding: latin-1 -*-\n" if args[0] else b"") + "caf\xe9 = 1\n".encode("latin-1") + data
+        return (
+            codecs.BOM_UTF8
+            + (b"# -*- coding: latin-1 -*-\n" if args[0] else b"")
+            + "caf\xe9 = 1\n".encode("latin-1")
+            + data
+        )
     if kind == "mixed":  # the first part UTF-8, the rest latin-1: an editor saved half a file
         text = data.decode("utf-8", errors="replace") + '\ns = "na\xefve"\n'
         cut = int(args[0] * len(text))
@@ -291,7 +305,12 @@ def _check_mutant(base: bytes, mutations: list) -> None:
         unparsed = [f for f in findings if f["code"] in ("NN001", "NN002")]
         assert not unparsed, (unparsed, data[:2000])
     else:
-        assert code == 1 and any(f["code"] in ("NN001", "NN002") for f in findings), (code, findings, stderr, data[:2000])
+        assert code == 1 and any(f["code"] in ("NN001", "NN002") for f in findings), (
+            code,
+            findings,
+            stderr,
+            data[:2000],
+        )
 
 
 @FAST
@@ -339,7 +358,9 @@ PATHOLOGICAL = {
     "nested-lists": "x = " + "[" * DEPTH + "]" * DEPTH + "\n",
     "nested-calls": "x = " + "nn.Sequential(" * DEPTH + ")" * DEPTH + "\n",
     "nested-ifs": "".join(" " * i + "if x:\n" for i in range(DEPTH)) + " " * DEPTH + "pass\n",
-    "nested-defs": "".join(" " * i + f"def f{i}(self):\n" for i in range(0, DEPTH)) + " " * DEPTH + "return F.dropout(x)\n",
+    "nested-defs": "".join(" " * i + f"def f{i}(self):\n" for i in range(0, DEPTH))
+    + " " * DEPTH
+    + "return F.dropout(x)\n",
     "nested-classes": "".join(" " * i + f"class C{i}(nn.Module):\n" for i in range(DEPTH)) + " " * DEPTH + "pass\n",
     "nested-unary": "x = " + "-" * DEPTH + "1\n",
     "nested-not": "x = " + "not " * DEPTH + "y\n",
@@ -365,8 +386,23 @@ def test_pathological_input_in_subprocess(tmp_path, name):
     env.pop("NNLINT_DEBUG", None)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", path.name],
-            cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "nnlint",
+                "--no-graph",
+                "--no-cache",
+                "--select",
+                "ALL",
+                "--format",
+                "json",
+                path.name,
+            ],
+            cwd=str(tmp_path),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     except subprocess.TimeoutExpired:  # each takes seconds; this catches a parser that goes quadratic
         pytest.fail(f"{name}: nnlint ran for more than 600 s on a {len(data)}-byte file")
@@ -385,17 +421,25 @@ def test_pathological_input_in_subprocess(tmp_path, name):
     # NN001 or a clean result are both answers; the checks above are what matters.
 
 
-@pytest.mark.parametrize("name, source", [
-    ("topics-like-concatenation", "topics = {'a': " + "\n    ".join(["'x'"] * 2200) + "}\n"),
-    ("long-loss-sum", "loss = " + " + ".join(["criterion(out, y)"] * 400) + "\nloss.backward()\n"),
-])
+@pytest.mark.parametrize(
+    "name, source",
+    [
+        ("topics-like-concatenation", "topics = {'a': " + "\n    ".join(["'x'"] * 2200) + "}\n"),
+        ("long-loss-sum", "loss = " + " + ".join(["criterion(out, y)"] * 400) + "\nloss.backward()\n"),
+    ],
+)
 def test_deep_but_valid_code_is_checked(tmp_path, name, source):
     """Valid code that is deep only for libcst (Python's own parser is not recursive here) is checked, not NN001."""
     path = tmp_path / f"{name}.py"
     path.write_text(HEADER + source, encoding="utf-8")
     assert cpython_parses_in_subprocess(path)
-    result = subprocess.run([sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", path.name],
-                            cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", path.name],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     assert [f["code"] for f in json.loads(result.stdout) if f["code"].startswith("NN0")] == []
 
@@ -403,8 +447,11 @@ def test_deep_but_valid_code_is_checked(tmp_path, name, source):
 def cpython_parses_in_subprocess(path: Path) -> bool:
     """Whether CPython's parser accepts the file (ast.parse: the compiler's own limits, such as 20 nested
     blocks, are not syntax), asked in a fresh interpreter so a crash there cannot take pytest down."""
-    result = subprocess.run([sys.executable, "-c", "import ast, sys; ast.parse(open(sys.argv[1], 'rb').read())", str(path)],
-                            capture_output=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", "import ast, sys; ast.parse(open(sys.argv[1], 'rb').read())", str(path)],
+        capture_output=True,
+        timeout=120,
+    )
     return result.returncode == 0
 
 
@@ -422,11 +469,21 @@ def test_nul_bytes_and_binary_garbage_via_subprocess(tmp_path):
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    result = subprocess.run([sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", "."],
-                            cwd=str(tmp_path), capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [sys.executable, "-m", "nnlint", "--no-graph", "--no-cache", "--select", "ALL", "--format", "json", "."],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     by_file = {}
     for finding in json.loads(result.stdout):
         by_file.setdefault(finding["path"], []).append(finding["code"])
-    assert by_file == {"nul.py": ["NN002"], "garbage.py": ["NN002"], "utf16.py": ["NN002"], "bom_then_latin1.py": ["NN002"]}, by_file
+    assert by_file == {
+        "nul.py": ["NN002"],
+        "garbage.py": ["NN002"],
+        "utf16.py": ["NN002"],
+        "bom_then_latin1.py": ["NN002"],
+    }, by_file

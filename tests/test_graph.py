@@ -1,4 +1,5 @@
 """The graph pass: tiny broken and healthy models per rule, discovery, inputs, and isolation from bad models."""
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,9 @@ def test_healthy_cnn_is_silent_at_an_inferred_size(tmp_path):
 
 
 def test_shape_mismatch_with_configured_input_names_the_layer(tmp_path):
-    (tmp_path / "net.py").write_text(HEADER + textwrap.dedent("""
+    (tmp_path / "net.py").write_text(
+        HEADER
+        + textwrap.dedent("""
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -61,7 +64,8 @@ def test_shape_mismatch_with_configured_input_names_the_layer(tmp_path):
         def forward(self, x):
             x = torch.flatten(self.conv(x), 1)
             return self.fc(x)
-    """))
+    """)
+    )
     target = GraphTarget("net.py:Net", inputs=(InputSpec((4, 3, 8, 8)),))
     outcome = run_targets([target], tmp_path, ["NN301"])[0]
     [finding] = outcome.findings
@@ -83,7 +87,10 @@ def test_unused_submodule_and_parameter(tmp_path):
         def forward(self, x):
             return self.fc(x)
     """
-    assert _codes(source, tmp_path) == [("NN303", _line(source, "self.spare =")), ("NN303", _line(source, "self.gain ="))]
+    assert _codes(source, tmp_path) == [
+        ("NN303", _line(source, "self.spare =")),
+        ("NN303", _line(source, "self.gain =")),
+    ]
 
 
 def test_used_parameter_and_frozen_module_are_silent(tmp_path):
@@ -208,11 +215,14 @@ def test_input_unknown_is_info(tmp_path):
 
 
 def test_factory_target_with_example_inputs(tmp_path):
-    (tmp_path / "factory.py").write_text(HEADER + textwrap.dedent("""
+    (tmp_path / "factory.py").write_text(
+        HEADER
+        + textwrap.dedent("""
     def make():
         model = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.1), nn.BatchNorm1d(8))
         return model, torch.empty(4, 8)
-    """))
+    """)
+    )
     outcome = run_targets([GraphTarget("factory.py:make")], tmp_path, ["NN301", "NN303"])[0]
     assert outcome.findings == [] and outcome.method == "fx"
 
@@ -276,12 +286,22 @@ def test_misbehaving_models_are_reported_and_the_others_checked(tmp_path):
     targets = [GraphTarget(f"bad.py:{name}") for name in names]
     outcomes = run_targets(targets, tmp_path, ["NN011", "NN013", "NN301", "NN303"], Limits(seconds=5))
     codes = {name: [f.code for f in outcome.findings] for name, outcome in zip(names, outcomes)}
-    assert codes == {"Exits": ["NN011"], "HardExit": ["NN013"], "Hangs": ["NN013"], "Noisy": [], "Raises": ["NN011"], "Healthy": []}
+    assert codes == {
+        "Exits": ["NN011"],
+        "HardExit": ["NN013"],
+        "Hangs": ["NN013"],
+        "Noisy": [],
+        "Raises": ["NN011"],
+        "Healthy": [],
+    }
     assert "sys.exit(3)" in outcomes[0].findings[0].message
     assert "exit code 7" in outcomes[1].findings[0].message
     assert "did not finish within 5 s" in outcomes[2].findings[0].message
     assert "no weights file" in outcomes[4].findings[0].message
-    assert outcomes[4].findings[0].location.line == ISOLATION.splitlines().index('        raise RuntimeError("no weights file")') + 1
+    assert (
+        outcomes[4].findings[0].location.line
+        == ISOLATION.splitlines().index('        raise RuntimeError("no weights file")') + 1
+    )
 
 
 IMPORT_TIME = {
@@ -295,14 +315,25 @@ IMPORT_TIME = {
 
 def test_misbehaving_imports_are_reported_and_the_others_checked(tmp_path):
     """What a model file does at import (before any model exists) is survived the same way."""
-    net = "\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n" \
-          "    def forward(self, x):\n        return self.fc(x)\n"
+    net = (
+        "\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
     for name, body in {**IMPORT_TIME, "healthy": ""}.items():
         (tmp_path / f"{name}.py").write_text(HEADER + body + net)
     names = [*IMPORT_TIME, "healthy"]
-    outcomes = run_targets([GraphTarget(f"{name}.py:Net") for name in names], tmp_path, ["NN010", "NN013", "NN301"], Limits(seconds=5))
+    outcomes = run_targets(
+        [GraphTarget(f"{name}.py:Net") for name in names], tmp_path, ["NN010", "NN013", "NN301"], Limits(seconds=5)
+    )
     codes = {name: [f.code for f in outcome.findings] for name, outcome in zip(names, outcomes)}
-    assert codes == {"exits": ["NN010"], "hard_exit": ["NN013"], "hangs": ["NN013"], "segfault": ["NN013"], "threads": [], "healthy": []}
+    assert codes == {
+        "exits": ["NN010"],
+        "hard_exit": ["NN013"],
+        "hangs": ["NN013"],
+        "segfault": ["NN013"],
+        "threads": [],
+        "healthy": [],
+    }
     messages = {name: outcome.findings[0].message for name, outcome in zip(names, outcomes) if outcome.findings}
     assert "sys.exit(4)" in messages["exits"] and "exit code 9" in messages["hard_exit"]
     assert "did not finish within 5 s" in messages["hangs"]
@@ -310,20 +341,29 @@ def test_misbehaving_imports_are_reported_and_the_others_checked(tmp_path):
 
 
 def test_import_error_points_at_the_failing_line(tmp_path):
-    (tmp_path / "broken.py").write_text("import torch.nn as nn\nimport not_a_module_anywhere\n\n\nclass Net(nn.Module):\n    pass\n")
+    (tmp_path / "broken.py").write_text(
+        "import torch.nn as nn\nimport not_a_module_anywhere\n\n\nclass Net(nn.Module):\n    pass\n"
+    )
     [finding] = run_targets([GraphTarget("broken.py:Net")], tmp_path, ["NN010"])[0].findings
     assert finding.code == "NN010" and finding.location.line == 2 and "not_a_module_anywhere" in finding.message
 
 
 def test_memory_cap_stops_a_runaway_model(tmp_path):
-    (tmp_path / "hog.py").write_text(HEADER + "class Hog(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.junk = bytearray(8 * 1024**3)\n")
-    [finding] = run_targets([GraphTarget("hog.py:Hog")], tmp_path, ["NN011", "NN013"], Limits(seconds=60, memory=3 * 1024**3))[0].findings
+    (tmp_path / "hog.py").write_text(
+        HEADER
+        + "class Hog(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.junk = bytearray(8 * 1024**3)\n"
+    )
+    [finding] = run_targets(
+        [GraphTarget("hog.py:Hog")], tmp_path, ["NN011", "NN013"], Limits(seconds=60, memory=3 * 1024**3)
+    )[0].findings
     assert finding.code in ("NN011", "NN013") and ("MemoryError" in finding.message or "memory" in finding.message)
 
 
 def test_zero_config_run_through_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "model.py").write_text(HEADER + textwrap.dedent("""
+    (tmp_path / "model.py").write_text(
+        HEADER
+        + textwrap.dedent("""
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -334,18 +374,24 @@ def test_zero_config_run_through_the_cli(tmp_path, monkeypatch, capsys):
             x = self.fc(x)
             self.norm(x)
             return x
-    """))
+    """)
+    )
     assert main(["model.py", "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)
     assert [(f["code"], f["pass"], f["path"], f["line"]) for f in findings] == [("NN311", "graph", "model.py", 15)]
     assert main(["model.py", "--no-graph", "--format", "json"]) == 0
-    (tmp_path / "model.py").write_text((tmp_path / "model.py").read_text().replace("self.norm(x)\n", "self.norm(x)  # noqa: NN311\n"))
+    (tmp_path / "model.py").write_text(
+        (tmp_path / "model.py").read_text().replace("self.norm(x)\n", "self.norm(x)  # noqa: NN311\n")
+    )
     assert main(["model.py", "--format", "json"]) == 0
 
 
 def test_cli_model_option_and_graph_summary(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "m.py").write_text(HEADER + "class Net(nn.Module):\n    def __init__(self, width=8):\n        super().__init__()\n        self.fc = nn.Linear(width, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n")
+    (tmp_path / "m.py").write_text(
+        HEADER
+        + "class Net(nn.Module):\n    def __init__(self, width=8):\n        super().__init__()\n        self.fc = nn.Linear(width, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+    )
     assert main(["graph", "m.py:Net", "--input-shape", "2,16", "--kwargs", '{"width": 16}']) == 0
     out = capsys.readouterr().out
     assert "fc" in out and "[2, 4]" in out and "68" in out
@@ -355,7 +401,10 @@ def test_cli_model_option_and_graph_summary(tmp_path, monkeypatch, capsys):
 
 
 def test_graph_config_off_and_configured(tmp_path):
-    (tmp_path / "m.py").write_text(HEADER + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n        self.spare = nn.Linear(8, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n")
+    (tmp_path / "m.py").write_text(
+        HEADER
+        + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n        self.spare = nn.Linear(8, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+    )
     assert run([tmp_path / "m.py"], Config(graph="off"), tmp_path).findings == ()
     assert run([tmp_path / "m.py"], Config(graph="configured"), tmp_path).findings == ()
     found = run([tmp_path / "m.py"], Config(), tmp_path, graph=GraphOptions(limits=Limits(seconds=60))).findings
@@ -539,7 +588,9 @@ def test_model_starting_with_unfold_gets_images(tmp_path):
 def test_recurrent_layers_are_checked_from_their_sizes(tmp_path):
     """LSTM meta kernels step through time in Python (seconds per layer at length 512): nnlint computes
     their output shapes from the layer's sizes, after the layer's own argument checks."""
-    (tmp_path / "tagger.py").write_text(HEADER + textwrap.dedent("""
+    (tmp_path / "tagger.py").write_text(
+        HEADER
+        + textwrap.dedent("""
     class Tagger(nn.Module):
         def __init__(self, out_features=64):
             super().__init__()
@@ -549,7 +600,9 @@ def test_recurrent_layers_are_checked_from_their_sizes(tmp_path):
         def forward(self, x):
             y, (h, c) = self.lstm(x)
             return self.out(y) + h[-1].sum() + c[-1].sum()
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     from nnlint import registry
     from nnlint.graph.engine import check_target
     from nnlint.types import Pass
@@ -560,7 +613,9 @@ def test_recurrent_layers_are_checked_from_their_sizes(tmp_path):
     assert healthy.findings == [] and healthy.method == "fx"
     broken = check_target(GraphTarget("tagger.py:Tagger", {"out_features": 32}, inputs), tmp_path, rules)
     [finding] = broken.findings
-    assert finding.code == "NN301" and "expects 32 input features" in finding.message and "[2, 512, 64]" in finding.message
+    assert (
+        finding.code == "NN301" and "expects 32 input features" in finding.message and "[2, 512, 64]" in finding.message
+    )
     wrong_input = check_target(GraphTarget("tagger.py:Tagger", inputs=(InputSpec((4, 512, 8)),)), tmp_path, rules)
     [finding] = wrong_input.findings
     assert finding.code == "NN301" and "`self.lstm` (LSTM) expects 16 input features" in finding.message

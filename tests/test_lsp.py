@@ -1,4 +1,5 @@
 """`nnlint server` end to end: a scripted LSP client drives `python -m nnlint server` over stdio."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from lsp_support import LspClient, apply_text_edits, utf16_offset
+
 from nnlint.lsp.documents import Document
 from nnlint.lsp.positions import UTF8, UTF16, UTF32, LineIndex
 
@@ -51,7 +52,9 @@ def _by_code(published: dict) -> dict:
 
 def _code_actions(client: LspClient, path: Path, only=None, where=WHOLE_FILE) -> list:
     context = {"diagnostics": []} if only is None else {"diagnostics": [], "only": only}
-    return client.request("textDocument/codeAction", {"textDocument": {"uri": path.as_uri()}, "range": where, "context": context})
+    return client.request(
+        "textDocument/codeAction", {"textDocument": {"uri": path.as_uri()}, "range": where, "context": context}
+    )
 
 
 def _edits_of(action: dict, path: Path, version: int) -> list:
@@ -116,14 +119,24 @@ def test_fix_all_applies_every_safe_fix(client, tmp_path):
     assert fixed.count("training=self.training") == 2
     assert "net.forward(x)" in fixed and "bias=False" not in fixed  # the unsafe NN306 and NN402 fixes are left out
     assert "NN408" not in {f.code for f in check_document(fixed, path)}
-    assert _code_actions(client, path, only=["quickfix"], where={"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}) == []
+    assert (
+        _code_actions(
+            client,
+            path,
+            only=["quickfix"],
+            where={"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+        )
+        == []
+    )
     assert client.shutdown() == 0
 
 
 def test_config_beside_the_document_is_honoured(client, tmp_path):
     project = tmp_path / "project"
     (project / "src").mkdir(parents=True)
-    (project / "pyproject.toml").write_text('[tool.nnlint]\nignore = ["NN402", "NN408", "forward-called-directly"]\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.nnlint]\nignore = ["NN402", "NN408", "forward-called-directly"]\n', encoding="utf-8"
+    )
     inside, outside = project / "src" / "train.py", tmp_path / "train.py"
     client.initialize(tmp_path)
     client.open(inside, BUGGY)
@@ -134,8 +147,9 @@ def test_config_beside_the_document_is_honoured(client, tmp_path):
 
 
 def test_models_in_the_next_file_are_understood_and_close_clears(client, tmp_path):
-    (tmp_path / "model.py").write_text(textwrap.dedent(
-        """\
+    (tmp_path / "model.py").write_text(
+        textwrap.dedent(
+            """\
         import torch.nn as nn
         import torch.nn.functional as F
 
@@ -148,7 +162,9 @@ def test_models_in_the_next_file_are_understood_and_close_clears(client, tmp_pat
             def forward(self, x):
                 return F.softmax(self.fc(x), dim=1)
         """
-    ), encoding="utf-8")
+        ),
+        encoding="utf-8",
+    )
     train = tmp_path / "train.py"
     source = "import torch.nn as nn\nfrom model import Net\n\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
     client.initialize(tmp_path)
@@ -166,8 +182,11 @@ def test_a_notebooks_json_is_not_linted_as_python(client, tmp_path):
     client.open(notebook, '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     client.open(script, BUGGY)
     assert client.diagnostics(script)["diagnostics"]
-    assert not [m for m in client._unread if m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == notebook.as_uri()]
+    assert not [
+        m
+        for m in client._unread
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == notebook.as_uri()
+    ]
     assert client.shutdown() == 0
 
 
@@ -248,7 +267,9 @@ def _missing(module: str) -> bool:
 
 def test_server_without_pygls_says_how_to_install(tmp_path):
     program = "import sys; sys.modules['pygls'] = None; from nnlint.cli import main; sys.exit(main(['server']))"
-    result = subprocess.run([sys.executable, "-c", program], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=str(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "pip install 'nnlint[lsp]'" in result.stderr and "Traceback" not in result.stderr
 
@@ -259,7 +280,9 @@ def test_static_path_imports_neither_pygls_nor_torch(tmp_path):
         "import json, sys; import nnlint, nnlint.api; from nnlint.cli import main; main(['--no-graph', 'train.py']);"
         "print(json.dumps(sorted(m for m in ('pygls', 'lsprotocol', 'torch') if m in sys.modules)))"
     )
-    result = subprocess.run([sys.executable, "-c", program], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=str(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert "NN201" in result.stdout  # it did lint
     assert json.loads(result.stdout.splitlines()[-1]) == []
 
@@ -280,4 +303,3 @@ def test_incremental_changes_use_python_line_breaks():
     document.apply_change("2", ((1, 4), (1, 5)), UTF16)
     assert document.text == "a = '\u2028'\fb\nc = 2\n"
     assert utf16_offset(text, 1, 4) == text.index("1")
-

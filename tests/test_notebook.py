@@ -1,4 +1,5 @@
 """Jupyter notebooks: code cells checked as one program, findings named by cell, fixes written into cells only."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,12 @@ def cell(kind: str, source: str, **extra) -> dict:
 
 
 def notebook(*cells: dict) -> dict:
-    return {"cells": list(cells), "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": list(cells),
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def write(path: Path, data: dict) -> Path:
@@ -50,15 +55,23 @@ def write(path: Path, data: dict) -> Path:
 
 def training_notebook(path: Path) -> Path:
     """Model in cell 3, training in cell 7, markdown and magics between."""
-    return write(path, notebook(
-        cell("markdown", "# Training\n"),
-        cell("code", IMPORTS),
-        cell("code", MODEL_CELL),
-        cell("markdown", "Now train it."),
-        cell("code", "%%bash\necho 'not python'\n   (odd indent"),
-        cell("code", "files = !ls\n%timeit 1 + 1\nsizes?"),
-        cell("code", TRAIN_CELL, outputs=[{"output_type": "stream", "name": "stdout", "text": ["done\n"]}], execution_count=7),
-    ))
+    return write(
+        path,
+        notebook(
+            cell("markdown", "# Training\n"),
+            cell("code", IMPORTS),
+            cell("code", MODEL_CELL),
+            cell("markdown", "Now train it."),
+            cell("code", "%%bash\necho 'not python'\n   (odd indent"),
+            cell("code", "files = !ls\n%timeit 1 + 1\nsizes?"),
+            cell(
+                "code",
+                TRAIN_CELL,
+                outputs=[{"output_type": "stream", "name": "stdout", "text": ["done\n"]}],
+                execution_count=7,
+            ),
+        ),
+    )
 
 
 def nnlint(capsys, *args):
@@ -90,7 +103,9 @@ def test_cells_are_one_program_and_findings_name_the_cell(project, capsys):
 
 def test_json_and_sarif_carry_the_cell(project, capsys):
     training_notebook(project / "train.ipynb")
-    (project / "plain.py").write_text("import torch.nn as nn\nhead = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(16))\n")
+    (project / "plain.py").write_text(
+        "import torch.nn as nn\nhead = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(16))\n"
+    )
     _, out, _ = nnlint(capsys, "--format", "json", "train.ipynb", "plain.py")
     findings = json.loads(out)
     by_code = {f["code"]: f for f in findings}
@@ -105,7 +120,11 @@ def test_json_and_sarif_carry_the_cell(project, capsys):
     location = nn201["locations"][0]
     assert location["properties"] == {"cell": 7}
     assert location["physicalLocation"]["region"]["startLine"] == 4
-    assert location["logicalLocations"][0] == {"name": "cell 7", "kind": "module", "fullyQualifiedName": "train.ipynb:cell 7"}
+    assert location["logicalLocations"][0] == {
+        "name": "cell 7",
+        "kind": "module",
+        "fullyQualifiedName": "train.ipynb:cell 7",
+    }
 
 
 def test_sarif_for_notebooks_is_valid(project, capsys):
@@ -143,7 +162,12 @@ def test_fix_rewrites_only_the_affected_cell(project, capsys):
     code, out, err = nnlint(capsys, "--format", "text", "--fix", "--unsafe-fixes", "train.ipynb")
     after = path.read_text(encoding="utf-8")
     changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
-    assert changed == [('    "        self.conv = nn.Conv2d(3, 8, 3)\\n",', '    "        self.conv = nn.Conv2d(3, 8, 3, bias=False)\\n",')]
+    assert changed == [
+        (
+            '    "        self.conv = nn.Conv2d(3, 8, 3)\\n",',
+            '    "        self.conv = nn.Conv2d(3, 8, 3, bias=False)\\n",',
+        )
+    ]
     assert len(before.splitlines()) == len(after.splitlines())
     data = json.loads(after)
     assert data["cells"][6]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": ["done\n"]}]
@@ -186,8 +210,14 @@ def test_malformed_notebooks_are_nn002_and_others_are_still_checked(project, cap
 
 
 def test_syntax_error_in_a_cell_points_into_that_cell(project, capsys):
-    write(project / "nb.ipynb", notebook(cell("markdown", "x"), cell("code", "import torch.nn as nn\n"),
-                                         cell("code", "model = nn.Linear(2, 2\nprint(model)")))
+    write(
+        project / "nb.ipynb",
+        notebook(
+            cell("markdown", "x"),
+            cell("code", "import torch.nn as nn\n"),
+            cell("code", "model = nn.Linear(2, 2\nprint(model)"),
+        ),
+    )
     _, out, _ = nnlint(capsys, "--format", "text", "nb.ipynb")
     assert out.startswith("nb.ipynb:cell 3:"), out
     assert " NN001 " in out
@@ -231,21 +261,37 @@ def test_string_sources_and_crlf_layouts_round_trip():
 def test_definitions_keep_line_numbers_and_drop_everything_that_runs():
     text = "import torch\nHIDDEN = 4\nclass A:\n    pass\ntrain()\nx = make()\nimport os; os.remove('f')\n@dec\ndef f():\n    return 1\n"
     kept = definitions(text).splitlines()
-    assert kept == ["import torch", "HIDDEN = 4", "class A:", "    pass", "", "", "", "@dec", "def f():", "    return 1"]
+    assert kept == [
+        "import torch",
+        "HIDDEN = 4",
+        "class A:",
+        "    pass",
+        "",
+        "",
+        "",
+        "@dec",
+        "def f():",
+        "    return 1",
+    ]
 
 
 @pytest.mark.torch
 def test_graph_pass_checks_a_notebook_model_without_running_its_other_cells(project, capsys):
     pytest.importorskip("torch")
     marker = project / "MARKER"
-    model = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(32, HIDDEN)\n"
-             "        self.fc2 = nn.Linear(128, 10)\n\n    def forward(self, x):\n        return self.fc2(torch.relu(self.fc1(x)))")
-    write(project / "nb.ipynb", notebook(
-        cell("markdown", "# A model"),
-        cell("code", "%matplotlib inline\nimport torch\nimport torch.nn as nn\nHIDDEN = 64"),
-        cell("code", model),
-        cell("code", f"open({str(marker)!r}, 'w').write('ran')\nmodel = Net()\nmodel(torch.randn(4, 32))"),
-    ))
+    model = (
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(32, HIDDEN)\n"
+        "        self.fc2 = nn.Linear(128, 10)\n\n    def forward(self, x):\n        return self.fc2(torch.relu(self.fc1(x)))"
+    )
+    write(
+        project / "nb.ipynb",
+        notebook(
+            cell("markdown", "# A model"),
+            cell("code", "%matplotlib inline\nimport torch\nimport torch.nn as nn\nHIDDEN = 64"),
+            cell("code", model),
+            cell("code", f"open({str(marker)!r}, 'w').write('ran')\nmodel = Net()\nmodel(torch.randn(4, 32))"),
+        ),
+    )
     code = main(["--no-cache", "--format", "text", "nb.ipynb"])
     out, err = capsys.readouterr()
     assert code == 1, out + err

@@ -1,4 +1,5 @@
 """The wheel: it carries the rule pages and the console script, and an installed copy finds its pages."""
+
 import configparser
 import os
 import subprocess
@@ -70,7 +71,11 @@ def test_installed_wheel_prints_pages_and_checks(wheel, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
     where = subprocess.run(
         [sys.executable, "-c", "import nnlint, nnlint.pages as p; print(nnlint.__file__); print(p.pages_dir())"],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=60,
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert where.returncode == 0, where.stderr
     module_file, pages_dir = where.stdout.splitlines()
@@ -79,14 +84,22 @@ def test_installed_wheel_prints_pages_and_checks(wheel, tmp_path):
 
     page = subprocess.run(
         [sys.executable, "-m", "nnlint", "rule", "NN201"],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=60,
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert page.returncode == 0, page.stderr
     assert page.stdout.startswith("# NN201"), page.stdout[:200]
 
     check = subprocess.run(
         [sys.executable, "-m", "nnlint", "--no-graph", "--format", "text", str(ROOT / "fixtures" / "demo")],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120,
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert check.returncode == 1, check.stdout + check.stderr
     assert "NN201" in check.stdout and "NN401" in check.stdout, check.stdout

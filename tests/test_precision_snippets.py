@@ -3,6 +3,7 @@
 Each file under minimal/ reproduces one false positive that a precision run found; none may come back.
 The only findings allowed are the ones read and judged true by their rules' definitions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The `nnlint` pre-commit hook, installed by pre-commit itself from this working tree."""
+
 import json
 import os
 import shutil
@@ -80,13 +81,32 @@ def _try_hook(hook_repo, hook: str, project: Path, env_extra=None) -> subprocess
     for name in ("model.py", "train.py"):
         shutil.copy2(DEMO / name, project / name)
     # a notebook too: the hooks declare `types_or: [python, jupyter]`
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": ["import torch.nn as nn\n", "head = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(16))\n"]}
-    (project / "explore.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": [],
+        "source": ["import torch.nn as nn\n", "head = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(16))\n"],
+    }
+    (project / "explore.ipynb").write_text(
+        json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
     _git(["init", "-q"], project, env)
     _git(["add", "-A"], project, env)
     return subprocess.run(
-        [*pre_commit, "try-repo", str(repo), hook, "--verbose", "--color", "never", "--files", "model.py", "train.py", "explore.ipynb"],
+        [
+            *pre_commit,
+            "try-repo",
+            str(repo),
+            hook,
+            "--verbose",
+            "--color",
+            "never",
+            "--files",
+            "model.py",
+            "train.py",
+            "explore.ipynb",
+        ],
         cwd=str(project),
         env=env,
         capture_output=True,

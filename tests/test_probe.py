@@ -1,5 +1,6 @@
 """The probe: for every check a tiny broken model that triggers it and a healthy one that stays silent; the API,
 the CLI, baselines and isolation. CPU only, seeds fixed."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -44,7 +45,9 @@ def codes(report):
 class MLP(nn.Module):
     def __init__(self, classes=3):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 64), nn.GELU(), nn.Linear(64, classes))
+        self.net = nn.Sequential(
+            nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 64), nn.GELU(), nn.Linear(64, classes)
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -173,7 +176,10 @@ def test_parameter_without_gradient_names_the_cut():
     assert "test_probe.py:" in found["body.weight"].message
     assert found["body.weight"].location.line == _line("self.body = nn.Linear(8, 16)", Detached)
     assert "never ran in forward" in found["spare.weight"].message
-    assert "only used while gradients are disabled" in [f.message for f in probe(NoGrad(), task="multiclass").findings if f.code == "NN312"][0]
+    assert (
+        "only used while gradients are disabled"
+        in [f.message for f in probe(NoGrad(), task="multiclass").findings if f.code == "NN312"][0]
+    )
 
 
 def test_zero_gradient_is_reported_only_when_it_stays_zero():
@@ -187,7 +193,9 @@ def test_zero_gradient_is_reported_only_when_it_stays_zero():
             return self.head(torch.relu(self.body(x)) * 0)
 
     report = probe(Masked(), task="multiclass")
-    assert any(f.code == "NN312" and "exactly zero" in f.message and "body.weight" in f.message for f in report.findings), report
+    assert any(
+        f.code == "NN312" and "exactly zero" in f.message and "body.weight" in f.message for f in report.findings
+    ), report
     assert "NN312" not in codes(probe(ZeroHead(), task="multiclass"))
 
 
@@ -461,7 +469,11 @@ def test_parameter_missing_from_optimizer_and_lr_zero():
     assert len(missing) == 2 and all("none of your optimizer's param groups" in f.message for f in missing)
     model = MLP()
     groups = [{"params": model.net[0].parameters(), "lr": 0.0}, {"params": list(model.net[3:].parameters())}]
-    frozen = [f for f in probe(model, task="multiclass", optimizer=torch.optim.SGD(groups, lr=0.01)).findings if f.code == "NN411"]
+    frozen = [
+        f
+        for f in probe(model, task="multiclass", optimizer=torch.optim.SGD(groups, lr=0.01)).findings
+        if f.code == "NN411"
+    ]
     assert frozen and "lr = 0" in frozen[0].message
 
 
@@ -470,7 +482,9 @@ def test_update_ratio_with_your_optimizer():
     report = probe(model, task="multiclass", optimizer=torch.optim.SGD(model.parameters(), lr=1e-7))
     assert "NN412" in codes(report) and "barely move" in report.findings[0].message
     model = MLP()
-    assert "NN412" not in codes(probe(model, task="multiclass", optimizer=torch.optim.Adam(model.parameters(), lr=1e-3)))
+    assert "NN412" not in codes(
+        probe(model, task="multiclass", optimizer=torch.optim.Adam(model.parameters(), lr=1e-3))
+    )
     assert probe(MLP(), task="multiclass").checks["NN412"].startswith("skipped")
 
 
@@ -480,7 +494,10 @@ def test_regularization_dominates_loss():
     assert "NN208" in codes(probe(model, task="multiclass", optimizer=heavy))
 
     def parts(output, target):
-        return {"data": F.cross_entropy(output, target), "l2_penalty": 100 * sum(p.pow(2).sum() for p in model.parameters())}
+        return {
+            "data": F.cross_entropy(output, target),
+            "l2_penalty": 100 * sum(p.pow(2).sum() for p in model.parameters()),
+        }
 
     assert "NN208" in codes(probe(model, task="multiclass", loss_fn=parts))
     light = torch.optim.SGD(model.parameters(), lr=1e-3, weight_decay=1e-4)
@@ -616,14 +633,27 @@ def test_cli_probes_configured_models_in_isolation(tmp_path, monkeypatch, capsys
     by_code = {f["code"]: f for f in findings}
     assert set(by_code) == {"NN013", "NN312"}, findings
     assert by_code["NN013"]["path"] == "models.py" and "exit code 3" in by_code["NN013"]["message"]
-    assert by_code["NN312"]["path"] == "models.py" and by_code["NN312"]["line"] == 29 and by_code["NN312"]["pass"] == "probe"
+    assert (
+        by_code["NN312"]["path"] == "models.py"
+        and by_code["NN312"]["line"] == 29
+        and by_code["NN312"]["pass"] == "probe"
+    )
     saved = json.loads((tmp_path / "base.json").read_text())["targets"]
     assert saved["models.py:Healthy"]["checks"]["NN101"] == "passed" and saved["models.py:Healthy"]["layers"]
 
     # a regression since the baseline: the healthy model's head now starts far from chance
-    text = (tmp_path / "models.py").read_text().replace("self.fc2 = nn.Linear(32, 3)", "self.fc2 = nn.Linear(32, 3)\n        nn.init.normal_(self.fc2.weight, std=5.0)")
+    text = (
+        (tmp_path / "models.py")
+        .read_text()
+        .replace(
+            "self.fc2 = nn.Linear(32, 3)",
+            "self.fc2 = nn.Linear(32, 3)\n        nn.init.normal_(self.fc2.weight, std=5.0)",
+        )
+    )
     (tmp_path / "models.py").write_text(text)
-    assert main(["probe", "models.py:Healthy", "--task", "multiclass", "--baseline", "base.json", "--format", "text"]) == 1
+    assert (
+        main(["probe", "models.py:Healthy", "--task", "multiclass", "--baseline", "base.json", "--format", "text"]) == 1
+    )
     out = capsys.readouterr().out
     assert "nnlint probe of models.py:Healthy on " in out and "fc1" in out and "checks: NN101" in out
     assert "NN207 [initial-loss-far-from-chance]" in out and "NN502 [baseline-drift]" in out

@@ -1,4 +1,5 @@
 """Cheap structural checks on the registry: distinct codes and names, valid metadata, selection."""
+
 from __future__ import annotations
 
 import re

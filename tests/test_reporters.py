@@ -2,6 +2,7 @@
 
 Regenerate the goldens after a deliberate change: `NNLINT_UPDATE_GOLDEN=1 pytest tests/test_reporters.py`.
 """
+
 from __future__ import annotations
 
 import io
@@ -93,7 +94,9 @@ def at(path: str, line: int, needle: str, lines: int = 1, **extra) -> Location:
     return Location(path, line, column, line + lines - 1, len(last) + 1, **extra)
 
 
-def finding(code: str, message: str, severity: Severity, pass_: Pass, location: Location, fix: Optional[Fix] = None) -> Finding:
+def finding(
+    code: str, message: str, severity: Severity, pass_: Pass, location: Location, fix: Optional[Fix] = None
+) -> Finding:
     """A finding of a real rule, with any severity and pass."""
     return Finding(code, BY_CODE[code].name, message, severity, pass_, location, fix)
 
@@ -101,7 +104,9 @@ def finding(code: str, message: str, severity: Severity, pass_: Pass, location: 
 def softmax_fix() -> Fix:
     """Replace the softmax call of NET with its input."""
     loc = at("models/net.py", 6, "F.softmax(logits, dim=1)")
-    return Fix("Pass the logits to `cross_entropy`", (Edit(loc.line, loc.column, loc.end_line, loc.end_column, "logits"),))
+    return Fix(
+        "Pass the logits to `cross_entropy`", (Edit(loc.line, loc.column, loc.end_line, loc.end_column, "logits"),)
+    )
 
 
 FINDINGS: List[Finding] = sorted(
@@ -109,23 +114,60 @@ FINDINGS: List[Finding] = sorted(
         finding(
             "NN201",
             "`F.cross_entropy` gets softmax probabilities → it applies log-softmax itself, so the loss plateaus (≥ 1.46 for 10 classes).",
-            Severity.ERROR, Pass.STATIC, at("models/net.py", 6, "F.softmax(logits, dim=1)", symbol="step"), softmax_fix(),
+            Severity.ERROR,
+            Pass.STATIC,
+            at("models/net.py", 6, "F.softmax(logits, dim=1)", symbol="step"),
+            softmax_fix(),
         ),
         finding(
             "NN401",
             "`nn.Dropout` [bold]feeds[/] `nn.BatchNorm1d` in `self.layers[0]` → `[1]`: batch statistics differ in train and eval.",
-            Severity.WARNING, Pass.GRAPH, at("models/net.py", 13, "nn.Dropout(0.5)", symbol="Net.__init__"),
+            Severity.WARNING,
+            Pass.GRAPH,
+            at("models/net.py", 13, "nn.Dropout(0.5)", symbol="Net.__init__"),
         ),
         finding(
             "NN205",
             "`mse` ≈ 2.3e+03 but `l1` ≈ 0.7: 100% of the gradient, in effect, comes from `mse`.\nWeight the terms.",
-            Severity.INFO, Pass.PROBE, Location("models/net.py", 16, 16),
+            Severity.INFO,
+            Pass.PROBE,
+            Location("models/net.py", 16, 16),
         ),
-        finding("NN202", "`NLLLoss` gets raw scores from `out`; apply `log_softmax` first.", Severity.ERROR, Pass.STATIC, at("scripts/train loop.py", 4, "criterion(out, y)")),
-        finding("NN202", "`NLLLoss` gets raw scores from `out`; apply `log_softmax` first.", Severity.ERROR, Pass.STATIC, at("scripts/train loop.py", 8, "criterion(out, y)")),
-        finding("NN002", "contains NUL bytes: a binary file, not Python source", Severity.ERROR, Pass.STATIC, Location("data/broken.py", 1, 1)),
-        finding("NN203", "`criterion` may be `BCEWithLogitsLoss`; check what `out` holds.", Severity.INFO, Pass.STATIC, at("pkg/δ_model.py", 2, "criterion(out, t)")),
-        finding("NN204", "`BCELoss` gets logits from `out`: use `BCEWithLogitsLoss`.", Severity.WARNING, Pass.GRAPH, at("pkg/δ_model.py", 3, "nn.BCELoss()(", lines=2)),
+        finding(
+            "NN202",
+            "`NLLLoss` gets raw scores from `out`; apply `log_softmax` first.",
+            Severity.ERROR,
+            Pass.STATIC,
+            at("scripts/train loop.py", 4, "criterion(out, y)"),
+        ),
+        finding(
+            "NN202",
+            "`NLLLoss` gets raw scores from `out`; apply `log_softmax` first.",
+            Severity.ERROR,
+            Pass.STATIC,
+            at("scripts/train loop.py", 8, "criterion(out, y)"),
+        ),
+        finding(
+            "NN002",
+            "contains NUL bytes: a binary file, not Python source",
+            Severity.ERROR,
+            Pass.STATIC,
+            Location("data/broken.py", 1, 1),
+        ),
+        finding(
+            "NN203",
+            "`criterion` may be `BCEWithLogitsLoss`; check what `out` holds.",
+            Severity.INFO,
+            Pass.STATIC,
+            at("pkg/δ_model.py", 2, "criterion(out, t)"),
+        ),
+        finding(
+            "NN204",
+            "`BCELoss` gets logits from `out`: use `BCEWithLogitsLoss`.",
+            Severity.WARNING,
+            Pass.GRAPH,
+            at("pkg/δ_model.py", 3, "nn.BCELoss()(", lines=2),
+        ),
     ],
     key=Finding.sort_key,
 )
@@ -187,7 +229,9 @@ def check_golden(name: str, actual: str) -> None:
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(actual)
     assert path.is_file(), f"missing {path}; run with NNLINT_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs; if the change is deliberate, rerun with NNLINT_UPDATE_GOLDEN=1"
+    assert actual == path.read_text(encoding="utf-8"), (
+        f"{name} differs; if the change is deliberate, rerun with NNLINT_UPDATE_GOLDEN=1"
+    )
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
@@ -274,7 +318,9 @@ def test_sarif_root_defaults_to_working_folder(monkeypatch, tmp_path):
 
 
 def test_sarif_uris_are_relative_and_percent_encoded():
-    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in sarif(SarifReporter())["runs"][0]["results"]]
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"] for r in sarif(SarifReporter())["runs"][0]["results"]
+    ]
     assert {"uri": "scripts/train%20loop.py", "uriBaseId": "%SRCROOT%"} in uris
     assert {"uri": "pkg/%CE%B4_model.py", "uriBaseId": "%SRCROOT%"} in uris
 
@@ -308,7 +354,9 @@ def test_fingerprint_changes_when_the_flagged_line_changes():
     before = fingerprints(sarif(SarifReporter()))
     sources = dict(SOURCES, **{"models/net.py": NET.replace("dim=1", "dim=-1")})
     after = fingerprints(sarif(SarifReporter(), FINDINGS, sources))
-    changed = [f.location.line for f, a, b in zip(FINDINGS, after, before) if a != b and f.location.path == "models/net.py"]
+    changed = [
+        f.location.line for f, a, b in zip(FINDINGS, after, before) if a != b and f.location.path == "models/net.py"
+    ]
     assert changed == [6]
 
 
@@ -334,7 +382,9 @@ def test_rich_with_color_has_escape_codes(monkeypatch):
 
 @pytest.mark.parametrize("color", [False, True])
 def test_rich_shows_markup_literally(color):
-    assert "`nn.Dropout` [bold]feeds[/] `nn.BatchNorm1d` in `self.layers[0]`" in render(RichReporter(), ctx=context(color=color))
+    assert "`nn.Dropout` [bold]feeds[/] `nn.BatchNorm1d` in `self.layers[0]`" in render(
+        RichReporter(), ctx=context(color=color)
+    )
 
 
 def test_rich_never_passes_control_characters_through():

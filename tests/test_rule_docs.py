@@ -1,4 +1,5 @@
 """The rule pages cannot lie: fixed headings, metadata that matches the registry, and examples that are linted."""
+
 from __future__ import annotations
 
 import os
@@ -100,11 +101,19 @@ def test_probe_examples_fire_and_fixes_stay_silent(rule, tmp_path):
 
 def render_index() -> str:
     """The rules/README.md index as it must read for the current registry."""
-    rows = ["# nnlint rules", "", "One page per rule. `nnlint rule CODE` prints a page; `nnlint rules` lists them.", "",
-            "| Code | Name | Pass | Severity | What it flags |", "|---|---|---|---|---|"]
+    rows = [
+        "# nnlint rules",
+        "",
+        "One page per rule. `nnlint rule CODE` prints a page; `nnlint rules` lists them.",
+        "",
+        "| Code | Name | Pass | Severity | What it flags |",
+        "|---|---|---|---|---|",
+    ]
     for rule in ALL_RULES:
         passes = ", ".join(p.value for p in rule.passes)
-        rows.append(f"| [{rule.code}]({rule.code}.md) | `{rule.name}` | {passes} | {rule.severity.value} | {rule.summary()} |")
+        rows.append(
+            f"| [{rule.code}]({rule.code}.md) | `{rule.name}` | {passes} | {rule.severity.value} | {rule.summary()} |"
+        )
     return "\n".join(rows) + "\n"
 
 

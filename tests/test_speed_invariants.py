@@ -1,4 +1,5 @@
 """Work skipping, parallelism and the cache make nnlint fast; none of them may change what it finds."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -68,7 +69,9 @@ def test_cache_follows_a_change_in_another_file(tmp_path, monkeypatch):
         "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n\n\n"
         "def step(x, y):\n    return criterion(model(x), y)\n"
     )
-    (project / "other.py").write_text("import torch.nn.functional as F\n\n\ndef f(x, y):\n    return F.cross_entropy(x, y)\n")
+    (project / "other.py").write_text(
+        "import torch.nn.functional as F\n\n\ndef f(x, y):\n    return F.cross_entropy(x, y)\n"
+    )
     files = [(project / name, name) for name in ("net.py", "other.py", "train.py")]
     cache = Cache(tmp_path / "cache", "salt")
     assert [f.code for f in engine.check_files(files, STATIC_RULES, cache=cache)] == ["NN201"]

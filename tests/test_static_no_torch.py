@@ -1,4 +1,5 @@
 """The static pass never imports torch nor the code it checks."""
+
 import json
 import os
 import subprocess
@@ -45,7 +46,9 @@ PROBE = textwrap.dedent(
 
 def _write_trap(folder: Path, module: str, marker: Path) -> None:
     """A module whose import leaves `marker` behind."""
-    (folder / f"{module}.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\ndef setup():\n    pass\n", encoding="utf-8")
+    (folder / f"{module}.py").write_text(
+        f"open({str(marker)!r}, 'w').write('imported')\ndef setup():\n    pass\n", encoding="utf-8"
+    )
 
 
 def _run(args, cwd: Path, pythonpath: Path) -> dict:
@@ -76,7 +79,9 @@ def test_static_pass_imports_neither_torch_nor_user_code(tmp_path):
     _write_trap(project, "helpers", markers / "helpers")
     fake = tmp_path / "fake"
     (fake / "torch").mkdir(parents=True)
-    (fake / "torch" / "__init__.py").write_text(f"open({str(markers / 'torch')!r}, 'w').write('imported')\n", encoding="utf-8")
+    (fake / "torch" / "__init__.py").write_text(
+        f"open({str(markers / 'torch')!r}, 'w').write('imported')\n", encoding="utf-8"
+    )
 
     state = _run(["--select", "NN", "--no-graph", "--format", "text", "train.py"], project, fake)
 

@@ -1,4 +1,5 @@
 """Suppression comments: `# noqa`, `# nnlint: ignore[...]`, `# nnlint: skip-file`."""
+
 from __future__ import annotations
 
 from nnlint.api import check_source

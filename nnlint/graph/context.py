@@ -1,4 +1,5 @@
 """What a graph rule sees of one traced model, and where its findings go."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 from torch import fx, nn
 
 from nnlint import locate
-from nnlint.types import Finding, Fix, Location, Pass
+from nnlint.types import Finding, Fix, Location, Pass, Severity
 
 if TYPE_CHECKING:
     from nnlint.rule import Rule
@@ -81,6 +82,15 @@ class GraphContext:
             return f"the input `{node.target}`"
         return f"`{node.target}`"
 
-    def report(self, rule: "Rule", where: locate.Where, message: str, fix: Optional[Fix] = None) -> None:
+    def report(
+        self,
+        rule: "Rule",
+        at: "Location | locate.Where",
+        message: str,
+        *,
+        fix: Optional[Fix] = None,
+        severity: Optional[Severity] = None,
+    ) -> None:
         """Record a finding of `rule` at an absolute (file, line); the parent maps the path for display."""
-        self.findings.append(rule.finding(Location(where[0], where[1], where[2]), message, Pass.GRAPH, fix))
+        location = at if isinstance(at, Location) else Location(at[0], at[1], at[2])
+        self.findings.append(rule.finding(location, message, Pass.GRAPH, fix, severity))

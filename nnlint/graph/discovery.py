@@ -2,6 +2,7 @@
 
 Works on the static pass's parse (libcst), so nothing is imported to find the candidates.
 """
+
 from __future__ import annotations
 
 from typing import Dict, List
@@ -24,9 +25,15 @@ def discover_models(project: ProjectIndex) -> List[GraphTarget]:
     targets = []
     for name, definitions in classes.items():
         for semantics, klass in definitions:
-            if finder.is_module(semantics, klass) and finder.has_forward(klass) and finder.builds_with_defaults(semantics, klass):
+            if (
+                finder.is_module(semantics, klass)
+                and finder.has_forward(klass)
+                and finder.builds_with_defaults(semantics, klass)
+            ):
                 targets.append(
-                    GraphTarget(f"{semantics.path}:{name}", discovered=True, path=semantics.path, line=semantics.line(klass))
+                    GraphTarget(
+                        f"{semantics.path}:{name}", discovered=True, path=semantics.path, line=semantics.line(klass)
+                    )
                 )
     return sorted(targets, key=lambda t: (t.path or "", t.line or 0))
 
@@ -42,7 +49,11 @@ class _ModuleClasses:
         """Whether the class derives from torch.nn.Module (directly, via a torch.nn class, or a local base)."""
         for base in klass.bases:
             qualified = semantics.qualified_name(base.value)
-            if qualified is not None and qualified.startswith("torch.nn.") and qualified.rsplit(".", 1)[-1][:1].isupper():
+            if (
+                qualified is not None
+                and qualified.startswith("torch.nn.")
+                and qualified.rsplit(".", 1)[-1][:1].isupper()
+            ):
                 return True
         key = id(klass)
         if key in self._visiting:
@@ -55,9 +66,7 @@ class _ModuleClasses:
 
     def has_forward(self, klass: cst.ClassDef) -> bool:
         """Whether the class (or a local base) defines `forward`."""
-        return method(klass, "forward") is not None or any(
-            self.has_forward(k) for _, k in self._bases_by_name(klass)
-        )
+        return method(klass, "forward") is not None or any(self.has_forward(k) for _, k in self._bases_by_name(klass))
 
     def builds_with_defaults(self, semantics: FileSemantics, klass: cst.ClassDef) -> bool:
         """Whether `Class()` needs no argument: every `__init__` parameter has a default. A class without
@@ -66,7 +75,11 @@ class _ModuleClasses:
         if init is None:
             for base in klass.bases:
                 qualified = semantics.qualified_name(base.value)
-                if qualified is not None and qualified.startswith("torch.nn.") and qualified.rsplit(".", 1)[-1] not in _NO_ARGUMENTS:
+                if (
+                    qualified is not None
+                    and qualified.startswith("torch.nn.")
+                    and qualified.rsplit(".", 1)[-1] not in _NO_ARGUMENTS
+                ):
                     return False
             return all(self.builds_with_defaults(s, k) for s, k in self._bases_by_name(klass))
         params = init.params
@@ -83,4 +96,6 @@ class _ModuleClasses:
 
 
 # torch.nn classes whose constructor needs no argument.
-_NO_ARGUMENTS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity"})
+_NO_ARGUMENTS = frozenset(
+    {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity"}
+)

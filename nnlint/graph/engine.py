@@ -1,4 +1,5 @@
 """Checking one model target (inside a worker): import, build on meta, trace, find a working input, run graph rules."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -38,7 +39,9 @@ class TargetResult:
     input_description: str = ""
     seconds: float = 0.0
     summary: List[Dict[str, Any]] = field(default_factory=list)
-    timings: Dict[str, float] = field(default_factory=dict)  # seconds per phase (import, build, trace, inputs, runs, rules) and CPU seconds (cpu)
+    timings: Dict[str, float] = field(
+        default_factory=dict
+    )  # seconds per phase (import, build, trace, inputs, runs, rules) and CPU seconds (cpu)
 
 
 class _Clock:
@@ -66,7 +69,9 @@ def warm_up() -> None:
         torch.nn.functional.linear(torch.flatten(y, 1), torch.empty(5, 144)).softmax(1)
 
 
-def check_target(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool = False) -> TargetResult:
+def check_target(
+    target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool = False
+) -> TargetResult:
     """Run the graph pass on one target; every failure in user code becomes a finding."""
     cpu = time.process_time()
     result = _check(target, root, rules, want_summary)
@@ -122,7 +127,13 @@ def _check(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_su
             except Exception as error:  # a bug in one rule must not hide the others
                 from nnlint.rules.nn003_internal_error import InternalError
 
-                ctx.findings.append(InternalError.finding(Location(*fallback), f"Graph rule {rule.code} ({rule.name}) failed on {target.target} with {type(error).__name__}: {error}. This is a bug in nnlint.", Pass.GRAPH))
+                ctx.findings.append(
+                    InternalError.finding(
+                        Location(*fallback),
+                        f"Graph rule {rule.code} ({rule.name}) failed on {target.target} with {type(error).__name__}: {error}. This is a bug in nnlint.",
+                        Pass.GRAPH,
+                    )
+                )
     result.findings.extend(ctx.findings)
     clock.lap("rules")
     if want_summary:
@@ -249,7 +260,9 @@ class _ModuleCalls:
             handle.remove()
 
 
-def _eager(model: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Tuple[Any, Optional[BaseException], _ModuleCalls, Set[int]]:
+def _eager(
+    model: nn.Module, inputs: Tuple[torch.Tensor, ...]
+) -> Tuple[Any, Optional[BaseException], _ModuleCalls, Set[int]]:
     calls = _ModuleCalls(model)
     use = _ParameterUse()
     error = None
@@ -318,7 +331,11 @@ def _why_not(plan, failure) -> str:
     text = str(error).strip() if error is not None else ""
     detail = text.splitlines()[0] if text else type(error).__name__
     if isinstance(where, fx.Node):
-        place = f"`self.{where.target}`" if where.op == "call_module" else f"`{getattr(where.target, '__name__', where.target)}`"
+        place = (
+            f"`self.{where.target}`"
+            if where.op == "call_module"
+            else f"`{getattr(where.target, '__name__', where.target)}`"
+        )
     else:
         place = f"`self.{where}`" if where else "the model"
     return f" (The guess {plan.describe(size)} fails at {place}: {detail}.)"
@@ -365,7 +382,9 @@ def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trac
     return ShapeMismatch.finding(Location(*location), message, Pass.GRAPH)
 
 
-def _two_runs(model, gm, plan, size, first: Optional[Propagation]) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
+def _two_runs(
+    model, gm, plan, size, first: Optional[Propagation]
+) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
     """Shapes at both batch sizes, the parameters forward touched and the modules it called.
 
     With a graph, everything comes from shape propagation (the first batch's was done while finding the
@@ -380,11 +399,15 @@ def _two_runs(model, gm, plan, size, first: Optional[Propagation]) -> Tuple[Tupl
         output, error, calls, touched = _eager(model, inputs)
         used |= touched
         called |= calls.called
-        runs.append(GraphRun(batch, describe(output) if error is None else None, {}, tuple(tuple(t.shape) for t in inputs)))
+        runs.append(
+            GraphRun(batch, describe(output) if error is None else None, {}, tuple(tuple(t.shape) for t in inputs))
+        )
     return (runs[0], runs[1]), used, called
 
 
-def _graph_runs(model, gm, plan, size, first: Optional[Propagation]) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
+def _graph_runs(
+    model, gm, plan, size, first: Optional[Propagation]
+) -> Tuple[Tuple[GraphRun, GraphRun], Set[int], Set[str]]:
     output_node = next(node for node in reversed(gm.graph.nodes) if node.op == "output")
     runs = []
     for batch in BATCHES:

@@ -1,4 +1,5 @@
 """Model inputs: from the configuration, or inferred from the first layer that consumes each argument."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +12,13 @@ from torch import fx, nn
 from nnlint.config import InputSpec
 
 DTYPES = {
-    "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
-    "int64": torch.int64, "int32": torch.int32, "bool": torch.bool,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+    "int64": torch.int64,
+    "int32": torch.int32,
+    "bool": torch.bool,
 }
 # Sizes tried, in order, for a dimension the first layer does not fix (images first at ImageNet size).
 SPATIAL_SIZES = (224, 64, 32, 256, 28, 128, 299, 96, 512, 16)
@@ -138,7 +144,12 @@ def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Tuple[Union[nn.
                 if isinstance(module, _SHAPE_KEEPING):
                     frontier.append(user)
                 # else a layer that tells nothing about its input (LayerNorm, Flatten): other paths may
-            elif user.op == "call_function" and user.target in _FUNCTIONAL_LAYERS and user.args and user.args[0] is current:
+            elif (
+                user.op == "call_function"
+                and user.target in _FUNCTIONAL_LAYERS
+                and user.args
+                and user.args[0] is current
+            ):
                 weights = _functional_weights(model, user)
                 if weights is not None:
                     return weights, user
@@ -156,12 +167,35 @@ def _reads_shape(node: fx.Node) -> bool:
 
 
 _SHAPE_KEEPING = (
-    nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.ReLU, nn.ReLU6, nn.LeakyReLU,
-    nn.GELU, nn.SiLU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.ELU, nn.SELU, nn.PReLU,
+    nn.Identity,
+    nn.Dropout,
+    nn.Dropout1d,
+    nn.Dropout2d,
+    nn.Dropout3d,
+    nn.AlphaDropout,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.ELU,
+    nn.SELU,
+    nn.PReLU,
 )
 _FUNCTIONAL_LAYERS = {
-    F.conv1d: nn.Conv1d, torch.conv1d: nn.Conv1d, F.conv2d: nn.Conv2d, torch.conv2d: nn.Conv2d,
-    F.conv3d: nn.Conv3d, torch.conv3d: nn.Conv3d, F.linear: nn.Linear, F.embedding: nn.Embedding,
+    F.conv1d: nn.Conv1d,
+    torch.conv1d: nn.Conv1d,
+    F.conv2d: nn.Conv2d,
+    torch.conv2d: nn.Conv2d,
+    F.conv3d: nn.Conv3d,
+    torch.conv3d: nn.Conv3d,
+    F.linear: nn.Linear,
+    F.embedding: nn.Embedding,
 }
 
 
@@ -258,7 +292,6 @@ def _maker_for(layer: Union[nn.Module, _Weights]):
         c = layer.num_features
         return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
     return None
-
 
 
 _STAND_INS = {  # meta-sized layers with the same input as a functional one (only their sizes are read)

@@ -3,6 +3,7 @@
 Like torch/fx/passes/shape_prop.py, but an error becomes data (the failing node and exception)
 instead of a traceback, so the engine can turn it into a finding at the user's line.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -98,7 +99,11 @@ def _recurrent_shapes(module: nn.RNNBase):
 
     def forward(input: Any, hx: Any = None) -> Any:
         hidden = list(hx) if isinstance(hx, tuple) else [hx] if hx is not None else []
-        if not isinstance(input, torch.Tensor) or not input.is_meta or not all(isinstance(h, torch.Tensor) and h.is_meta for h in hidden):
+        if (
+            not isinstance(input, torch.Tensor)
+            or not input.is_meta
+            or not all(isinstance(h, torch.Tensor) and h.is_meta for h in hidden)
+        ):
             return original(module, input, hx)  # packed sequences, real tensors: the layer itself
         lstm = isinstance(module, nn.LSTM)
         if input.dim() not in (2, 3):

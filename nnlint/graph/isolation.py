@@ -6,6 +6,7 @@ Importing a user's file runs the user's code: it may exit, hang, crash, print wi
 allocate without bound. Each of these becomes an NN013 finding for that target; the other targets
 still run. torch is imported once per worker, never in this (parent) process.
 """
+
 from __future__ import annotations
 
 import collections
@@ -55,7 +56,11 @@ class Limits:
 # kind -> (worker module, pass that reports aborts, how to skip that pass)
 KINDS = {
     "graph": ("nnlint.graph.worker", Pass.GRAPH, "or skip it with `--no-graph`"),
-    "probe": ("nnlint.probe.worker", Pass.PROBE, "or give it more time (`--timeout`), a smaller batch (`--input-shape`) or fewer `--steps`"),
+    "probe": (
+        "nnlint.probe.worker",
+        Pass.PROBE,
+        "or give it more time (`--timeout`), a smaller batch (`--input-shape`) or fewer `--steps`",
+    ),
 }
 
 
@@ -100,18 +105,27 @@ class _Job:
     def _run_worker(self, pending: List[int]) -> None:
         with tempfile.TemporaryDirectory(prefix=f"nnlint-{self.kind}-") as folder:
             job_file, results_file = Path(folder) / "job.json", Path(folder) / "results.jsonl"
-            job_file.write_text(json.dumps({
-                "root": str(self.root),
-                "codes": self.codes,
-                "targets": [self.targets[i].to_json() for i in pending],
-                "summary": self.summary,
-                "options": self.options,
-            }), encoding="utf-8")
+            job_file.write_text(
+                json.dumps(
+                    {
+                        "root": str(self.root),
+                        "codes": self.codes,
+                        "targets": [self.targets[i].to_json() for i in pending],
+                        "summary": self.summary,
+                        "options": self.options,
+                    }
+                ),
+                encoding="utf-8",
+            )
             results_file.touch()
             process = subprocess.Popen(
                 [sys.executable, "-m", KINDS[self.kind][0], str(job_file), str(results_file)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True, preexec_fn=_limit_memory(self.limits.memory), env=_worker_env(self.kind),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_limit_memory(self.limits.memory),
+                env=_worker_env(self.kind),
             )
             tail = _Tail(process.stderr)
             self._supervise(process, results_file, pending, tail)
@@ -141,7 +155,8 @@ class _Job:
                 if current is not None and elapsed > self.limits.seconds:
                     _kill(process)
                     self.outcomes[current] = self._aborted(
-                        current, f"it did not finish within {self.limits.seconds:g} s (an endless loop or a very slow import?)"
+                        current,
+                        f"it did not finish within {self.limits.seconds:g} s (an endless loop or a very slow import?)",
                     )
                     return
                 if not ready and elapsed > STARTUP_SECONDS:
@@ -177,8 +192,12 @@ class _Events:
 def _outcome(event: Dict[str, Any]) -> TargetOutcome:
     return TargetOutcome(
         [Finding.from_dict(item) for item in event.get("findings", [])],
-        event.get("method", ""), event.get("input", ""), event.get("seconds", 0.0), event.get("summary") or [],
-        event.get("report") or {}, event.get("timings") or {},
+        event.get("method", ""),
+        event.get("input", ""),
+        event.get("seconds", 0.0),
+        event.get("summary") or [],
+        event.get("report") or {},
+        event.get("timings") or {},
     )
 
 
@@ -188,7 +207,9 @@ def _death(code: Optional[int], stderr: str) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        why = f"the worker was killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else " (a crash in native code?)")
+        why = f"the worker was killed by {name}" + (
+            " (out of memory?)" if name == "SIGKILL" else " (a crash in native code?)"
+        )
     else:
         why = f"the model's code ended the worker process with exit code {code} (os._exit or a crash)"
     last = [line for line in stderr.strip().splitlines() if line.strip()][-1:] if stderr.strip() else []

@@ -1,4 +1,5 @@
 """Importing a target and building its model on the meta device (runs inside the worker process)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -140,7 +141,11 @@ def _parameters_on_meta():
 
     def register(module: nn.Module, name: str, param: Optional[nn.Parameter]) -> None:
         original(module, name, param)
-        if param is not None and param.device.type != "meta" and not isinstance(param, nn.parameter.UninitializedTensorMixin):
+        if (
+            param is not None
+            and param.device.type != "meta"
+            and not isinstance(param, nn.parameter.UninitializedTensorMixin)
+        ):
             moved = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
             moved.__dict__.update(param.__dict__)
             module._parameters[name] = moved

@@ -1,4 +1,5 @@
 """What the graph pass checks: a model target, how to build it and what to feed it. No torch here."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -37,8 +38,19 @@ class GraphTarget:
     def from_json(cls, data: Dict[str, Any]) -> "GraphTarget":
         """Inverse of to_json."""
         inputs = data.get("inputs")
-        specs = tuple(InputSpec(tuple(i["shape"]), i.get("dtype", "float32"), i.get("low"), i.get("high")) for i in inputs) if inputs is not None else None
-        return cls(data["target"], dict(data.get("kwargs") or {}), specs, data.get("discovered", False), data.get("path"), data.get("line"))
+        specs = (
+            tuple(InputSpec(tuple(i["shape"]), i.get("dtype", "float32"), i.get("low"), i.get("high")) for i in inputs)
+            if inputs is not None
+            else None
+        )
+        return cls(
+            data["target"],
+            dict(data.get("kwargs") or {}),
+            specs,
+            data.get("discovered", False),
+            data.get("path"),
+            data.get("line"),
+        )
 
     def split(self) -> Tuple[str, str]:
         """(module file or dotted module, attribute name)."""

@@ -3,6 +3,7 @@
 Run as `python -m nnlint.graph.worker JOB RESULTS`. The parent (isolation.py) watches RESULTS to know
 which target is running, and kills the worker when a target hangs or the worker dies.
 """
+
 from __future__ import annotations
 
 import json

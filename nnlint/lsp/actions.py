@@ -1,4 +1,5 @@
 """Code actions: a quick fix for each fixable finding in the requested range, and `source.fixAll.nnlint`."""
+
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Sequence
@@ -54,7 +55,9 @@ def quick_fixes(target: Target, findings: Sequence[Finding], requested: types.Ra
     return actions
 
 
-def fix_all(target: Target, findings: Sequence[Finding], relint: Callable[[str], Sequence[Finding]]) -> Optional[types.CodeAction]:
+def fix_all(
+    target: Target, findings: Sequence[Finding], relint: Callable[[str], Sequence[Finding]]
+) -> Optional[types.CodeAction]:
     """All safe fixes, re-linting until stable as `nnlint --fix` does; None if there is nothing to fix."""
     if not fix.fixable(findings, unsafe=False):
         return None

@@ -1,4 +1,5 @@
 """Findings -> LSP diagnostics: the range in the client's units, the rule code linked to its page, the severity."""
+
 from __future__ import annotations
 
 from lsprotocol import types

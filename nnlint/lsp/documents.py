@@ -1,4 +1,5 @@
 """An open document as the server knows it: the editor's text and version, and what nnlint found in it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,13 +44,13 @@ class Document:
         end = max(start, lines.offset(end_line, end_character))
         self.text = self.text[:start] + new_text + self.text[end:]
 
-
     def diagnosed(self) -> List[Finding]:
         """Static findings, plus the graph findings whose line is still as saved and not already reported."""
         seen = {(f.code, f.location.line) for f in self.static}
         now, then = split_lines(self.text), split_lines(self.saved_text)
         return self.static + [
-            f for f in self.graph
+            f
+            for f in self.graph
             if (f.code, f.location.line) not in seen and _line(now, f.location.line) == _line(then, f.location.line)
         ]
 

@@ -4,6 +4,7 @@ A subprocess (not a thread) because the graph pass imports the user's code and t
 seconds, and must be stoppable at once when the file is saved again or the editor quits. It runs
 the same command a user would, so config, model discovery and suppressions are exactly the CLI's.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,25 @@ class GraphOnSave:
     def start(self, uri: str, path: Path, cwd: Path) -> None:
         """Check the saved file at `path`; `done(uri, graph findings in it)` is called from a worker thread."""
         self.stop(uri)
-        command = [sys.executable, "-m", "nnlint", "check", "--format", "json", "--exit-zero", "--no-cache", "--jobs", "1", str(path)]
+        command = [
+            sys.executable,
+            "-m",
+            "nnlint",
+            "check",
+            "--format",
+            "json",
+            "--exit-zero",
+            "--no-cache",
+            "--jobs",
+            "1",
+            str(path),
+        ]
         process = subprocess.Popen(
-            command, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            command,
+            cwd=str(cwd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: stopping it also stops its graph workers
         )
         with self._lock:

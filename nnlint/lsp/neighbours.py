@@ -3,6 +3,7 @@
 `nnlint check` analyses the files it checks together; in the editor the document's own folder plays
 that part. Files are re-read only when they change on disk, and open documents win over the disk.
 """
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@
 LSP counts a line's characters in the encoding agreed at initialization (UTF-16 unless the client
 offers another), and its lines end at \\r\\n, \\r or \\n only: the same lines Python and nnlint see.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right

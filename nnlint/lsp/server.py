@@ -4,6 +4,7 @@ Diagnostics follow typing: a change waits DEBOUNCE_SECONDS for the next one, the
 runs on a worker thread, so the event loop keeps reading messages. The graph pass runs only on
 save, in a subprocess, and its findings join the static ones when it ends.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,8 @@ from pygls.uris import to_fs_path
 from nnlint import __version__
 from nnlint.api import check_document
 from nnlint.config import Config, ConfigError, load_config
-from nnlint.lsp import actions
 from nnlint.discover import SOURCE_SUFFIXES
+from nnlint.lsp import actions
 from nnlint.lsp.diagnostics import to_diagnostic
 from nnlint.lsp.documents import Document
 from nnlint.lsp.graph_on_save import GraphOnSave
@@ -179,7 +180,11 @@ def build_server() -> NnlintServer:
             return
         for change in params.content_changes:
             where = getattr(change, "range", None)
-            span = None if where is None else ((where.start.line, where.start.character), (where.end.line, where.end.character))
+            span = (
+                None
+                if where is None
+                else ((where.start.line, where.start.character), (where.end.line, where.end.character))
+            )
             document.apply_change(change.text, span, ls.encoding)
         document.version = params.text_document.version
         ls.schedule(document, DEBOUNCE_SECONDS)
@@ -201,7 +206,9 @@ def build_server() -> NnlintServer:
         if document is not None and document.pending is not None:
             document.pending.cancel()
         ls.graph_runs.stop(params.text_document.uri)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -245,4 +252,3 @@ def serve() -> int:
     finally:
         server.graph_runs.stop_all()
     return 0 if server.shutdown_requested else 1
-

@@ -5,6 +5,7 @@ function and the package share the name. `engine.py` and what it imports touch t
 a worker (CLI) or the caller's process; this file, `cli.py`, `report.py`, `baseline.py` and
 `targets.py` stay light.
 """
+
 from __future__ import annotations
 
 import sys

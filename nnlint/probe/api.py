@@ -1,4 +1,5 @@
 """`nnlint.probe(model, ...)`: prove a model trains, from a unit test: `assert report.ok, report`."""
+
 from __future__ import annotations
 
 import sys
@@ -48,17 +49,34 @@ def probe(
     fallback = locate.class_source(type(model)) or _caller()
     codes = codes_for(select, ignore)
     try:
-        setup = make_setup(model, inputs=inputs, targets=targets, loss_fn=loss_fn, task=task, num_classes=num_classes,
-                           optimizer=optimizer, steps=steps, device=device, seed=seed, codes=codes, options=options,
-                           budget=budget, fallback=fallback)
+        setup = make_setup(
+            model,
+            inputs=inputs,
+            targets=targets,
+            loss_fn=loss_fn,
+            task=task,
+            num_classes=num_classes,
+            optimizer=optimizer,
+            steps=steps,
+            device=device,
+            seed=seed,
+            codes=codes,
+            options=options,
+            budget=budget,
+            fallback=fallback,
+        )
     except SetupProblem as problem:
         hint = " Pass `inputs=`." if problem.code == "NN014" else ""
-        finding = BY_CODE[problem.code].finding(Location(*(problem.where or fallback)), f"Cannot probe `{type(model).__name__}`: {problem}.{hint}", Pass.PROBE)
+        finding = BY_CODE[problem.code].finding(
+            Location(*(problem.where or fallback)),
+            f"Cannot probe `{type(model).__name__}`: {problem}.{hint}",
+            Pass.PROBE,
+        )
         return ProbeReport(type(model).__name__, (finding,))
     except UsageProblem as problem:
         raise ValueError(str(problem)) from None
     report = engine.run(setup)
-    report = report.with_findings(suppress.apply(report.findings, _read_text))  # `# noqa: NN313` works here too
+    report = report.with_findings(suppress.apply(report.findings, _read_text))  # noqa comments work here too
     if baseline is not None:
         saved = baselines.load(Path(baseline))
         entry = saved.get(report.target)
@@ -82,4 +100,3 @@ def _caller() -> tuple:
             return frame.f_code.co_filename, frame.f_lineno, 1
         frame = frame.f_back
     return "<unknown>", 1, 1
-

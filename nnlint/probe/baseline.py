@@ -1,4 +1,5 @@
 """Baselines: a probe's per-layer statistics, outcomes and environment saved as JSON, and drift from them. No torch here."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,16 @@ def save(reports: Sequence[ProbeReport], path: Path) -> None:
             existing = {}
     for report in reports:
         entry = report.to_dict()
-        entry["env"] = {"torch": report.torch_version, "device": report.device, "seed": report.seed, "git": git_commit(path.resolve().parent)}
+        entry["env"] = {
+            "torch": report.torch_version,
+            "device": report.device,
+            "seed": report.seed,
+            "git": git_commit(path.resolve().parent),
+        }
         existing[report.target] = entry
-    text = json.dumps({"format": FORMAT, "version": 1, "targets": existing}, indent=2, sort_keys=True, ensure_ascii=False)
+    text = json.dumps(
+        {"format": FORMAT, "version": 1, "targets": existing}, indent=2, sort_keys=True, ensure_ascii=False
+    )
     path.write_text(text + "\n", encoding="utf-8")
 
 
@@ -39,7 +47,9 @@ def load(path: Path) -> Dict[str, Any]:
     except (OSError, ValueError) as error:
         raise BaselineError(f"{path}: cannot read the baseline: {error}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("targets"), dict):
-        raise BaselineError(f"{path}: not an nnlint probe baseline (write one with `nnlint probe --save-baseline FILE`)")
+        raise BaselineError(
+            f"{path}: not an nnlint probe baseline (write one with `nnlint probe --save-baseline FILE`)"
+        )
     return data["targets"]
 
 
@@ -64,9 +74,11 @@ class DriftContext:
         """The rule's default threshold."""
         return rule.defaults[key]
 
-    def report(self, rule: Any, where: Tuple[str, int, int], message: str, fix: Any = None) -> None:
+    def report(
+        self, rule: Any, where: Tuple[str, int, int], message: str, fix: Any = None, severity: Any = None
+    ) -> None:
         """Record a probe finding of `rule`."""
-        self.findings.append(rule.finding(Location(*where), message, Pass.PROBE, fix))
+        self.findings.append(rule.finding(Location(*where), message, Pass.PROBE, fix, severity))
 
 
 def git_commit(folder: Path) -> Optional[str]:

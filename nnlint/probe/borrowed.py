@@ -1,5 +1,6 @@
 """Probe checks for concepts whose rule lives in another pass: softmax before cross-entropy (NN201),
 batch-dimension mixing (NN309) and dropout before batchnorm (NN401). Same codes, seen at runtime."""
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,8 @@ def _softmax(ctx: ProbeContext) -> None:
     floor = math.log(1 + (classes - 1) / math.e)
     where = ctx.where(loss.softmax_where, loss.output_module)
     ctx.report(
-        SoftmaxBeforeCrossEntropy, where,
+        SoftmaxBeforeCrossEntropy,
+        where,
         f"The model's outputs are already probabilities (every row is non-negative and sums to 1), but "
         f"`{loss.loss_name}` applies log-softmax itself. The double softmax squashes the gradients: for {classes} "
         f"classes the loss cannot fall below ln(1+({classes}-1)/e) = {floor:.4f} (it starts at {loss.initial:.4f}), "
@@ -48,9 +50,14 @@ def _mixing(ctx: ProbeContext) -> None:
         return
     if not mixing.mixed:
         return
-    culprit = f" The first operation whose other rows change is {mixing.culprit}{at(mixing.culprit_where)}." if mixing.culprit else ""
+    culprit = (
+        f" The first operation whose other rows change is {mixing.culprit}{at(mixing.culprit_where)}."
+        if mixing.culprit
+        else ""
+    )
     ctx.report(
-        BatchDimensionMixing, ctx.where(mixing.culprit_where),
+        BatchDimensionMixing,
+        ctx.where(mixing.culprit_where),
         f"In eval mode, the outputs of a batch of {mixing.samples} depend on other samples of the batch: changing "
         f"one sample changes the others' outputs, or their gradients reach it.{culprit} The model can then "
         "cheat during training and its predictions depend on the batch size. Reduce over feature dimensions, not "
@@ -64,7 +71,8 @@ def _variance_shift(ctx: ProbeContext) -> None:
         if low <= shift.ratio <= high:
             continue
         ctx.report(
-            DropoutBeforeBatchnorm, ctx.where_module(shift.label),
+            DropoutBeforeBatchnorm,
+            ctx.where_module(shift.label),
             f"`self.{shift.label}` normalises the output of {shift.dropout}: in eval mode its input variance is "
             f"{shift.ratio:.2f}× the train-mode variance its running statistics converge to (outside "
             f"[{low}, {high}]), so eval-mode activations are mis-scaled and accuracy drops at test time. Put dropout "

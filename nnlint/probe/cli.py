@@ -1,4 +1,5 @@
 """`nnlint probe [TARGET]`: probe a model (or every configured one) in isolated workers and report. No torch here."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,19 +26,48 @@ def parser() -> argparse.ArgumentParser:
         "initial loss, overfitting a few samples. Without TARGET, every [[tool.nnlint.models]] entry is probed.",
     )
     parser.add_argument("model", nargs="?", metavar="TARGET", help="`path/to/file.py:Class` or `pkg.module:factory`")
-    parser.add_argument("--input-shape", metavar="DIMS", help="input shape with the batch first, e.g. 16,3,64,64 (default: inferred, batch 16)")
+    parser.add_argument(
+        "--input-shape",
+        metavar="DIMS",
+        help="input shape with the batch first, e.g. 16,3,64,64 (default: inferred, batch 16)",
+    )
     parser.add_argument("--kwargs", metavar="JSON", help="constructor arguments as a JSON object")
-    parser.add_argument("--task", choices=("multiclass", "binary", "multilabel", "regression"), help="what the model predicts (sets the loss and the checks of the initial loss and of overfitting)")
+    parser.add_argument(
+        "--task",
+        choices=("multiclass", "binary", "multilabel", "regression"),
+        help="what the model predicts (sets the loss and the checks of the initial loss and of overfitting)",
+    )
     parser.add_argument("--num-classes", type=int, metavar="C", help="number of classes (implies --task multiclass)")
-    parser.add_argument("--loss", metavar="DOTTED", help="loss class built without arguments, e.g. torch.nn.CrossEntropyLoss")
+    parser.add_argument(
+        "--loss", metavar="DOTTED", help="loss class built without arguments, e.g. torch.nn.CrossEntropyLoss"
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
     parser.add_argument("--steps", type=int, metavar="N", help="step limit of the overfit test (default 200)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the weights and synthetic data (default 0)")
-    parser.add_argument("--format", choices=("rich", "text", "json", "sarif", "github"), help="output format (default: rich on a terminal, text otherwise)")
-    parser.add_argument("--save-baseline", type=Path, metavar="FILE", help="write per-layer statistics, outcomes and environment to this JSON file")
-    parser.add_argument("--baseline", type=Path, metavar="FILE", help="compare with a saved baseline; drift becomes NN502 findings")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the weights and synthetic data (default 0)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("rich", "text", "json", "sarif", "github"),
+        help="output format (default: rich on a terminal, text otherwise)",
+    )
+    parser.add_argument(
+        "--save-baseline",
+        type=Path,
+        metavar="FILE",
+        help="write per-layer statistics, outcomes and environment to this JSON file",
+    )
+    parser.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="compare with a saved baseline; drift becomes NN502 findings"
+    )
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="write a gradient-flow figure (needs matplotlib)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS", help=f"time limit per model (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit per model (default {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument("--config", type=Path, help="read [tool.nnlint] from this pyproject.toml")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     return parser
@@ -57,14 +87,22 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     try:
         config = load_config([cwd], options.config)
         targets = _targets(options, config)
-        codes = sorted(code for code in selected_codes(config, Selection()) if Pass.PROBE in registry.BY_CODE[code].passes or code.startswith("NN0"))
+        codes = sorted(
+            code
+            for code in selected_codes(config, Selection())
+            if Pass.PROBE in registry.BY_CODE[code].passes or code.startswith("NN0")
+        )
         saved = load(options.baseline) if options.baseline else {}
     except (ConfigError, BaselineError, ValueError) as error:
         raise UsageError(str(error)) from None
     root = config.root or cwd
     memory = 0 if options.device != "cpu" and _cuda_possible() else _memory_cap()  # CUDA needs a large address space
     outcomes = run_targets(
-        targets, root, codes, Limits(options.timeout, memory, 1), kind="probe",
+        targets,
+        root,
+        codes,
+        Limits(options.timeout, memory, 1),
+        kind="probe",
         options={"device": options.device, "steps": options.steps, "seed": options.seed},
     )
     pipeline = Pipeline(frozenset(codes), config, {}, root)
@@ -93,7 +131,9 @@ def _targets(options: argparse.Namespace, config) -> List[ProbeTarget]:
         if options.input_shape or options.kwargs:
             raise UsageError("--input-shape and --kwargs need a TARGET")
         if not config.models:
-            raise UsageError("no TARGET given and no [[tool.nnlint.models]] configured; e.g. `nnlint probe model.py:Net --input-shape 16,3,32,32`")
+            raise UsageError(
+                "no TARGET given and no [[tool.nnlint.models]] configured; e.g. `nnlint probe model.py:Net --input-shape 16,3,32,32`"
+            )
         return [ProbeTarget.from_spec(spec) for spec in config.models]
     entry: Dict[str, object] = {"target": options.model}
     if options.input_shape:
@@ -172,7 +212,13 @@ def _summary(report: ProbeReport, out: TextIO, rich: bool, color: bool) -> None:
         return
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     if len(table) > 1:
-        lines += ["  " + "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in table]
+        lines += [
+            "  "
+            + "  ".join(
+                cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+            ).rstrip()
+            for row in table
+        ]
     if report.checks:
         lines.append("checks: " + " · ".join(f"{code} {status}" for code, status in sorted(report.checks.items())))
     out.write("\n".join(lines) + "\n")

@@ -1,4 +1,5 @@
 """What a probe rule sees of one probed model, and where its findings go."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Type
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 class ProbeContext:
     """A model, the facts the probe measured on it, rule options, and the findings so far."""
 
-    def __init__(self, model: nn.Module, facts: Facts, fallback: Where, options: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
+    def __init__(
+        self, model: nn.Module, facts: Facts, fallback: Where, options: Optional[Mapping[str, Mapping[str, Any]]] = None
+    ) -> None:
         self.model = model
         self.facts = facts
         self.fallback = fallback
@@ -46,12 +49,19 @@ class ProbeContext:
         return found if found is not None else self.where_module(path)
 
     def report(
-        self, rule: "Type[Rule] | Rule", where: Where, message: str, fix: Optional[Fix] = None, severity: Optional[Severity] = None
+        self,
+        rule: "Type[Rule] | Rule",
+        where: Where,
+        message: str,
+        fix: Optional[Fix] = None,
+        severity: Optional[Severity] = None,
     ) -> None:
         """Record a finding of `rule` at an absolute (file, line, column); the CLI maps the path for display."""
         finding = rule.finding(Location(where[0], where[1], where[2]), message, Pass.PROBE, fix)
         if severity is not None and severity != finding.severity:
-            finding = Finding(finding.code, finding.name, finding.message, severity, finding.pass_, finding.location, finding.fix)
+            finding = Finding(
+                finding.code, finding.name, finding.message, severity, finding.pass_, finding.location, finding.fix
+            )
         self.findings.append(finding)
 
     def status(self, code: str, text: str) -> None:

@@ -1,4 +1,5 @@
 """Why a parameter got no gradient: its module never ran, it ran under no_grad, or a call cut the path to the loss."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Set
@@ -33,7 +34,9 @@ def explain(model: nn.Module, missing: Iterable[ParamFacts], recorder: Recorder)
     """Fill `why_no_grad` and `cut_where` of parameters that the backward did not reach."""
     by_name = dict(model.named_parameters())
     cache: Dict[int, Set[int]] = {}
-    reach: List[Set[int]] = [reachable_parameters(cut.grad_fn, cache) if cut.grad_fn is not None else set() for cut in recorder.cuts]
+    reach: List[Set[int]] = [
+        reachable_parameters(cut.grad_fn, cache) if cut.grad_fn is not None else set() for cut in recorder.cuts
+    ]
     for facts in missing:
         param = by_name[facts.name]
         key = id(param)
@@ -42,7 +45,9 @@ def explain(model: nn.Module, missing: Iterable[ParamFacts], recorder: Recorder)
             facts.why_no_grad = f"{owner} never ran in forward, so nothing it computes reaches the loss"
             continue
         if key not in recorder.used_params:
-            facts.why_no_grad = f"forward never uses it (the parameter is registered on {owner} but no operation reads it)"
+            facts.why_no_grad = (
+                f"forward never uses it (the parameter is registered on {owner} but no operation reads it)"
+            )
             continue
         if key not in recorder.grad_params:
             where = recorder.nograd_use.get(key)

@@ -1,4 +1,5 @@
 """Synthetic inputs and targets per task, the loss to train with, and what a loss at chance level is."""
+
 from __future__ import annotations
 
 import importlib
@@ -15,8 +16,14 @@ from nnlint.graph import inputs as input_plans
 TASKS = ("multiclass", "binary", "multilabel", "regression")
 # torch losses by class name -> the task their targets imply
 LOSS_TASKS = {
-    "CrossEntropyLoss": "multiclass", "NLLLoss": "multiclass", "BCEWithLogitsLoss": "binary", "BCELoss": "binary",
-    "MSELoss": "regression", "L1Loss": "regression", "SmoothL1Loss": "regression", "HuberLoss": "regression",
+    "CrossEntropyLoss": "multiclass",
+    "NLLLoss": "multiclass",
+    "BCEWithLogitsLoss": "binary",
+    "BCELoss": "binary",
+    "MSELoss": "regression",
+    "L1Loss": "regression",
+    "SmoothL1Loss": "regression",
+    "HuberLoss": "regression",
 }
 REGULARIZATION_WORDS = ("reg", "l1", "l2", "decay", "penalty")
 
@@ -50,8 +57,12 @@ def task_for(task: Optional[str], loss_fn: Optional[Callable], num_classes: Opti
 
 def default_loss(task: Optional[str]) -> Optional[nn.Module]:
     """The loss a task trains with by default; None (a surrogate loss) without a task."""
-    return {"multiclass": nn.CrossEntropyLoss(), "binary": nn.BCEWithLogitsLoss(),
-            "multilabel": nn.BCEWithLogitsLoss(), "regression": nn.MSELoss()}.get(task or "")
+    return {
+        "multiclass": nn.CrossEntropyLoss(),
+        "binary": nn.BCEWithLogitsLoss(),
+        "multilabel": nn.BCEWithLogitsLoss(),
+        "regression": nn.MSELoss(),
+    }.get(task or "")
 
 
 def is_torch_loss(loss_fn: Any) -> bool:
@@ -160,7 +171,9 @@ def probability_rows(logits: torch.Tensor) -> torch.Tensor:
     return (x.min() >= 0) & ((x.sum(1) - 1).abs().max() < 1e-3)
 
 
-def chance_loss(task: Optional[str], loss_fn: Any, logits: torch.Tensor, targets: Any, user_targets: bool) -> Tuple[Optional[float], str]:
+def chance_loss(
+    task: Optional[str], loss_fn: Any, logits: torch.Tensor, targets: Any, user_targets: bool
+) -> Tuple[Optional[float], str]:
     """(the loss a freshly initialised model should start near, why) or (None, why it is not known)."""
     if getattr(loss_fn, "reduction", "mean") != "mean":
         return None, f"the loss uses reduction={loss_fn.reduction!r}, so its scale depends on the batch"
@@ -175,7 +188,10 @@ def chance_loss(task: Optional[str], loss_fn: Any, logits: torch.Tensor, targets
         if prior <= 0.0 or prior >= 1.0:
             return None, "your targets are all of one class"
         entropy = -(prior * math.log(prior) + (1 - prior) * math.log(1 - prior))
-        return entropy, f"{entropy:.4g}: the entropy of your labels' prior ({prior:.3g} positive), the loss of predicting the prior"
+        return (
+            entropy,
+            f"{entropy:.4g}: the entropy of your labels' prior ({prior:.3g} positive), the loss of predicting the prior",
+        )
     return None, "the chance level is known for CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss and BCELoss"
 
 
@@ -186,10 +202,14 @@ _PREFERRED_SIZES = (32, 28, 64, 16, 96, 128)  # cheap first: the probe runs real
 
 def sizes_to_try(plan: input_plans.InputPlan) -> List[int]:
     """The plan's free sizes, cheapest likely-working ones first."""
-    return sorted(plan.sizes, key=lambda s: (_PREFERRED_SIZES.index(s) if s in _PREFERRED_SIZES else len(_PREFERRED_SIZES), s))
+    return sorted(
+        plan.sizes, key=lambda s: (_PREFERRED_SIZES.index(s) if s in _PREFERRED_SIZES else len(_PREFERRED_SIZES), s)
+    )
 
 
-def materialize(meta: Sequence[torch.Tensor], ranges: Sequence[Tuple[Optional[float], Optional[float]]], generator: torch.Generator) -> Tuple[torch.Tensor, ...]:
+def materialize(
+    meta: Sequence[torch.Tensor], ranges: Sequence[Tuple[Optional[float], Optional[float]]], generator: torch.Generator
+) -> Tuple[torch.Tensor, ...]:
     """Random CPU tensors with the shapes and dtypes of meta tensors: normal floats, integers in their range."""
     made = []
     for tensor, (low, high) in zip(meta, ranges):
@@ -207,7 +227,9 @@ def materialize(meta: Sequence[torch.Tensor], ranges: Sequence[Tuple[Optional[fl
     return tuple(made)
 
 
-def ranges_for(model: nn.Module, specs: Optional[Sequence[InputSpec]], count: int) -> List[Tuple[Optional[float], Optional[float]]]:
+def ranges_for(
+    model: nn.Module, specs: Optional[Sequence[InputSpec]], count: int
+) -> List[Tuple[Optional[float], Optional[float]]]:
     """Value ranges per input: as configured, or token ids below the first embedding's size."""
     if specs is not None:
         return [(spec.low, spec.high) for spec in specs]
@@ -219,8 +241,13 @@ def ranges_for(model: nn.Module, specs: Optional[Sequence[InputSpec]], count: in
 class Batches:
     """Model inputs for any number of samples: the user's batch (sliced or extended), or synthetic ones."""
 
-    def __init__(self, device: torch.device, generator: torch.Generator, make: Optional[Callable[[int], Tuple[torch.Tensor, ...]]] = None,
-                 user: Optional[Args] = None) -> None:
+    def __init__(
+        self,
+        device: torch.device,
+        generator: torch.Generator,
+        make: Optional[Callable[[int], Tuple[torch.Tensor, ...]]] = None,
+        user: Optional[Args] = None,
+    ) -> None:
         self.device, self.generator, self._make, self.user = device, generator, make, user
         self.batch = _batch_size(user) if user is not None else 0
 
@@ -229,7 +256,10 @@ class Batches:
         if self.user is None:
             return tuple(t.to(self.device) for t in self._make(n)), {}
         args, kwargs = self.user
-        fit = (lambda v: _resize(v, self.batch, n, self.generator))
+
+        def fit(v: Any) -> Any:
+            return _resize(v, self.batch, n, self.generator)
+
         return tuple(fit(a) for a in args), {k: fit(v) for k, v in kwargs.items()}
 
     def shapes(self) -> List[Tuple[int, ...]]:
@@ -242,20 +272,28 @@ class Batches:
         if self.user is None:
             return self.get(n)
         args, kwargs = self.get(self.batch + n)
-        cut = (lambda v: v[self.batch:] if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == self.batch + n else v)
+
+        def cut(v: Any) -> Any:
+            return v[self.batch :] if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == self.batch + n else v
+
         return tuple(cut(a) for a in args), {k: cut(v) for k, v in kwargs.items()}
 
     def perturbed(self, args: Args, sample: int) -> Args:
         """A copy of `args` in which only sample `sample` has new random values."""
+
         def change(value: Any) -> Any:
             if not isinstance(value, torch.Tensor) or value.dim() == 0 or value.shape[0] != _batch_size(args):
                 return value
             value = value.clone()
             if value.is_floating_point():
-                value[sample] = torch.randn(value[sample].shape, generator=self.generator).to(value.device, value.dtype) * (value.float().std() + 1e-3)
+                value[sample] = torch.randn(value[sample].shape, generator=self.generator).to(
+                    value.device, value.dtype
+                ) * (value.float().std() + 1e-3)
             elif value.dtype != torch.bool:
                 low, high = int(value.min()), int(value.max()) + 1
-                value[sample] = torch.randint(low, max(high, low + 2), value[sample].shape, generator=self.generator).to(value.device, value.dtype)
+                value[sample] = torch.randint(
+                    low, max(high, low + 2), value[sample].shape, generator=self.generator
+                ).to(value.device, value.dtype)
             else:
                 value[sample] = ~value[sample]
             return value

@@ -5,6 +5,7 @@ samples for activation statistics, gradient check, batch independence, the user'
 given), then nnlint's own Adam on a few samples (the overfit test). The model and the optimizer are
 restored afterwards. User-code failures become findings, never exceptions.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -75,7 +76,9 @@ def _phases(setup: Setup, ctx: ProbeContext, snapshot: Snapshot, timings: Dict[s
         ctx.status("NN318", "skipped: the model uses no custom autograd.Function")
     if setup.wants("NN309") and facts.nonfinite is None:
         with _clock(timings, "batch independence"):
-            avoid = {d for t in data.float_outputs(output) for d in t.shape[1:]} | {d for t in setup.batches.shapes() for d in t[1:]}
+            avoid = {d for t in data.float_outputs(output) for d in t.shape[1:]} | {
+                d for t in setup.batches.shapes() for d in t[1:]
+            }
             try:
                 with user_code("an eval-mode forward pass"):
                     facts.mixing = mixing.check(model, setup.batches, setup.seed, avoid)
@@ -128,5 +131,9 @@ def _judge(setup: Setup, ctx: ProbeContext) -> None:
         except Exception as error:  # a bug in one rule must not hide the others
             from nnlint.rules.nn003_internal_error import InternalError
 
-            ctx.report(InternalError, setup.fallback, f"Probe rule {rule.code} ({rule.name}) failed with {type(error).__name__}: {error}. This is a bug in nnlint.")
+            ctx.report(
+                InternalError,
+                setup.fallback,
+                f"Probe rule {rule.code} ({rule.name}) failed with {type(error).__name__}: {error}. This is a bug in nnlint.",
+            )
     borrowed.check(ctx, setup.codes)

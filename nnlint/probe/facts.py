@@ -3,6 +3,7 @@
 The engine fills these in; the probe rules read them and decide. Locations are absolute
 `(file, line, column)` triples; None where the probe could not tell.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """User code failing inside the probe: the exception becomes a finding that says what happened and what to try."""
+
 from __future__ import annotations
 
 import traceback
@@ -37,15 +38,24 @@ def as_aborted(error: BaseException, phase: str) -> ProbeAborted:
     if out_of_memory(error):
         return ProbeAborted(
             f"The probe ran out of memory in {phase} ({type(error).__name__}: {text[:200]}). Probe with a smaller batch "
-            "(the first number of `--input-shape`, or fewer rows in `inputs`) or on a device with more memory.", raised_at(error))
+            "(the first number of `--input-shape`, or fewer rows in `inputs`) or on a device with more memory.",
+            raised_at(error),
+        )
     return ProbeAborted(
         f"The probe stopped: {phase} raised {type(error).__name__}: {text[:300]}. If the input does not fit the model, "
-        "give the right one (`--input-shape`, `inputs` in [[tool.nnlint.models]], or `inputs=` in Python).", raised_at(error))
+        "give the right one (`--input-shape`, `inputs` in [[tool.nnlint.models]], or `inputs=` in Python).",
+        raised_at(error),
+    )
 
 
 def out_of_memory(error: BaseException) -> bool:
     """CPU or GPU out-of-memory, whatever exception type carries it."""
-    return isinstance(error, MemoryError) or "out of memory" in str(error).lower() or "can't allocate memory" in str(error).lower() or type(error).__name__ == "OutOfMemoryError"
+    return (
+        isinstance(error, MemoryError)
+        or "out of memory" in str(error).lower()
+        or "can't allocate memory" in str(error).lower()
+        or type(error).__name__ == "OutOfMemoryError"
+    )
 
 
 def raised_at(error: BaseException) -> Optional[Where]:

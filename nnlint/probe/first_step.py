@@ -4,6 +4,7 @@ It fills the gradient facts of every parameter, the loss facts (chance level, pr
 regularization terms, names the cut for parameters the backward did not reach and locates the first
 NaN/Inf. Also: extra no-grad samples so that activation statistics cover enough samples.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,13 +35,18 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     recorder.variance = setup.wants("NN401")
     captured: gradcheck.Captured = {}
     with user_code("the forward pass"):
-        with (gradcheck.capture_functions() if setup.wants("NN318") else contextlib.nullcontext({})) as captured, recorder:
+        with (
+            gradcheck.capture_functions() if setup.wants("NN318") else contextlib.nullcontext({}) as captured,
+            recorder,
+        ):
             output = model(*args[0], **args[1])
     logits = data.logits_of(output)
     if logits is None:
         raise ProbeAborted(
             f"`{setup.name}` returned {type(output).__name__} with no floating-point tensor, so there is nothing to "
-            "backpropagate from. Return the logits (or a tuple/dict holding them).", setup.fallback)
+            "backpropagate from. Return the logits (or a tuple/dict holding them).",
+            setup.fallback,
+        )
     targets = setup.targets if setup.targets is not None else data.make_targets(setup.task, output, setup.generator(1))
     setup.targets_used = targets
     with user_code("the loss"):
@@ -60,8 +66,12 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     if reg0 is not None:
         pieces += [reg0[0].detach().float().reshape(1), reg0[1].detach().float().reshape(1)]
     if present:
-        pieces += [torch.stack(torch._foreach_norm(grads, 1)).float(), torch.stack(torch._foreach_norm(grads, 2)).float(),
-                   torch.stack(torch._foreach_norm(grads, float("inf"))).float(), torch.stack(torch._foreach_norm(weights, 2)).float()]
+        pieces += [
+            torch.stack(torch._foreach_norm(grads, 1)).float(),
+            torch.stack(torch._foreach_norm(grads, 2)).float(),
+            torch.stack(torch._foreach_norm(grads, float("inf"))).float(),
+            torch.stack(torch._foreach_norm(weights, 2)).float(),
+        ]
     values = torch.cat([p.to(logits.device) for p in pieces]).tolist()
     loss_facts.initial, output_finite, loss_facts.probabilities = values[0], bool(values[1]), bool(values[2])
     offset = 3
@@ -79,7 +89,12 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
         l1, l2, top, size = (values[offset + k * count + index] for k in range(4))
         facts_p.had_grad, facts_p.nonzero = True, l1 > 0
         facts_p.finite = math.isfinite(l1) and math.isfinite(l2)
-        facts_p.grad_mean_abs, facts_p.grad_norm, facts_p.grad_max_abs, facts_p.weight_norm = l1 / max(param.numel(), 1), l2, top, size
+        facts_p.grad_mean_abs, facts_p.grad_norm, facts_p.grad_max_abs, facts_p.weight_norm = (
+            l1 / max(param.numel(), 1),
+            l2,
+            top,
+            size,
+        )
     _check_finite(setup, ctx, args, output, params, output_finite, step=0)
     if recorder.cuts_enabled:
         cuts.explain(model, [f for f in facts.params if not f.had_grad], recorder)
@@ -152,21 +167,31 @@ def _detach(output: Any) -> Any:
     if isinstance(output, torch.Tensor):
         return output.detach()
     if isinstance(output, (list, tuple)):
-        return type(output)(_detach(o) for o in output) if not hasattr(output, "_fields") else type(output)(*(_detach(o) for o in output))
+        return (
+            type(output)(_detach(o) for o in output)
+            if not hasattr(output, "_fields")
+            else type(output)(*(_detach(o) for o in output))
+        )
     if isinstance(output, dict):
         return {k: _detach(v) for k, v in output.items()}
     return output
 
 
 def _loss_facts(setup: Setup, recorder: Recorder, logits: torch.Tensor, targets: Any) -> LossFacts:
-    name = "a surrogate loss (mean squared error against random targets)" if setup.loss_fn is None else type(setup.loss_fn).__name__
+    name = (
+        "a surrogate loss (mean squared error against random targets)"
+        if setup.loss_fn is None
+        else type(setup.loss_fn).__name__
+    )
     facts = LossFacts(setup.task, name)
     facts.log_softmax_loss = data.applies_log_softmax(setup.loss_fn)
     facts.classes = logits.shape[1] if logits.dim() >= 2 else None
     facts.softmax_where = recorder.softmax_where
     facts.output_module = recorder.order[-1] if recorder.order else ""
     if setup.loss_fn is not None:
-        facts.expected, facts.expected_why = data.chance_loss(setup.task, setup.loss_fn, logits, targets, setup.targets is not None)
+        facts.expected, facts.expected_why = data.chance_loss(
+            setup.task, setup.loss_fn, logits, targets, setup.targets is not None
+        )
     else:
         facts.expected_why = "no task or loss was given"
     return facts
@@ -181,8 +206,11 @@ def _check_finite(setup: Setup, ctx: ProbeContext, args, output, params, output_
         phase = "the input batch" if what.startswith("the input batch") else "forward"
         facts.nonfinite = NonFinite(phase, step, what, where)
     elif facts.loss is not None and not math.isfinite(facts.loss.initial):
-        facts.nonfinite = NonFinite("the loss", step, f"the loss ({facts.loss.loss_name}) is NaN/Inf although the outputs are finite", None)
+        facts.nonfinite = NonFinite(
+            "the loss", step, f"the loss ({facts.loss.loss_name}) is NaN/Inf although the outputs are finite", None
+        )
     elif any(p.had_grad and not p.finite for p in facts.params):
+
         def again() -> torch.Tensor:
             out = setup.model(*args[0], **args[1])
             return data.compute_loss(setup.loss_fn, setup.task, out, setup.targets_used).total

@@ -4,6 +4,7 @@ While the probe's first forward runs, `Function.apply` is wrapped to keep the fi
 each user-defined Function. Each is then checked like gradcheck's fast mode: random projections
 u·J·v of the backward against central finite differences of the forward.
 """
+
 from __future__ import annotations
 
 import contextlib

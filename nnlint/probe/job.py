@@ -1,4 +1,5 @@
 """Probing one configured target inside a worker: import it, build it with real weights, probe it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +24,9 @@ from nnlint.types import Location, Pass
 
 def warm_up() -> None:
     """One tiny training step, so that loading kernels and the optimizer costs no target's time."""
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 2))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 2)
+    )
     model(torch.randn(2, 3, 8, 8))
     optimizer = Adam(list(model.parameters()))
     torch.nn.functional.cross_entropy(model(torch.randn(2, 3, 8, 8)), torch.tensor([0, 1])).backward()
@@ -47,16 +50,30 @@ def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options:
     try:
         loss_fn = load_loss(target.loss) if target.loss else None
         setup = make_setup(
-            model, inputs=example, task=target.task, num_classes=target.num_classes, loss_fn=loss_fn,
-            steps=options.get("steps"), device=options.get("device", "auto"), seed=seed, codes=frozenset(codes),
-            specs=target.inputs, name=target.target, fallback=fallback,
+            model,
+            inputs=example,
+            task=target.task,
+            num_classes=target.num_classes,
+            loss_fn=loss_fn,
+            steps=options.get("steps"),
+            device=options.get("device", "auto"),
+            seed=seed,
+            codes=frozenset(codes),
+            specs=target.inputs,
+            name=target.target,
+            fallback=fallback,
         )
     except SetupProblem as problem:
         hint = "; give `--input-shape` or `inputs` in [[tool.nnlint.models]]" if problem.code == "NN014" else ""
-        finding = BY_CODE[problem.code].finding(Location(*(problem.where or fallback)), f"Cannot probe `{target.target}`: {problem}{hint}.", Pass.PROBE)
+        finding = BY_CODE[problem.code].finding(
+            Location(*(problem.where or fallback)), f"Cannot probe `{target.target}`: {problem}{hint}.", Pass.PROBE
+        )
         return _failed(target, finding)
     except UsageProblem as problem:
-        return _failed(target, ModelRunAborted.finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE))
+        return _failed(
+            target,
+            ModelRunAborted.finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE),
+        )
     return engine.run(setup)
 
 

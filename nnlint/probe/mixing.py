@@ -4,6 +4,7 @@ Two exact tests on a small batch: the gradient of the middle output with respect
 is zero, and changing the middle sample leaves the other outputs unchanged. When samples mix, a fingerprint of every
 operation's output rows (recorded in both runs) names the first operation whose other rows changed.
 """
+
 from __future__ import annotations
 
 from typing import Any, List, Optional, Set, Tuple
@@ -30,7 +31,12 @@ class _Fingerprints(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))
-        if isinstance(result, torch.Tensor) and result.is_floating_point() and result.dim() >= 1 and result.shape[0] == self.n:
+        if (
+            isinstance(result, torch.Tensor)
+            and result.is_floating_point()
+            and result.dim() >= 1
+            and result.shape[0] == self.n
+        ):
             rows = result.detach().reshape(self.n, -1).double()
             self.prints.append((_op_name(func), user_frame(), torch.stack([rows.sum(1), (rows * rows).sum(1)], 1)))
         return result
@@ -58,7 +64,9 @@ def check(model: nn.Module, batches: Batches, seed: int, avoid: Set[int]) -> Mix
     floats = [t for t in list(args[0]) + list(args[1].values()) if isinstance(t, torch.Tensor) and t.requires_grad]
     selected = [o for o in batched if o.requires_grad]
     if floats and selected:
-        grads = torch.autograd.grad(torch.stack([o[j].float().sum() for o in selected]).sum(), floats, allow_unused=True)
+        grads = torch.autograd.grad(
+            torch.stack([o[j].float().sum() for o in selected]).sum(), floats, allow_unused=True
+        )
         for grad in grads:
             if grad is not None:
                 evidence.append((grad[others].abs().amax() > 0).reshape(1))
@@ -72,7 +80,7 @@ def check(model: nn.Module, batches: Batches, seed: int, avoid: Set[int]) -> Mix
     mixed = any(values[: len(evidence)])
     result = MixingResult(checked=True, mixed=mixed, samples=n)
     if mixed:
-        flags = values[len(evidence):]
+        flags = values[len(evidence) :]
         index = next((k for k, flag in enumerate(flags) if flag), None)
         if index is not None:
             result.culprit, result.culprit_where = first.prints[index][0], first.prints[index][1]
@@ -87,7 +95,13 @@ def _run(model: nn.Module, args: Args, prints: _Fingerprints, seed: int, grad: b
 
 
 def _devices(args: Args) -> list:
-    return sorted({t.device.index or 0 for t in list(args[0]) + list(args[1].values()) if isinstance(t, torch.Tensor) and t.is_cuda})
+    return sorted(
+        {
+            t.device.index or 0
+            for t in list(args[0]) + list(args[1].values())
+            if isinstance(t, torch.Tensor) and t.is_cuda
+        }
+    )
 
 
 def _requiring_grad(args: Args) -> Args:

@@ -2,6 +2,7 @@
 
 Only run after a step produced a non-finite value: checking every operation synchronises the device.
 """
+
 from __future__ import annotations
 
 import re
@@ -138,7 +139,9 @@ def _innermost_user_frame(caught: List[warnings.WarningMessage]) -> Optional[Whe
         text = str(warning.message)
         if "Traceback of forward call" not in text:
             continue
-        frames = [(m.group("file"), int(m.group("line")), 1) for m in _FRAME.finditer(text) if is_user_file(m.group("file"))]
+        frames = [
+            (m.group("file"), int(m.group("line")), 1) for m in _FRAME.finditer(text) if is_user_file(m.group("file"))
+        ]
         if frames:
             return frames[-1]
     return None

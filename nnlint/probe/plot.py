@@ -1,4 +1,5 @@
 """`--plot FILE.png`: a gradient-flow figure (per-layer mean and max |grad|); matplotlib is optional and imported here only."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """ProbeReport: what one probe found and measured; `assert report.ok, report` is a unit test. No torch here."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -44,7 +45,10 @@ class ProbeReport:
     def with_findings(self, findings: Sequence[Finding]) -> "ProbeReport":
         """The same report with other findings (after suppression, display paths or baseline drift)."""
         failed = {f.code for f in findings}
-        checks = {code: ("failed" if code in failed else ("passed" if status == "failed" else status)) for code, status in self.checks.items()}
+        checks = {
+            code: ("failed" if code in failed else ("passed" if status == "failed" else status))
+            for code, status in self.checks.items()
+        }
         for code in failed:
             if not code.startswith("NN0") and self.input:
                 checks.setdefault(code, "failed")
@@ -53,23 +57,50 @@ class ProbeReport:
     def to_dict(self) -> Dict[str, Any]:
         """Plain data (findings in the public JSON shape) for workers, baselines and tools."""
         return {
-            "target": self.target, "device": self.device, "seed": self.seed, "torch": self.torch_version,
-            "input": self.input, "task": self.task, "loss": self.loss, "initial_loss": self.initial_loss,
-            "expected_loss": self.expected_loss, "expected_why": self.expected_why, "overfit": dict(self.overfit),
-            "layers": [dict(row) for row in self.layers], "checks": dict(self.checks),
-            "findings": [f.to_dict() for f in self.findings], "timings": dict(self.timings), "seconds": self.seconds,
-            "notes": list(self.notes), "path": self.path, "line": self.line,
+            "target": self.target,
+            "device": self.device,
+            "seed": self.seed,
+            "torch": self.torch_version,
+            "input": self.input,
+            "task": self.task,
+            "loss": self.loss,
+            "initial_loss": self.initial_loss,
+            "expected_loss": self.expected_loss,
+            "expected_why": self.expected_why,
+            "overfit": dict(self.overfit),
+            "layers": [dict(row) for row in self.layers],
+            "checks": dict(self.checks),
+            "findings": [f.to_dict() for f in self.findings],
+            "timings": dict(self.timings),
+            "seconds": self.seconds,
+            "notes": list(self.notes),
+            "path": self.path,
+            "line": self.line,
         }
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "ProbeReport":
         """Inverse of to_dict."""
         return cls(
-            data.get("target", "model"), tuple(Finding.from_dict(f) for f in data.get("findings", [])),
-            tuple(data.get("layers", [])), dict(data.get("checks", {})), data.get("device", "cpu"), data.get("seed", 0),
-            data.get("torch", ""), data.get("input", ""), data.get("task"), data.get("loss", ""), data.get("initial_loss"),
-            data.get("expected_loss"), data.get("expected_why", ""), dict(data.get("overfit", {})), dict(data.get("timings", {})),
-            data.get("seconds", 0.0), tuple(data.get("notes", [])), data.get("path", ""), data.get("line", 1),
+            data.get("target", "model"),
+            tuple(Finding.from_dict(f) for f in data.get("findings", [])),
+            tuple(data.get("layers", [])),
+            dict(data.get("checks", {})),
+            data.get("device", "cpu"),
+            data.get("seed", 0),
+            data.get("torch", ""),
+            data.get("input", ""),
+            data.get("task"),
+            data.get("loss", ""),
+            data.get("initial_loss"),
+            data.get("expected_loss"),
+            data.get("expected_why", ""),
+            dict(data.get("overfit", {})),
+            dict(data.get("timings", {})),
+            data.get("seconds", 0.0),
+            tuple(data.get("notes", [])),
+            data.get("path", ""),
+            data.get("line", 1),
         )
 
     def save_baseline(self, path: Any) -> None:
@@ -83,10 +114,17 @@ class ProbeReport:
         rows = [COLUMNS]
         for row in self.layers:
             share = row.get("dead") if row.get("dead") is not None else row.get("saturated")
-            rows.append((
-                row["name"], row["type"], number(row.get("grad_norm")), number(row.get("update_ratio")),
-                "-" if share is None else f"{share:.0%}", number(row.get("act_mean")), number(row.get("act_std")),
-            ))
+            rows.append(
+                (
+                    row["name"],
+                    row["type"],
+                    number(row.get("grad_norm")),
+                    number(row.get("update_ratio")),
+                    "-" if share is None else f"{share:.0%}",
+                    number(row.get("act_mean")),
+                    number(row.get("act_std")),
+                )
+            )
         return rows
 
     def headline(self) -> str:
@@ -94,8 +132,10 @@ class ProbeReport:
         if not self.input:
             return f"nnlint probe of {self.target}: not probed (see the findings)"
         task = f"task {self.task}" if self.task else "no task (surrogate loss: gradient flow only)"
-        return (f"nnlint probe of {self.target} on {self.device} (seed {self.seed}, torch {self.torch_version}): "
-                f"input {self.input}; {task}; {self.loss}; {self.seconds:.2f} s")
+        return (
+            f"nnlint probe of {self.target} on {self.device} (seed {self.seed}, torch {self.torch_version}): "
+            f"input {self.input}; {task}; {self.loss}; {self.seconds:.2f} s"
+        )
 
     def outcome_lines(self) -> List[str]:
         """The initial loss and the overfit test in words."""
@@ -117,12 +157,19 @@ class ProbeReport:
         if len(table) > 1:
             widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
             for row in table:
-                lines.append("  " + "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+                lines.append(
+                    "  "
+                    + "  ".join(
+                        cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+                    ).rstrip()
+                )
         if self.findings:
             lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
             for f in self.findings:
                 path = display_path(Path(f.location.path), cwd)
-                lines.append(f"  {path}:{f.location.line}:{f.location.column}: {f.code} [{f.name}] {f.severity.value}: {' '.join(f.message.split())}")
+                lines.append(
+                    f"  {path}:{f.location.line}:{f.location.column}: {f.code} [{f.name}] {f.severity.value}: {' '.join(f.message.split())}"
+                )
         else:
             lines.append("no findings")
         if self.checks:

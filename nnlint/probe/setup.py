@@ -1,4 +1,5 @@
 """A probe request resolved into a Setup: device, inputs (given, configured or inferred from the first layer), task, loss."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +12,8 @@ from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
 from nnlint.probe import data
-from nnlint.probe.failures import raised_at
 from nnlint.probe.facts import Where
+from nnlint.probe.failures import raised_at
 from nnlint.types import Pass
 
 PROBE_CODES = frozenset(code for code, rule in registry.BY_CODE.items() if Pass.PROBE in rule.passes)
@@ -117,10 +118,23 @@ def make_setup(
     if num_classes is not None and resolved_task == "multiclass":
         notes.append(f"num_classes={num_classes}; the probe takes the number of classes from the output's dimension 1")
     return Setup(
-        model=model, batches=batches, batch=batch, input_description=description, task=resolved_task, loss_fn=chosen_loss,
-        targets=targets, optimizer=optimizer, device=resolved, seed=seed, codes=codes, options=dict(options or {}),
-        fallback=fallback, budget=budget if budget is not None else BUDGETS.get(resolved.type, 30.0), max_steps=steps,
-        name=name or type(model).__name__, notes=notes,
+        model=model,
+        batches=batches,
+        batch=batch,
+        input_description=description,
+        task=resolved_task,
+        loss_fn=chosen_loss,
+        targets=targets,
+        optimizer=optimizer,
+        device=resolved,
+        seed=seed,
+        codes=codes,
+        options=dict(options or {}),
+        fallback=fallback,
+        budget=budget if budget is not None else BUDGETS.get(resolved.type, 30.0),
+        max_steps=steps,
+        name=name or type(model).__name__,
+        notes=notes,
     )
 
 
@@ -145,11 +159,17 @@ def _on(value: Any, device: torch.device) -> Any:
 
 
 def _describe(args: data.Args) -> str:
-    parts = [f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}" for t in list(args[0]) + list(args[1].values()) if isinstance(t, torch.Tensor)]
+    parts = [
+        f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}"
+        for t in list(args[0]) + list(args[1].values())
+        if isinstance(t, torch.Tensor)
+    ]
     return ", ".join(parts) or "(no tensors)"
 
 
-def _planned(model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: torch.Generator) -> Tuple[Callable[[int], tuple], int, str]:
+def _planned(
+    model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: torch.Generator
+) -> Tuple[Callable[[int], tuple], int, str]:
     """(make(n), batch size, description) from configured input specs or the model's first layer."""
     if specs:
         plan = input_plans.from_specs(specs)
@@ -180,8 +200,11 @@ def _planned(model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: 
     size, error = errors[0]
     if len(errors) == 1:  # the first layer fixes the whole input: the failure is the model's own
         raise SetupProblem(
-            "NN013", f"forward raised {type(error).__name__}: {_first_line(error)} on the input its first layer takes "
-            f"({plan.describe(size)}); fix forward, or give the input it needs", raised_at(error))
+            "NN013",
+            f"forward raised {type(error).__name__}: {_first_line(error)} on the input its first layer takes "
+            f"({plan.describe(size)}); fix forward, or give the input it needs",
+            raised_at(error),
+        )
     tried = ", ".join(str(s) for s, _ in errors)
     raise SetupProblem(
         "NN014",

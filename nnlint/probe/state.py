@@ -1,4 +1,5 @@
 """Saving and restoring what the probe changes: weights, buffers, gradients, train/eval flags, optimizer state, device."""
+
 from __future__ import annotations
 
 import copy
@@ -13,7 +14,9 @@ class Snapshot:
 
     def __init__(self, model: nn.Module, optimizer: Optional[torch.optim.Optimizer] = None) -> None:
         self.model, self.optimizer = model, optimizer
-        self.params = [(p, p.detach().clone(), None if p.grad is None else p.grad.detach().clone()) for p in model.parameters()]
+        self.params = [
+            (p, p.detach().clone(), None if p.grad is None else p.grad.detach().clone()) for p in model.parameters()
+        ]
         self.buffers = [(b, b.detach().clone()) for b in model.buffers()]
         self.modes = [(m, m.training) for m in model.modules()]
         self.device = next((p.device for p in model.parameters()), None)

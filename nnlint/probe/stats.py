@@ -4,6 +4,7 @@ Forward hooks see modules; a TorchFunctionMode sees functional calls (`F.relu`, 
 `.detach()`, `.data`) and attributes them to the module whose forward is running. Statistics are
 accumulated in device tensors and read back in one synchronisation by `read()`.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,16 +21,30 @@ from nnlint.probe.facts import ActivationSite, Where
 
 F = nn.functional
 ACTIVATIONS = {
-    F.relu: "relu", torch.relu: "relu", torch.relu_: "relu", F.relu_: "relu", torch.Tensor.relu: "relu", torch.Tensor.relu_: "relu",
-    torch.sigmoid: "sigmoid", torch.Tensor.sigmoid: "sigmoid", torch.Tensor.sigmoid_: "sigmoid",
-    torch.tanh: "tanh", torch.Tensor.tanh: "tanh", torch.Tensor.tanh_: "tanh",
+    F.relu: "relu",
+    torch.relu: "relu",
+    torch.relu_: "relu",
+    F.relu_: "relu",
+    torch.Tensor.relu: "relu",
+    torch.Tensor.relu_: "relu",
+    torch.sigmoid: "sigmoid",
+    torch.Tensor.sigmoid: "sigmoid",
+    torch.Tensor.sigmoid_: "sigmoid",
+    torch.tanh: "tanh",
+    torch.Tensor.tanh: "tanh",
+    torch.Tensor.tanh_: "tanh",
 }
 DROPOUTS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout, torch.dropout}
 SOFTMAXES = {F.softmax, torch.softmax, torch.Tensor.softmax}
 CUTS = {
-    torch.Tensor.detach: "`.detach()`", torch.Tensor.detach_: "`.detach_()`", torch.detach: "`torch.detach()`",
-    torch.Tensor.item: "`.item()`", torch.Tensor.tolist: "`.tolist()`", torch.Tensor.numpy: "`.numpy()`",
-    torch.tensor: "`torch.tensor(...)`", torch.as_tensor: "`torch.as_tensor(...)`",
+    torch.Tensor.detach: "`.detach()`",
+    torch.Tensor.detach_: "`.detach_()`",
+    torch.detach: "`torch.detach()`",
+    torch.Tensor.item: "`.item()`",
+    torch.Tensor.tolist: "`.tolist()`",
+    torch.Tensor.numpy: "`.numpy()`",
+    torch.tensor: "`torch.tensor(...)`",
+    torch.as_tensor: "`torch.as_tensor(...)`",
 }
 _DATA = torch._C.TensorBase.data  # `.data` reaches the mode as this descriptor's __get__
 _ACTIVATION_MODULES = (nn.ReLU, nn.Sigmoid, nn.Tanh)
@@ -203,7 +218,7 @@ class Recorder(TorchFunctionMode):
     def _note_use(self, func, args, kwargs) -> None:
         grad_on = torch.is_grad_enabled()
         for value in list(args) + list(kwargs.values()):
-            for item in (value if isinstance(value, (list, tuple)) else (value,)):
+            for item in value if isinstance(value, (list, tuple)) else (value,):
                 if isinstance(item, nn.Parameter) and id(item) in self.params:
                     self.used_params.add(id(item))
                     if grad_on:
@@ -227,8 +242,16 @@ class Recorder(TorchFunctionMode):
         dims, units = _unit_dims(result)
         site = self.sites.get(key)
         if site is None or site.units != units:
-            site = self.sites[key] = _Site(kind, self._name(frame, kind, number), self._label(frame.path, func), frame.path, user_frame(),
-                                           self._after(frame.path), units, position=len(self.order))
+            site = self.sites[key] = _Site(
+                kind,
+                self._name(frame, kind, number),
+                self._label(frame.path, func),
+                frame.path,
+                user_frame(),
+                self._after(frame.path),
+                units,
+                position=len(self.order),
+            )
         value = result.detach()
         site.samples += result.shape[0] if result.dim() else 1
         site.elements += result.numel() // max(units, 1)
@@ -237,7 +260,11 @@ class Recorder(TorchFunctionMode):
             site.alive = alive if site.alive is None else site.alive | alive
         else:
             centred = (value - 0.5).abs() if kind == "sigmoid" else value.abs()
-            saturated = (centred >= self.saturation_edges[kind]).sum(dim=dims) if dims else (centred >= self.saturation_edges[kind]).float()
+            saturated = (
+                (centred >= self.saturation_edges[kind]).sum(dim=dims)
+                if dims
+                else (centred >= self.saturation_edges[kind]).float()
+            )
             site.saturated = saturated if site.saturated is None else site.saturated + saturated
         moments = _moments(value)
         site.moments = moments if site.moments is None else site.moments + moments
@@ -257,7 +284,11 @@ class Recorder(TorchFunctionMode):
             return f"`self.{path}` ({type(module).__name__})"
         name = getattr(func, "__name__", "activation")
         owner = f"`{type(module).__name__}.forward`"
-        prefix = "F." if getattr(func, "__module__", "") == "torch.nn.functional" else ("." if "Tensor" in getattr(func, "__qualname__", "") else "torch.")
+        prefix = (
+            "F."
+            if getattr(func, "__module__", "") == "torch.nn.functional"
+            else ("." if "Tensor" in getattr(func, "__qualname__", "") else "torch.")
+        )
         return f"`{prefix}{name}` in {owner}"
 
     def _after(self, path: str) -> str:
@@ -269,7 +300,9 @@ class Recorder(TorchFunctionMode):
 
     # --- reading back --------------------------------------------------------------------------
 
-    def read(self, saturated_share: float = 0.95) -> Tuple[List[ActivationSite], Dict[str, Tuple[float, float]], List[Tuple[str, Optional[Where], str, float]]]:
+    def read(
+        self, saturated_share: float = 0.95
+    ) -> Tuple[List[ActivationSite], Dict[str, Tuple[float, float]], List[Tuple[str, Optional[Where], str, float]]]:
         """(activation sites, per-module output (mean, std), variance ratios) in one synchronisation."""
         pieces: List[torch.Tensor] = []
         sites = list(self.sites.values())
@@ -290,12 +323,24 @@ class Recorder(TorchFunctionMode):
         for key, site in zip(self.sites, sites):
             count, (total, squares) = next(it), (next(it), next(it))
             mean, std = _mean_std(total, squares, site.count)
-            found.append(ActivationSite(
-                key, site.kind, site.label, site.module, site.where, site.units, site.samples,
-                dead_units=int(count) if site.kind == "relu" else 0,
-                saturated_units=int(count) if site.kind != "relu" else 0,
-                after=site.after, mean=mean, std=std, name=site.name, position=site.position,
-            ))
+            found.append(
+                ActivationSite(
+                    key,
+                    site.kind,
+                    site.label,
+                    site.module,
+                    site.where,
+                    site.units,
+                    site.samples,
+                    dead_units=int(count) if site.kind == "relu" else 0,
+                    saturated_units=int(count) if site.kind != "relu" else 0,
+                    after=site.after,
+                    mean=mean,
+                    std=std,
+                    name=site.name,
+                    position=site.position,
+                )
+            )
         layer_outputs = {}
         for path, site in outputs:
             total, squares = next(it), next(it)

@@ -1,5 +1,6 @@
 """Optimizer steps after step 0: ten with the caller's optimizer (param groups, update ratios, regularization),
 then nnlint's Adam on a few samples (the overfit test, gradients over more steps, parameters that do not move)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Tuple
@@ -28,8 +29,17 @@ def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.P
     members = [p for _, p in params if id(p) in grouped]
     if not members:
         return
-    log = train(setup.model, members, setup.optimizer, args, _loss_of(setup, targets), _measure(setup, None, targets, facts.regularization is not None),
-                RATIO_STEPS[1], setup.budget / 2, tracked=range(len(members)))
+    log = train(
+        setup.model,
+        members,
+        setup.optimizer,
+        args,
+        _loss_of(setup, targets),
+        _measure(setup, None, targets, facts.regularization is not None),
+        RATIO_STEPS[1],
+        setup.budget / 2,
+        tracked=range(len(members)),
+    )
     _fail_on_error(log)
     facts.optimizer_steps = len(log.steps)
     index = {id(p): i for i, p in enumerate(members)}
@@ -77,8 +87,19 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
             return True
         return _fits(steps, fraction)
 
-    log = train(setup.model, trainable, optimizer, args, _loss_of(setup, targets), _measure(setup, setup.task if overfit else None, targets, False),
-                max(max_steps, minimum) if overfit else minimum, setup.budget, done, dropout=False, zero=zero)
+    log = train(
+        setup.model,
+        trainable,
+        optimizer,
+        args,
+        _loss_of(setup, targets),
+        _measure(setup, setup.task if overfit else None, targets, False),
+        max(max_steps, minimum) if overfit else minimum,
+        setup.budget,
+        done,
+        dropout=False,
+        zero=zero,
+    )
     _fail_on_error(log)
     for i, facts_p in enumerate(facts.params):
         if i in log.had_grad:
@@ -89,7 +110,9 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
             facts_p.changed = log.changed[i]
     if setup.optimizer is None:
         facts.optimizer_steps = len(log.steps)
-    _note_nonfinite_training(setup, ctx, log, args, trainable, f"Adam (lr {optimizer.param_groups[0]['lr']:g}) on {n} samples")
+    _note_nonfinite_training(
+        setup, ctx, log, args, trainable, f"Adam (lr {optimizer.param_groups[0]['lr']:g}) on {n} samples"
+    )
     if overfit:
         facts.overfit = _overfit_result(log, n)
 

@@ -1,4 +1,5 @@
 """Turning the probe's facts into a ProbeReport: the per-layer table rows and the outcome of each check."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -21,11 +22,25 @@ def build(setup: "Setup", ctx: ProbeContext, timings: Dict[str, float], seconds:
     loss = facts.loss
     overfit = {k: v for k, v in asdict(facts.overfit).items() if k != "losses"}
     return ProbeReport(
-        setup.name, tuple(ctx.findings), tuple(rows(ctx)), checks(setup, ctx), str(setup.device), setup.seed,
-        torch.__version__.split("+")[0], setup.input_description, setup.task, loss.loss_name if loss else "",
-        loss.initial if loss else None, loss.expected if loss else None, loss.expected_why if loss else "",
-        overfit, {k: round(v, 4) for k, v in timings.items()}, round(seconds, 4), tuple(setup.notes),
-        setup.fallback[0], setup.fallback[1],
+        setup.name,
+        tuple(ctx.findings),
+        tuple(rows(ctx)),
+        checks(setup, ctx),
+        str(setup.device),
+        setup.seed,
+        torch.__version__.split("+")[0],
+        setup.input_description,
+        setup.task,
+        loss.loss_name if loss else "",
+        loss.initial if loss else None,
+        loss.expected if loss else None,
+        loss.expected_why if loss else "",
+        overfit,
+        {k: round(v, 4) for k, v in timings.items()},
+        round(seconds, 4),
+        tuple(setup.notes),
+        setup.fallback[0],
+        setup.fallback[1],
     ).with_findings(ctx.findings)
 
 
@@ -54,18 +69,36 @@ def rows(ctx: ProbeContext) -> List[Dict[str, Any]]:
     for module, params in sorted(layers.items(), key=lambda item: item[1][0].order):
         main = next((p for p in params if p.is_weight), params[0])
         mean, std = facts.layer_outputs.get(module, (None, None))
-        found.append(({
-            "name": module or "(model)", "type": main.module_type, "param": main.name,
-            "grad_norm": main.grad_norm if main.had_grad else None, "grad_mean": main.grad_mean_abs if main.had_grad else None,
-            "grad_max": main.grad_max_abs if main.had_grad else None, "update_ratio": main.update_ratio,
-            "act_mean": mean, "act_std": std,
-        }, (main.order, 0)))
+        found.append(
+            (
+                {
+                    "name": module or "(model)",
+                    "type": main.module_type,
+                    "param": main.name,
+                    "grad_norm": main.grad_norm if main.had_grad else None,
+                    "grad_mean": main.grad_mean_abs if main.had_grad else None,
+                    "grad_max": main.grad_max_abs if main.had_grad else None,
+                    "update_ratio": main.update_ratio,
+                    "act_mean": mean,
+                    "act_std": std,
+                },
+                (main.order, 0),
+            )
+        )
     for site in facts.activations:
         share = site.dead_units / site.units if site.units else None
         saturation = site.saturated_units / site.units if site.units else None
-        found.append(({
-            "name": site.name, "type": site.kind,
-            "dead": share if site.kind == "relu" else None, "saturated": saturation if site.kind != "relu" else None,
-            "act_mean": site.mean, "act_std": site.std,
-        }, (site.position - 1, 1)))
+        found.append(
+            (
+                {
+                    "name": site.name,
+                    "type": site.kind,
+                    "dead": share if site.kind == "relu" else None,
+                    "saturated": saturation if site.kind != "relu" else None,
+                    "act_mean": site.mean,
+                    "act_std": site.std,
+                },
+                (site.position - 1, 1),
+            )
+        )
     return [row for row, _ in sorted(found, key=lambda item: item[1])]

@@ -1,4 +1,5 @@
 """What the probe CLI runs: a graph target plus the task, class count and loss. No torch here."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,4 +27,14 @@ class ProbeTarget(GraphTarget):
     def from_json(cls, data: Dict[str, Any]) -> "ProbeTarget":
         """Inverse of to_json."""
         base = GraphTarget.from_json(data)
-        return cls(base.target, base.kwargs, base.inputs, base.discovered, base.path, base.line, data.get("task"), data.get("num_classes"), data.get("loss"))
+        return cls(
+            base.target,
+            base.kwargs,
+            base.inputs,
+            base.discovered,
+            base.path,
+            base.line,
+            data.get("task"),
+            data.get("num_classes"),
+            data.get("loss"),
+        )

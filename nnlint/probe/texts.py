@@ -1,4 +1,5 @@
 """Small helpers for probe messages: places and numbers in the user's terms. No torch here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ Where = Tuple[str, int, int]
 
 
 def at(where: Optional[Where]) -> str:
-    """" at model.py:31" for a known position, else ""."""
+    """ " at model.py:31" for a known position, else ""."""
     return f" at {Path(where[0]).name}:{where[1]}" if where else ""
 
 

@@ -3,6 +3,7 @@
 Facts about parameters stay on the device until the end; per step only the loss, the accuracy and
 the regularization terms are read back (to stop early).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,13 @@ class Adam:
     torch.optim's step() imports torch._dynamo on first use, which costs seconds of start-up that a
     short probe cannot afford; the update is the same as torch.optim.Adam without weight decay."""
 
-    def __init__(self, params: Sequence[nn.Parameter], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        params: Sequence[nn.Parameter],
+        lr: float = 1e-3,
+        betas: Tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         self.params = list(params)
         self.param_groups = [{"params": self.params, "lr": lr}]
         self.lr, self.betas, self.eps, self.steps = lr, betas, eps, 0
@@ -53,9 +60,9 @@ class Adam:
         torch._foreach_mul_(second, beta2)
         torch._foreach_addcmul_(second, grads, grads, 1 - beta2)
         denominator = torch._foreach_sqrt(second)
-        torch._foreach_div_(denominator, (1 - beta2 ** self.steps) ** 0.5)
+        torch._foreach_div_(denominator, (1 - beta2**self.steps) ** 0.5)
         torch._foreach_add_(denominator, self.eps)
-        torch._foreach_addcdiv_(params, first, denominator, -self.lr / (1 - beta1 ** self.steps))
+        torch._foreach_addcdiv_(params, first, denominator, -self.lr / (1 - beta1**self.steps))
 
 
 class NoDropout(TorchFunctionMode):
@@ -143,7 +150,18 @@ def train(
                 nonzero[j] = nonzero[j] | (norm > 0)
         if number == 1:
             fingerprint = _fingerprint(params)
-            pushed = torch.stack([p.grad.detach().abs().sum().float() > 0 if p.grad is not None else torch.zeros((), dtype=torch.bool, device=device) for p in params]) if params else None
+            pushed = (
+                torch.stack(
+                    [
+                        p.grad.detach().abs().sum().float() > 0
+                        if p.grad is not None
+                        else torch.zeros((), dtype=torch.bool, device=device)
+                        for p in params
+                    ]
+                )
+                if params
+                else None
+            )
         measured = list(tracked) if RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else []
         before = [params[i].detach().clone() for i in measured]
         optimizer.step()
@@ -156,7 +174,9 @@ def train(
             ratios.append(delta / torch.stack(torch._foreach_norm(after)).clamp_min(1e-30))
         extras = [accuracy, reg, data]
         total = value.total.detach().float().reshape(1)
-        pieces = [total, torch.isfinite(total).float()] + [e.detach().float().reshape(1) for e in extras if e is not None]
+        pieces = [total, torch.isfinite(total).float()] + [
+            e.detach().float().reshape(1) for e in extras if e is not None
+        ]
         values = torch.cat(pieces).tolist()  # the one synchronisation of this step
         it = iter(values[2:])
         read = [next(it) if e is not None else None for e in extras]
@@ -181,11 +201,19 @@ def train(
 def _fingerprint(params: Sequence[nn.Parameter]) -> torch.Tensor:
     """[2, n]: sum and norm of every parameter (a step that changes a parameter changes these)."""
     values = [p.detach() for p in params]
-    return torch.stack([torch.stack([v.sum().float() for v in values]), torch.stack(torch._foreach_norm(values)).float()])
+    return torch.stack(
+        [torch.stack([v.sum().float() for v in values]), torch.stack(torch._foreach_norm(values)).float()]
+    )
 
 
-def _read_back(log: TrainLog, nonzero: torch.Tensor, zero: Sequence[int], changed: Optional[torch.Tensor],
-               ratios: List[torch.Tensor], tracked: Sequence[int]) -> None:
+def _read_back(
+    log: TrainLog,
+    nonzero: torch.Tensor,
+    zero: Sequence[int],
+    changed: Optional[torch.Tensor],
+    ratios: List[torch.Tensor],
+    tracked: Sequence[int],
+) -> None:
     """Per-parameter facts kept on the device, read in one synchronisation."""
     tail = [nonzero.float()] + ([changed.float()] if changed is not None else []) + ratios
     flat = torch.cat([t.reshape(-1) for t in tail]).tolist() if any(t.numel() for t in tail) else []
@@ -193,11 +221,11 @@ def _read_back(log: TrainLog, nonzero: torch.Tensor, zero: Sequence[int], change
     offset = len(zero)
     if changed is not None:
         count = changed.shape[1]
-        moved, pushed = flat[offset: offset + count], flat[offset + count: offset + 2 * count]
+        moved, pushed = flat[offset : offset + count], flat[offset + count : offset + 2 * count]
         log.changed = [bool(m) if g else None for m, g in zip(moved, pushed)]
         offset += changed.numel()
     width = len(tracked)
-    rows = [flat[offset + k * width: offset + (k + 1) * width] for k in range(len(ratios))]
+    rows = [flat[offset + k * width : offset + (k + 1) * width] for k in range(len(ratios))]
     log.ratios = {index: [row[j] for row in rows] for j, index in enumerate(tracked)}
 
 

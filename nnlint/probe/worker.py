@@ -3,6 +3,7 @@
 Run as `python -m nnlint.probe.worker JOB RESULTS` by graph/isolation.py (job kind "probe"), which
 watches RESULTS to know which target is running and kills the worker when a target runs too long.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,16 @@ def main(job_path: str, results_path: str) -> None:
         for index, data in enumerate(job["targets"]):
             emit({"event": "start", "index": index})
             report = probe_target(ProbeTarget.from_json(data), root, job["codes"], job.get("options") or {})
-            emit({
-                "event": "done", "index": index, "findings": [f.to_dict() for f in report.findings],
-                "seconds": report.seconds, "input": report.input, "report": report.to_dict(),
-            })
+            emit(
+                {
+                    "event": "done",
+                    "index": index,
+                    "findings": [f.to_dict() for f in report.findings],
+                    "seconds": report.seconds,
+                    "input": report.input,
+                    "report": report.to_dict(),
+                }
+            )
     sys.stdout.flush()
     os._exit(0)  # user code may have left non-daemon threads running: do not wait for them
 

@@ -1,4 +1,5 @@
 """Output formats by name; each reporter module is imported only when used."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """What every reporter gets, and the one method it implements."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

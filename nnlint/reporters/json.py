@@ -1,4 +1,5 @@
 """JSON: an array of findings with a fixed, documented set of keys (see README, "JSON output")."""
+
 from __future__ import annotations
 
 import json

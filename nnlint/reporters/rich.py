@@ -1,4 +1,5 @@
 """For people at a terminal: findings grouped by file, the flagged source line underlined, then a summary."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -16,7 +17,11 @@ from nnlint.reporters.statistics import statistics_rows
 from nnlint.types import Finding, Location, Severity
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-NOUNS = {Severity.ERROR: ("error", "errors"), Severity.WARNING: ("warning", "warnings"), Severity.INFO: ("info", "info")}
+NOUNS = {
+    Severity.ERROR: ("error", "errors"),
+    Severity.WARNING: ("warning", "warnings"),
+    Severity.INFO: ("info", "info"),
+}
 PIPED_WIDTH = 100
 INDENT = "    "
 
@@ -168,5 +173,7 @@ def statistics_table(findings: Sequence[Finding]) -> Table:
     for header in ("code", "name", "severity"):
         table.add_column(header)
     for count, code, name, severity in statistics_rows(findings):
-        table.add_row(str(count), Text(code, style="bold"), Text(name), Text(severity, style=STYLES[Severity(severity)]))
+        table.add_row(
+            str(count), Text(code, style="bold"), Text(name), Text(severity, style=STYLES[Severity(severity)])
+        )
     return table

@@ -1,4 +1,5 @@
 """SARIF 2.1.0 for GitHub code scanning: every rule with its page, results with stable fingerprints and fixes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -108,7 +109,10 @@ def region(loc: Location) -> dict:
 def result(finding: Finding, rule_index: Dict[str, int], fingerprint: str) -> dict:
     """A SARIF result for one finding."""
     location: dict = {
-        "physicalLocation": {"artifactLocation": artifact_location(finding.location.path), "region": region(finding.location)}
+        "physicalLocation": {
+            "artifactLocation": artifact_location(finding.location.path),
+            "region": region(finding.location),
+        }
     }
     if finding.location.symbol:
         location["logicalLocations"] = [{"fullyQualifiedName": finding.location.symbol}]
@@ -116,8 +120,9 @@ def result(finding: Finding, rule_index: Dict[str, int], fingerprint: str) -> di
         # A notebook: the region's lines count within the cell, which this property and a logical location name.
         cell = finding.location.cell
         location["properties"] = {"cell": cell}
-        location.setdefault("logicalLocations", []).insert(0, {"name": f"cell {cell}", "kind": "module",
-                                                               "fullyQualifiedName": f"{finding.location.path}:cell {cell}"})
+        location.setdefault("logicalLocations", []).insert(
+            0, {"name": f"cell {cell}", "kind": "module", "fullyQualifiedName": f"{finding.location.path}:cell {cell}"}
+        )
     obj = {
         "ruleId": finding.code,
         "ruleIndex": rule_index[finding.code],
@@ -136,13 +141,20 @@ def sarif_fix(fix: Fix, path: str) -> dict:
     """A SARIF fix: the title as description, each edit as a replacement of a region."""
     return {
         "description": {"text": fix.title},
-        "artifactChanges": [{"artifactLocation": artifact_location(path), "replacements": [_replacement(e) for e in fix.edits]}],
+        "artifactChanges": [
+            {"artifactLocation": artifact_location(path), "replacements": [_replacement(e) for e in fix.edits]}
+        ],
         "properties": {"safe": fix.safe},
     }
 
 
 def _replacement(edit: Edit) -> dict:
-    deleted = {"startLine": edit.line, "startColumn": edit.column, "endLine": edit.end_line, "endColumn": edit.end_column}
+    deleted = {
+        "startLine": edit.line,
+        "startColumn": edit.column,
+        "endLine": edit.end_line,
+        "endColumn": edit.end_column,
+    }
     replacement = {"deletedRegion": deleted, "insertedContent": {"text": edit.text}}
     if edit.cell is not None:
         replacement["properties"] = {"cell": edit.cell}
@@ -161,11 +173,15 @@ def fingerprints(findings: Sequence[Finding], read_text: Callable[[str], Optiona
         context = line_of(texts[path], finding.location)
         if context is None:
             context = finding.message
-        key = (finding.code, path, *([] if finding.location.cell is None else [str(finding.location.cell)]), " ".join(context.split()))
+        key = (
+            finding.code,
+            path,
+            *([] if finding.location.cell is None else [str(finding.location.cell)]),
+            " ".join(context.split()),
+        )
         prints.append(_hash(*key, str(seen[key])))
         seen[key] += 1
     return prints
-
 
 
 def _hash(*parts: str) -> str:

@@ -1,4 +1,5 @@
 """Counts per rule for `--statistics`, shared by the text and rich reporters."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
 """Plain text: `path:line:col: CODE [name] message` (`path:cell N:line:col:` in notebooks), one finding a line, clickable in terminals and IDEs."""
+
 from __future__ import annotations
 
 from typing import Sequence, TextIO
@@ -21,4 +22,6 @@ class TextReporter(Reporter):
             out.write(f"{finding.location.place()}: {finding.code} [{finding.name}] {message}\n")
         if findings:
             count = len(findings)
-            out.write(f"Found {count} finding{'s' if count != 1 else ''} in {ctx.files_checked} file{'s' if ctx.files_checked != 1 else ''} checked.\n")
+            out.write(
+                f"Found {count} finding{'s' if count != 1 else ''} in {ctx.files_checked} file{'s' if ctx.files_checked != 1 else ''} checked.\n"
+            )

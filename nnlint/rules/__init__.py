@@ -1,4 +1,5 @@
 """ALL_RULES: every rule nnlint has, listed explicitly and sorted by code."""
+
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError

@@ -1,16 +1,17 @@
 """Shared check for the loss-pairing rules: a loss whose input holds the wrong kind of value."""
+
 from __future__ import annotations
 
 from typing import ClassVar, FrozenSet
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static.semantics import Origin
 from nnlint.static.torch_api import Kind
 
 
-class LossInputRule(Rule):
+class LossInputRule(StaticRule):
     """Base for rules that fire when a loss in `losses` is fed a value of a kind in `wrong_kinds`."""
 
     losses: ClassVar[FrozenSet[str]]

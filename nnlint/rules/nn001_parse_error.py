@@ -1,4 +1,5 @@
 """NN001: the file is not valid Python, so nothing else in it can be checked."""
+
 from nnlint.rule import Rule
 from nnlint.types import Severity
 

@@ -1,4 +1,5 @@
 """NN002: the file could not be read or decoded."""
+
 from nnlint.rule import Rule
 from nnlint.types import Severity
 

@@ -1,4 +1,5 @@
 """NN003: a rule raised an exception; the other rules and files were still checked."""
+
 from nnlint.rule import Rule
 from nnlint.types import Pass, Severity
 

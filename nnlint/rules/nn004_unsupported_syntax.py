@@ -1,4 +1,5 @@
 """NN004: valid Python that nnlint's parser (libcst) does not accept, so the file was not checked."""
+
 from nnlint.rule import Rule
 from nnlint.types import Severity
 

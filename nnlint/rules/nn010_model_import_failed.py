@@ -1,4 +1,5 @@
 """NN010: importing a model target failed, so the graph pass could not check it."""
+
 from nnlint.rule import Rule
 from nnlint.types import Pass, Severity
 
@@ -16,6 +17,6 @@ class ModelImportFailed(Rule):
         """The message for a failed import."""
         return (
             f"Could not import `{target}`: {error}. The graph pass imports your module to build the model; "
-            "make it importable without side effects (guard scripts with `if __name__ == \"__main__\":`), "
+            'make it importable without side effects (guard scripts with `if __name__ == "__main__":`), '
             "or run static checks only with `--no-graph`."
         )

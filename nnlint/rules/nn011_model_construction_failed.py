@@ -1,4 +1,5 @@
 """NN011: building a model target failed, so the graph pass could not check it."""
+
 from nnlint.rule import Rule
 from nnlint.types import Pass, Severity
 

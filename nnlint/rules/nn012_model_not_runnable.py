@@ -1,4 +1,5 @@
 """NN012: the model could be built but its forward could not be run on the meta device."""
+
 from typing import Optional
 
 from nnlint.rule import Rule

@@ -1,4 +1,5 @@
 """NN013: checking a model was aborted: it hung, crashed the worker, exited, or ran out of memory."""
+
 from nnlint.rule import Rule
 from nnlint.types import Pass, Severity
 

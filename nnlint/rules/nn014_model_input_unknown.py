@@ -1,4 +1,5 @@
 """NN014: a discovered model was skipped because nnlint could not tell what input it takes."""
+
 from nnlint.rule import Rule
 from nnlint.types import Pass, Severity
 
@@ -17,5 +18,5 @@ class ModelInputUnknown(Rule):
         return (
             f"Skipped `{target}`: its input could not be inferred from its first layer. To check its wiring, "
             f'add it to pyproject.toml: [[tool.nnlint.models]] target = "{target}" with input_shape = [...] '
-            "(or inputs = [{shape = [...], dtype = \"int64\"}] for several or integer inputs)."
+            '(or inputs = [{shape = [...], dtype = "int64"}] for several or integer inputs).'
         )

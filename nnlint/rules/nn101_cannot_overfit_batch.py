@@ -1,4 +1,5 @@
 """NN101: the model cannot memorise a handful of samples."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict

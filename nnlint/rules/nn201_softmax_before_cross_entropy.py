@@ -1,4 +1,5 @@
 """NN201: softmax probabilities passed to CrossEntropyLoss, which expects logits."""
+
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
 from nnlint.static.torch_api import Kind

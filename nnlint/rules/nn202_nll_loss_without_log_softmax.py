@@ -1,4 +1,5 @@
 """NN202: NLLLoss fed raw logits or probabilities instead of log-probabilities."""
+
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
 from nnlint.static.torch_api import Kind

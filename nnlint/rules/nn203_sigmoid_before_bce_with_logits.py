@@ -1,4 +1,5 @@
 """NN203: sigmoid output passed to BCEWithLogitsLoss, which applies the sigmoid itself."""
+
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
 from nnlint.static.torch_api import Kind

@@ -1,4 +1,5 @@
 """NN204: BCELoss fed raw logits that never went through a sigmoid."""
+
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
 from nnlint.static.torch_api import Kind

@@ -1,11 +1,12 @@
 """NN205: losses of different kinds added together with no weights."""
+
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import torch_api
 from nnlint.static.semantics import Origin
 from nnlint.types import Severity
@@ -13,7 +14,7 @@ from nnlint.types import Severity
 _REDUCTIONS = frozenset({"mean", "sum"})
 
 
-class UnscaledMultiLoss(Rule):
+class UnscaledMultiLoss(StaticRule):
     """Losses on different scales summed with no weights, so one silently dominates (rules/NN205.md)."""
 
     code = "NN205"
@@ -33,7 +34,11 @@ class UnscaledMultiLoss(Rule):
         losses = [loss for loss in (self._loss_term(term) for term in terms) if loss is not None]
         if len(losses) < 2:
             return
-        regression = {origin.loss.name for origin, is_adv in losses if origin.loss.name in torch_api.REGRESSION_LOSSES and not is_adv}
+        regression = {
+            origin.loss.name
+            for origin, is_adv in losses
+            if origin.loss.name in torch_api.REGRESSION_LOSSES and not is_adv
+        }
         adversarial = [origin for origin, is_adv in losses if is_adv]
         # An adversarial term next to a classification term is a joint objective (ACGAN); next to a
         # reconstruction (regression) term it needs a weight (pix2pix).
@@ -43,7 +48,12 @@ class UnscaledMultiLoss(Rule):
 
     def _loss_term(self, term: cst.BaseExpression) -> Optional[Tuple[Origin, bool]]:
         semantics = self.context.semantics
-        while isinstance(term, cst.Call) and isinstance(term.func, cst.Attribute) and term.func.attr.value in _REDUCTIONS and not term.args:
+        while (
+            isinstance(term, cst.Call)
+            and isinstance(term.func, cst.Attribute)
+            and term.func.attr.value in _REDUCTIONS
+            and not term.args
+        ):
             term = term.func.value
         origin = semantics.origin(term)
         if origin is None or origin.loss is None:
@@ -81,4 +91,7 @@ def _is_weighted(term: cst.BaseExpression) -> bool:
 def _is_constant_target(semantics, target: cst.BaseExpression) -> bool:
     """`torch.ones_like(pred)` and friends: the loss pushes towards 'real' or 'fake', as a GAN does."""
     resolved = semantics.resolve(target)
-    return isinstance(resolved, cst.Call) and semantics.qualified_name(resolved.func) in torch_api.CONSTANT_TARGET_FUNCTIONS
+    return (
+        isinstance(resolved, cst.Call)
+        and semantics.qualified_name(resolved.func) in torch_api.CONSTANT_TARGET_FUNCTIONS
+    )

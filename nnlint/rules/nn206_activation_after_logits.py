@@ -1,11 +1,12 @@
 """NN206: ReLU (or another activation) on the final logits that a logit loss consumes."""
+
 from __future__ import annotations
 
 from typing import Optional, Tuple
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import torch_api
 from nnlint.static.layers import ACTIVATION_FUNCTIONS, ACTIVATION_METHODS, ACTIVATION_MODULES, layer_class
 from nnlint.static.project import method, return_values
@@ -18,7 +19,7 @@ _MAX_DEPTH = 6
 Found = Tuple[str, int]  # (the activation as written, its line)
 
 
-class ActivationAfterLogits(Rule):
+class ActivationAfterLogits(StaticRule):
     """An activation such as ReLU cuts the final logits before a loss that expects raw logits (rules/NN206.md)."""
 
     code = "NN206"
@@ -39,7 +40,7 @@ class ActivationAfterLogits(Rule):
             loss.input,
             f"`{loss.display}` expects raw logits, but its input went through {activation} (line {line}) right "
             "after the final linear layer: negative logits are cut or squashed, so the model cannot say "
-            "\"not this class\" strongly, some classes can become unreachable and the loss stalls. Remove the "
+            '"not this class" strongly, some classes can become unreachable and the loss stalls. Remove the '
             "activation after the last layer and feed its output to the loss directly.",
         )
 
@@ -60,7 +61,11 @@ def _activated_logits(semantics: FileSemantics, expr: cst.BaseExpression, depth:
         return _forward_activated(semantics, klass, depth) if klass is not None else None
     module = semantics.module_class(func)
     if module is None:
-        if isinstance(func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")) and semantics.module_class(func.value) is None:
+        if (
+            isinstance(func, cst.Attribute)
+            and (qualified is None or not qualified.startswith("torch"))
+            and semantics.module_class(func.value) is None
+        ):
             if func.attr.value in ACTIVATION_METHODS:
                 return _if_logits(semantics, func.value, f"`.{func.attr.value}()`", call)
             if func.attr.value in torch_api.PASSTHROUGH_METHODS:
@@ -75,7 +80,9 @@ def _activated_logits(semantics: FileSemantics, expr: cst.BaseExpression, depth:
     return _forward_activated(semantics, klass, depth) if klass is not None else None
 
 
-def _if_logits(semantics: FileSemantics, value: Optional[cst.BaseExpression], written: str, at: cst.CSTNode) -> Optional[Found]:
+def _if_logits(
+    semantics: FileSemantics, value: Optional[cst.BaseExpression], written: str, at: cst.CSTNode
+) -> Optional[Found]:
     origin = semantics.origin(value) if value is not None else None
     if origin is None or origin.kind is not Kind.LOGITS:
         return None

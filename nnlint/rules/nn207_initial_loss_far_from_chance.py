@@ -1,4 +1,5 @@
 """NN207: the loss of a freshly initialised model is far from the chance level."""
+
 from __future__ import annotations
 
 import math

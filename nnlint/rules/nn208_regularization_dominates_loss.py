@@ -1,4 +1,5 @@
 """NN208: the regularization term outweighs the data term of the loss."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict
@@ -22,7 +23,10 @@ class RegularizationDominatesLoss(Rule):
         ctx = self.context
         reg = ctx.facts.regularization
         if reg is None:
-            ctx.status(self.code, "skipped: no weight decay in your optimizer and no loss terms named like reg/l1/l2/decay/penalty")
+            ctx.status(
+                self.code,
+                "skipped: no weight decay in your optimizer and no loss terms named like reg/l1/l2/decay/penalty",
+            )
             return
         growth = ctx.option(type(self), "growth")
         if reg.initial_reg > reg.initial_data:
@@ -34,8 +38,11 @@ class RegularizationDominatesLoss(Rule):
                 "rescale the terms so the data term dominates.",
             )
         elif (
-            reg.final_reg is not None and reg.final_data is not None and reg.initial_reg > 0
-            and reg.final_reg >= growth * reg.initial_reg and reg.final_reg > 0.5 * reg.final_data
+            reg.final_reg is not None
+            and reg.final_data is not None
+            and reg.initial_reg > 0
+            and reg.final_reg >= growth * reg.initial_reg
+            and reg.final_reg > 0.5 * reg.final_data
         ):
             self.report(
                 ctx.fallback,

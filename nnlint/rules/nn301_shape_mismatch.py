@@ -1,4 +1,5 @@
 """NN301: a layer receives a tensor whose shape it cannot take (found by propagating shapes on meta)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -70,7 +71,7 @@ def _producer(node: Any) -> str:
 
 
 def _expectation(module: Any, got: Any) -> Optional[str]:
-    """"expects 400 input features" when the module's size and the incoming shape disagree."""
+    """ "expects 400 input features" when the module's size and the incoming shape disagree."""
     from torch import nn
 
     if not isinstance(got, tuple) or not got:
@@ -83,7 +84,7 @@ def _expectation(module: Any, got: Any) -> Optional[str]:
         return f"expects {module.num_features} features (dimension 1)"
     if isinstance(module, nn.LayerNorm):
         shape = tuple(module.normalized_shape)
-        if tuple(got[-len(shape):]) != shape:
+        if tuple(got[-len(shape) :]) != shape:
             return f"normalizes the last dimensions {list(shape)}"
     if isinstance(module, nn.RNNBase) and got[-1] != module.input_size:
         return f"expects {module.input_size} input features (last dimension)"

@@ -1,11 +1,12 @@
 """NN302: layers or Parameters kept in a plain list/dict/tuple attribute, invisible to nn.Module."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETER, STATELESS
 from nnlint.types import Severity
@@ -17,7 +18,7 @@ _PLAIN_FACTORIES = frozenset({"list", "dict", "tuple"})
 _HARMLESS = STATELESS | {"torch.nn." + name for name in torch_api.LOSS_CLASSES}
 
 
-class UnregisteredSubmodule(Rule):
+class UnregisteredSubmodule(StaticRule):
     """Layers kept in a plain list or dict attribute are not registered with the module (rules/NN302.md)."""
 
     code = "NN302"
@@ -50,8 +51,12 @@ class _AttributeFacts:
         self.handed_over: set = set()
         self.registers_manually = False
         self._method: Optional[cst.FunctionDef] = None
-        hooks = {cst.Assign: self.visit_Assign, cst.AnnAssign: self.visit_AnnAssign,
-                 cst.AugAssign: self.visit_AugAssign, cst.Call: self.visit_Call}
+        hooks = {
+            cst.Assign: self.visit_Assign,
+            cst.AnnAssign: self.visit_AnnAssign,
+            cst.AugAssign: self.visit_AugAssign,
+            cst.Call: self.visit_Call,
+        }
         for method in classes.methods(klass):
             self._method = method
             # the method's nodes in visiting order, nested classes left out (their `self` is another)
@@ -86,7 +91,9 @@ class _AttributeFacts:
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        name = (
+            func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        )
         if name in _REGISTRATION:
             self.registers_manually = True
             return
@@ -180,7 +187,12 @@ def _container(semantics, value: cst.BaseExpression) -> Optional[str]:
         return "list"
     if isinstance(value, (cst.Dict, cst.DictComp)):
         return "dict"
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _PLAIN_FACTORIES and not value.args:
+    if (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value in _PLAIN_FACTORIES
+        and not value.args
+    ):
         return "dict" if value.func.value == "dict" else "list"
     if isinstance(value, cst.Name) and value.value == "None":
         return "None"  # `self.x = None` elsewhere: still not a registered container
@@ -191,7 +203,10 @@ def _message(attribute: str, class_name: str, container: str) -> str:
     if class_name == PARAMETER:
         what, wrapper = "`nn.Parameter`s", "nn.ParameterDict" if container == "dict" else "nn.ParameterList"
     else:
-        what, wrapper = f"`{classes.display(class_name)}` layers", "nn.ModuleDict" if container == "dict" else "nn.ModuleList"
+        what, wrapper = (
+            f"`{classes.display(class_name)}` layers",
+            "nn.ModuleDict" if container == "dict" else "nn.ModuleList",
+        )
     return (
         f"`self.{attribute}` keeps {what} in a plain Python {container}, which `nn.Module` does not look into: "
         "they are missing from `model.parameters()` (the optimizer never updates them), `.to(device)` does "

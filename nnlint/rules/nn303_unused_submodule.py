@@ -1,4 +1,5 @@
 """NN303: a submodule or parameter that forward never uses."""
+
 from __future__ import annotations
 
 from nnlint.rule import Rule

@@ -1,11 +1,12 @@
 """NN304: a layer with parameters constructed inside `forward`, so its weights are new and random on every call."""
+
 from __future__ import annotations
 
 from typing import Optional
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETERIZED
 from nnlint.static.semantics import walk
@@ -15,7 +16,7 @@ _NO_AFFINE = ("affine", "elementwise_affine")
 _KEEPERS = frozenset({"add_module", "register_module", "setattr", "append", "extend", "insert", "__setitem__"})
 
 
-class ModuleCreatedInForward(Rule):
+class ModuleCreatedInForward(StaticRule):
     """A layer with parameters is built inside `forward`: fresh random weights every call (rules/NN304.md)."""
 
     code = "NN304"
@@ -69,7 +70,10 @@ class ModuleCreatedInForward(Rule):
 def _without_affine(node: cst.Call) -> bool:
     """`nn.LayerNorm(d, elementwise_affine=False)` and friends own no parameters."""
     return any(
-        arg.keyword is not None and arg.keyword.value in _NO_AFFINE and isinstance(arg.value, cst.Name) and arg.value.value == "False"
+        arg.keyword is not None
+        and arg.keyword.value in _NO_AFFINE
+        and isinstance(arg.value, cst.Name)
+        and arg.value.value == "False"
         for arg in node.args
     )
 
@@ -102,7 +106,9 @@ def _stored_later(forward: cst.FunctionDef, names: set) -> bool:
                     stored.append(node)
 
         def visit_Call(self, node: cst.Call) -> None:
-            if _callee(node) in _KEEPERS and any(isinstance(a.value, cst.Name) and a.value.value in names for a in node.args):
+            if _callee(node) in _KEEPERS and any(
+                isinstance(a.value, cst.Name) and a.value.value in names for a in node.args
+            ):
                 stored.append(node)
 
     walk(forward.body, _Finder())

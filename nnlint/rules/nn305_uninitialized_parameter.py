@@ -1,4 +1,5 @@
 """NN305: an nn.Parameter made from uninitialised memory (`torch.empty`, `torch.Tensor(n, m)`) that nothing initialises."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import classes
 from nnlint.static.semantics import argument, walk
 from nnlint.types import Severity
@@ -15,19 +16,53 @@ from nnlint.types import Severity
 _EMPTY = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
 _LEGACY = frozenset(
     {
-        "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor", "torch.BFloat16Tensor",
-        "torch.cuda.FloatTensor", "torch.cuda.DoubleTensor", "torch.cuda.HalfTensor",
+        "torch.Tensor",
+        "torch.FloatTensor",
+        "torch.DoubleTensor",
+        "torch.HalfTensor",
+        "torch.BFloat16Tensor",
+        "torch.cuda.FloatTensor",
+        "torch.cuda.DoubleTensor",
+        "torch.cuda.HalfTensor",
     }
 )
-_TENSOR_PASSTHROUGH = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "contiguous", "requires_grad_"})
+_TENSOR_PASSTHROUGH = frozenset(
+    {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "contiguous", "requires_grad_"}
+)
 # Calls that (re)initialise values: nn.init functions, in-place fills, timm's `trunc_normal_` and the like.
 _INIT_CALLS = frozenset(
     {
-        "uniform_", "normal_", "zero_", "zeros_", "ones_", "fill_", "copy_", "constant_", "orthogonal_",
-        "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
-        "trunc_normal_tf_", "lecun_normal_", "variance_scaling_", "eye_", "dirac_", "sparse_", "random_",
-        "bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_", "fill_diagonal_", "set_",
-        "apply", "named_apply", "load_state_dict",
+        "uniform_",
+        "normal_",
+        "zero_",
+        "zeros_",
+        "ones_",
+        "fill_",
+        "copy_",
+        "constant_",
+        "orthogonal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "trunc_normal_",
+        "trunc_normal_tf_",
+        "lecun_normal_",
+        "variance_scaling_",
+        "eye_",
+        "dirac_",
+        "sparse_",
+        "random_",
+        "bernoulli_",
+        "exponential_",
+        "geometric_",
+        "log_normal_",
+        "cauchy_",
+        "fill_diagonal_",
+        "set_",
+        "apply",
+        "named_apply",
+        "load_state_dict",
     }
 )
 _FROZEN_DTYPE = re.compile(r"(^|\.|_)(u?int\d*|long|short|bool|float8\w*|fp8|qu?int\w*)($|_)", re.IGNORECASE)
@@ -39,7 +74,7 @@ _SIZE_NAME = re.compile(
 )
 
 
-class UninitializedParameter(Rule):
+class UninitializedParameter(StaticRule):
     """An nn.Parameter made from uninitialised memory that nothing in its class initialises (rules/NN305.md)."""
 
     code = "NN305"
@@ -70,7 +105,6 @@ class UninitializedParameter(Rule):
             "diverge or differ from run to run. Initialise it: call `nn.init.kaiming_uniform_(...)` (or similar) "
             "in a `reset_parameters` method, or create it with `torch.randn(...) * scale` / `torch.zeros(...)`.",
         )
-
 
     def _initialised_elsewhere(self, klass: cst.ClassDef, node: cst.Call) -> bool:
         """A model-wide `_init_weights(module)` that names this class (in any checked file) or this parameter (in this file)."""
@@ -170,7 +204,9 @@ def _uninitialised(semantics, expr: cst.BaseExpression) -> Optional[str]:
     if qualified in _EMPTY and sizes:
         return qualified
     if qualified in _LEGACY and sizes and all(_looks_like_size(arg) for arg in sizes):
-        return qualified  # `torch.Tensor(n, m)` allocates; `torch.Tensor([1., 2.])` or `torch.Tensor(array)` copies data
+        return (
+            qualified  # `torch.Tensor(n, m)` allocates; `torch.Tensor([1., 2.])` or `torch.Tensor(array)` copies data
+        )
     return None
 
 
@@ -186,7 +222,9 @@ def _looks_like_size(arg: cst.Arg) -> bool:
         return True
     if isinstance(value, cst.BinaryOperation):
         return all(isinstance(side, (cst.Integer, cst.Name, cst.Attribute)) for side in (value.left, value.right))
-    name = value.value if isinstance(value, cst.Name) else value.attr.value if isinstance(value, cst.Attribute) else None
+    name = (
+        value.value if isinstance(value, cst.Name) else value.attr.value if isinstance(value, cst.Attribute) else None
+    )
     return name is not None and bool(_SIZE_NAME.search(name))
 
 
@@ -203,7 +241,11 @@ def _initialises(semantics, klass: cst.ClassDef, seen: Set[int]) -> bool:
         return True
     for base in klass.bases:
         qualified = semantics.qualified_name(base.value)
-        if base.keyword is not None or (qualified or "").startswith("torch") or classes.is_external_non_module(qualified):
+        if (
+            base.keyword is not None
+            or (qualified or "").startswith("torch")
+            or classes.is_external_non_module(qualified)
+        ):
             continue
         found = classes.base_class(semantics, base.value)
         if found is None:
@@ -223,7 +265,9 @@ class _InitFinder(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        name = (
+            func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        )
         qualified = self.semantics.qualified_name(func)
         if name in _INIT_CALLS or (qualified or "").startswith("torch.nn.init."):
             self.found = True

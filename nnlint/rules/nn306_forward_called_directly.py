@@ -1,14 +1,15 @@
 """NN306: `module.forward(x)` called on a module instance instead of `module(x)`, which skips its hooks."""
+
 from __future__ import annotations
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import classes
 from nnlint.types import Fix, Severity
 
 
-class ForwardCalledDirectly(Rule):
+class ForwardCalledDirectly(StaticRule):
     """`.forward(x)` called on a module instance skips its hooks; call the module (rules/NN306.md)."""
 
     code = "NN306"
@@ -35,7 +36,11 @@ class ForwardCalledDirectly(Rule):
             return
         written = cst.Module([]).code_for_node(receiver)
         # Unsafe: with hooks registered, calling the module runs them, which is the point but changes behaviour.
-        fix = Fix(f"Call `{written}(...)` instead of `{written}.forward(...)`", (self.context.replace(func, written),), safe=False)
+        fix = Fix(
+            f"Call `{written}(...)` instead of `{written}.forward(...)`",
+            (self.context.replace(func, written),),
+            safe=False,
+        )
         self.report(
             node,
             f"`{written}.forward(...)` calls the `forward` of a `{classes.display(built)}` module directly: this skips "
@@ -44,4 +49,3 @@ class ForwardCalledDirectly(Rule):
             f"the model silently trains or measures something else. Call the module: `{written}(...)`.",
             fix=fix,
         )
-

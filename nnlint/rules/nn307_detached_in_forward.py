@@ -1,23 +1,26 @@
 """NN307: in `forward`, a trainable layer's output is cut from the graph (`.detach()`, `.data`) on its way to the output."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETERIZED, TARGET_NETWORK
 from nnlint.static.semantics import sequential_layers, walk
 from nnlint.types import Severity
 
 _TO_PYTHON = frozenset({"item", "numpy", "tolist"})
-_BACK_TO_TENSOR = frozenset({"torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor", "torch.FloatTensor"})
+_BACK_TO_TENSOR = frozenset(
+    {"torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor", "torch.FloatTensor"}
+)
 _CUTS = frozenset({"detach"}) | _TO_PYTHON
 _CUT_METHODS = _CUTS | {"cpu"}
 
 
-class DetachedInForward(Rule):
+class DetachedInForward(StaticRule):
     """A trainable layer's output is detached in `forward` and is all that is returned (rules/NN307.md)."""
 
     code = "NN307"
@@ -50,7 +53,11 @@ class DetachedInForward(Rule):
                     cut = self._cut_value(small.value, tainted)
                     if cut is not None:
                         self.report(cut[0], _message(cut[1], cut[0]))
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                elif (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                ):
                     name = small.targets[0].target.value
                     cut = self._cut_value(small.value, tainted)
                     if cut is not None:
@@ -65,7 +72,11 @@ class DetachedInForward(Rule):
         """(cut node, layer) when `expr` depends on nothing but one cut trainable output; else None."""
         if isinstance(expr, (cst.Tuple, cst.List, cst.Dict)):
             return None  # several outputs: a detached one is usually a logged or auxiliary value
-        cuts = [cut for cut in _cut_candidates(self.context.semantics, expr) if self._trainable(_base(cut)) is not None and not _harmless(self, cut)]
+        cuts = [
+            cut
+            for cut in _cut_candidates(self.context.semantics, expr)
+            if self._trainable(_base(cut)) is not None and not _harmless(self, cut)
+        ]
         cuts = [cut for cut in cuts if not any(other is not cut and _contains(cut, other) for other in cuts)]
         reads = _variable_reads(self.context.semantics, expr, skip=cuts)
         if cuts:
@@ -129,7 +140,11 @@ def _base(cut: cst.CSTNode) -> cst.BaseExpression:
     value = cut.func.value if isinstance(cut, cst.Call) else cut.value  # type: ignore[attr-defined]
     while True:
         stripped = _strip_tensor_passthrough(value)
-        if isinstance(stripped, cst.Call) and isinstance(stripped.func, cst.Attribute) and stripped.func.attr.value in _CUT_METHODS:
+        if (
+            isinstance(stripped, cst.Call)
+            and isinstance(stripped.func, cst.Attribute)
+            and stripped.func.attr.value in _CUT_METHODS
+        ):
             value = stripped.func.value
         elif isinstance(stripped, cst.Attribute) and stripped.attr.value == "data":
             value = stripped.value

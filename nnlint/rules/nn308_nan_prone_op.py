@@ -1,11 +1,12 @@
 """NN308: log of probabilities, or sqrt of a squared distance, with no eps: -inf or NaN gradients."""
+
 from __future__ import annotations
 
 from typing import Optional
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static.layers import in_differentiated_code, without_gradients
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
@@ -16,7 +17,7 @@ _ROOTS = {"torch.sqrt": "torch.sqrt", "torch.rsqrt": "torch.rsqrt", "torch.speci
 _REDUCTIONS = frozenset({"sum", "mean"})
 
 
-class NanProneOp(Rule):
+class NanProneOp(StaticRule):
     """`log` of probabilities or `sqrt` of a squared distance without an eps: -inf or NaN gradients (rules/NN308.md)."""
 
     code = "NN308"
@@ -27,7 +28,11 @@ class NanProneOp(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         qualified = semantics.qualified_name(node.func)
-        is_method = isinstance(node.func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")) and not node.args
+        is_method = (
+            isinstance(node.func, cst.Attribute)
+            and (qualified is None or not qualified.startswith("torch"))
+            and not node.args
+        )
         if qualified == "torch.log" or (is_method and node.func.attr.value == "log"):
             value = argument(node, 0, "input") if qualified == "torch.log" else node.func.value
             self._check_log(node, value, "torch.log" if qualified else ".log()")
@@ -36,7 +41,11 @@ class NanProneOp(Rule):
             self._check_root(node, value, _ROOTS[qualified] if qualified in _ROOTS else f".{node.func.attr.value}()")
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, cst.Power) and isinstance(node.right, cst.Float) and float(node.right.value) == 0.5:
+        if (
+            isinstance(node.operator, cst.Power)
+            and isinstance(node.right, cst.Float)
+            and float(node.right.value) == 0.5
+        ):
             self._check_root(node, node.left, "** 0.5")
 
     def _check_log(self, node: cst.Call, value: Optional[cst.BaseExpression], written: str) -> None:
@@ -58,7 +67,11 @@ class NanProneOp(Rule):
             return None
         semantics = self.context.semantics
         resolved = semantics.resolve(value)
-        if isinstance(resolved, cst.BinaryOperation) and isinstance(resolved.operator, cst.Subtract) and _is_one(resolved.left):
+        if (
+            isinstance(resolved, cst.BinaryOperation)
+            and isinstance(resolved.operator, cst.Subtract)
+            and _is_one(resolved.left)
+        ):
             inner = self._probabilities(resolved.right)
             return f"one minus {inner}" if inner is not None else None
         origin = semantics.origin(value)
@@ -70,7 +83,11 @@ class NanProneOp(Rule):
         semantics = self.context.semantics
         if value is None or not _is_squared_distance(semantics, value) or not in_differentiated_code(semantics, node):
             return
-        infinite = "its value and gradient at 0 are infinite" if "rsqrt" in written else "the gradient of the square root at 0 is infinite"
+        infinite = (
+            "its value and gradient at 0 are infinite"
+            if "rsqrt" in written
+            else "the gradient of the square root at 0 is infinite"
+        )
         self.report(
             node,
             f"`{written}` of a squared distance with no eps: {infinite}, so as soon as the distance is "
@@ -97,7 +114,11 @@ def _is_squared_distance(semantics, value: cst.BaseExpression) -> bool:
     qualified = semantics.qualified_name(func)
     if qualified in ("torch.sum", "torch.mean"):
         squares = argument(reduced, 0, "input")
-    elif isinstance(func, cst.Attribute) and func.attr.value in _REDUCTIONS and (qualified is None or not qualified.startswith("torch")):
+    elif (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in _REDUCTIONS
+        and (qualified is None or not qualified.startswith("torch"))
+    ):
         squares = func.value
     else:
         return False

@@ -1,4 +1,5 @@
 """NN309: the batch dimension is folded into other dimensions, so samples mix."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, List, Optional
@@ -24,7 +25,9 @@ class BatchDimensionMixing(Rule):
         if first.output is None or second.output is None:
             return
         broken = [
-            (a, b) for a, b in zip(_tensors(first.output), _tensors(second.output)) if a and not _tracks(a, b, first.batch, second.batch)
+            (a, b)
+            for a, b in zip(_tensors(first.output), _tensors(second.output))
+            if a and not _tracks(a, b, first.batch, second.batch)
         ]
         if not broken or not _batch_scaled(broken, _input_sizes(first.inputs)):
             return

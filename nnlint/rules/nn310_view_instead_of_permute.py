@@ -1,4 +1,5 @@
 """NN310: a view/reshape whose output is a reordering of its input's dimensions."""
+
 from __future__ import annotations
 
 from nnlint.rule import Rule

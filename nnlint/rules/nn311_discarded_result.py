@@ -1,4 +1,5 @@
 """NN311: a module is called in forward and its result is thrown away."""
+
 from __future__ import annotations
 
 import ast

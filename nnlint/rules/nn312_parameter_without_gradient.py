@@ -1,4 +1,5 @@
 """NN312: a trainable parameter gets no gradient (or only zeros) from the loss."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Tuple
@@ -29,7 +30,7 @@ class ParameterWithoutGradient(Rule):
             elif not param.nonzero and param.finite and facts.nonfinite is None:
                 zero.setdefault(param.module, []).append(param)
         steps = facts.optimizer_steps + 1
-        for (module, why), params in missing.items():
+        for (_module, why), params in missing.items():
             names = ", ".join(f"`{p.name}`" for p in params)
             cut = at(params[0].cut_where)
             self.report(
@@ -37,7 +38,7 @@ class ParameterWithoutGradient(Rule):
                 f"{names} get{'s' if len(params) == 1 else ''} no gradient in {steps} training step{'s' if steps != 1 else ''}: "
                 f"{why}{cut}. {_advice(why)}",
             )
-        for module, params in zero.items():
+        for params in zero.values():
             names = ", ".join(f"`{p.name}`" for p in params)
             self.report(
                 ctx.where_module(params[0].name),

@@ -1,4 +1,5 @@
 """NN313: most units of a ReLU are never active."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict
@@ -20,19 +21,26 @@ class DeadRelu(Rule):
         """Warn above `warn_fraction` dead units in a ReLU call, error at `error_fraction` (over >= `min_samples` samples)."""
         ctx = self.context
         rule = type(self)
-        warn, error, minimum = ctx.option(rule, "warn_fraction"), ctx.option(rule, "error_fraction"), ctx.option(rule, "min_samples")
+        warn, error, minimum = (
+            ctx.option(rule, "warn_fraction"),
+            ctx.option(rule, "error_fraction"),
+            ctx.option(rule, "min_samples"),
+        )
         for site in ctx.facts.activations:
             if site.kind != "relu" or not site.units:
                 continue
             if site.samples < minimum:
-                ctx.status(self.code, f"inconclusive: only {site.samples} samples reached {site.label} (needs {minimum:g})")
+                ctx.status(
+                    self.code, f"inconclusive: only {site.samples} samples reached {site.label} (needs {minimum:g})"
+                )
                 continue
             fraction = site.dead_units / site.units
             if fraction <= warn:
                 continue
             after = f" after {site.after}" if site.after else ""
             ctx.report(
-                self, ctx.where(site.where, site.module),
+                self,
+                ctx.where(site.where, site.module),
                 f"{site.label}{after}: {site.dead_units} of {site.units} units ({fraction:.0%}) are ≤ 0 for all "
                 f"{site.samples} samples. A dead unit outputs 0 and passes no gradient, so the weights feeding it "
                 "stop learning and the layer's capacity is lost. Usual causes: a large negative bias or a too-large "

@@ -1,4 +1,5 @@
 """NN314: sigmoid or tanh units saturated for almost every sample."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict
@@ -14,13 +15,22 @@ class SaturatedActivation(Rule):
     name = "saturated-activation"
     severity = Severity.WARNING
     passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"preactivation": 5.0, "sample_share": 0.95, "unit_share": 0.5, "min_samples": 64}
+    defaults: ClassVar[Dict[str, float]] = {
+        "preactivation": 5.0,
+        "sample_share": 0.95,
+        "unit_share": 0.5,
+        "min_samples": 64,
+    }
 
     def check_probe(self) -> None:
         """Warn when more than `unit_share` of a call's units have |pre-activation| >= 5 for >= 95% of samples."""
         ctx = self.context
         rule = type(self)
-        share, edge, minimum = ctx.option(rule, "unit_share"), ctx.option(rule, "preactivation"), ctx.option(rule, "min_samples")
+        share, edge, minimum = (
+            ctx.option(rule, "unit_share"),
+            ctx.option(rule, "preactivation"),
+            ctx.option(rule, "min_samples"),
+        )
         samples = ctx.option(rule, "sample_share")
         for site in ctx.facts.activations:
             if site.kind not in ("sigmoid", "tanh") or not site.units or site.samples < minimum:

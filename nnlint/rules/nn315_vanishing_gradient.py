@@ -1,4 +1,5 @@
 """NN315: gradients too small to train the layers near the input."""
+
 from __future__ import annotations
 
 import math
@@ -23,11 +24,15 @@ class VanishingGradient(Rule):
         ctx = self.context
         if ctx.facts.nonfinite is not None:
             return
-        weights = sorted((p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order)
+        weights = sorted(
+            (p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order
+        )
         tiny = [p for p in weights if p.grad_mean_abs < ctx.option(type(self), "mean_abs")]
         if tiny:
             first = tiny[0]
-            others = f" ({len(tiny) - 1} other weight tensor{'s' if len(tiny) > 2 else ''} too)" if len(tiny) > 1 else ""
+            others = (
+                f" ({len(tiny) - 1} other weight tensor{'s' if len(tiny) > 2 else ''} too)" if len(tiny) > 1 else ""
+            )
             self.report(
                 ctx.where_module(first.name),
                 f"The gradient of `{first.name}` has mean |g| = {number(first.grad_mean_abs)} at initialisation{others}: "

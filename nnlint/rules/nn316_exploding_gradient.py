@@ -1,4 +1,5 @@
 """NN316: gradients far larger than the weights they update."""
+
 from __future__ import annotations
 
 import math
@@ -23,12 +24,16 @@ class ExplodingGradient(Rule):
         ctx = self.context
         if ctx.facts.nonfinite is not None:
             return
-        weights = sorted((p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order)
+        weights = sorted(
+            (p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order
+        )
         limit = ctx.option(type(self), "relative")
         large = [p for p in weights if p.weight_norm > 0 and p.grad_norm / p.weight_norm > limit]
         if large:
             worst = max(large, key=lambda p: p.grad_norm / p.weight_norm)
-            others = f" ({len(large) - 1} other weight tensor{'s' if len(large) > 2 else ''} too)" if len(large) > 1 else ""
+            others = (
+                f" ({len(large) - 1} other weight tensor{'s' if len(large) > 2 else ''} too)" if len(large) > 1 else ""
+            )
             self.report(
                 ctx.where_module(worst.name),
                 f"At initialisation the gradient of `{worst.name}` is {number(worst.grad_norm / worst.weight_norm)}× the "

@@ -1,4 +1,5 @@
 """NN317: NaN or Inf in the forward pass, the loss or the gradients."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict
@@ -27,8 +28,11 @@ class NonFiniteValues(Rule):
         advice = {
             "the input batch": "Clean the data (torch.nan_to_num, or drop bad samples) before it reaches the model.",
             "the loss": "Check that the targets fit the loss (class indices in range, probabilities in [0, 1]).",
-        }.get(found.phase, "Guard the operation: clamp its input (e.g. `torch.log(x.clamp_min(1e-8))`, `sqrt(x + eps)`), "
-                           "use the numerically stable form (`log_softmax`, `logsumexp`, BCEWithLogitsLoss), or lower the learning rate.")
+        }.get(
+            found.phase,
+            "Guard the operation: clamp its input (e.g. `torch.log(x.clamp_min(1e-8))`, `sqrt(x + eps)`), "
+            "use the numerically stable form (`log_softmax`, `logsumexp`, BCEWithLogitsLoss), or lower the learning rate.",
+        )
         self.report(
             ctx.where(found.where),
             f"NaN/Inf {when} ({found.phase}): {found.what}{at(found.where)}. One non-finite value spreads to every "

@@ -1,4 +1,5 @@
 """NN318: a custom autograd.Function's backward disagrees with finite differences."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict
@@ -30,7 +31,8 @@ class GradcheckMismatch(Rule):
                 continue
             detail = f" ({result.note})" if result.note else ""
             ctx.report(
-                self, ctx.where(result.where),
+                self,
+                ctx.where(result.where),
                 f"The backward of `{result.name}` disagrees with finite differences of its forward: relative error "
                 f"{number(result.relative_error)} on random projections in float64{detail}. Every layer before it "
                 "then trains on a wrong gradient. Check the derivative formula, the order and shapes of the returned "

@@ -1,4 +1,5 @@
 """NN401: Dropout directly followed by BatchNorm (variance shift between train and eval)."""
+
 from __future__ import annotations
 
 import libcst as cst

@@ -1,4 +1,5 @@
 """NN402: a layer with a bias directly followed by BatchNorm, which cancels the bias."""
+
 from __future__ import annotations
 
 from typing import Optional, Tuple

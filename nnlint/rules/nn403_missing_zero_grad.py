@@ -1,17 +1,18 @@
 """NN403: a training loop that never clears gradients, or clears them where they are still needed."""
+
 from __future__ import annotations
 
 from typing import List, Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.loops import BACKWARD, CLEAR_KINDS, STEP, ZERO_GRAD, Event, Unit
 from nnlint.types import Severity
 
 
-class MissingZeroGrad(Rule):
+class MissingZeroGrad(StaticRule):
     """Gradients are never cleared between optimizer steps, or are cleared between backward and step (rules/NN403.md)."""
 
     code = "NN403"
@@ -55,7 +56,9 @@ class MissingZeroGrad(Rule):
         step_text = _step_text(semantics, step)
         if not clears:
             condition = loops.accumulation_condition(unit.tail(step))
-            outside = next((e for e in model.events(unit.function) if e.kind in CLEAR_KINDS and e not in unit.events), None)
+            outside = next(
+                (e for e in model.events(unit.function) if e.kind in CLEAR_KINDS and e not in unit.events), None
+            )
             if condition is not None:
                 advice = (
                     f" The step is taken only when `{loops.describe(semantics, condition)}`, so this looks like gradient "
@@ -143,7 +146,7 @@ def _last_before(events: List[Event], index: int, kind: str, at: Event) -> Optio
 
 def _next_step(events: List[Event], index: int, at: Event) -> Optional[Event]:
     """The next optimizer step after `at`, unless another backward comes first."""
-    for event in events[index + 1:]:
+    for event in events[index + 1 :]:
         if loops.exclusive(event, at):
             continue
         if event.kind == BACKWARD:

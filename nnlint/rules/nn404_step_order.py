@@ -1,11 +1,12 @@
 """NN404: scheduler, clipping and AMP unscaling called in the wrong order around optimizer.step()."""
+
 from __future__ import annotations
 
 from typing import List, Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.loops import BACKWARD, CLIP, SCHEDULER_STEP, STEP, UNSCALE, Event, Unit
 from nnlint.types import Severity
@@ -13,7 +14,7 @@ from nnlint.types import Severity
 _INFINITE = ("inf", "float('inf')", 'float("inf")', "math.inf", "torch.inf", "np.inf", "numpy.inf")
 
 
-class StepOrder(Rule):
+class StepOrder(StaticRule):
     """Scheduler step before optimizer step, or gradient clipping where it cannot act (rules/NN404.md)."""
 
     code = "NN404"
@@ -50,7 +51,7 @@ class StepOrder(Rule):
         position = events.index(scheduler)
         if any(e.kind == STEP for e in events[:position]):
             return
-        later = next((e for e in events[position + 1:] if e.kind == STEP), None)
+        later = next((e for e in events[position + 1 :] if e.kind == STEP), None)
         if later is None or unit.inside_one_call(scheduler, later):
             return
         semantics = self.context.semantics
@@ -69,7 +70,7 @@ class StepOrder(Rule):
         events = _together(unit.events, clip)
         position = events.index(clip)
         before = events[:position]
-        after = events[position + 1:]
+        after = events[position + 1 :]
         previous = next((e for e in reversed(before) if e.kind in (BACKWARD, STEP)), None)
         upto_backward = _until(after, BACKWARD)
         clip_text = loops.describe(semantics, clip.node)
@@ -89,7 +90,7 @@ class StepOrder(Rule):
             if (
                 backward is not None
                 and not unit.inside_one_call(clip, backward)
-                and any(e.kind == STEP for e in after[after.index(backward) + 1:])
+                and any(e.kind == STEP for e in after[after.index(backward) + 1 :])
             ):
                 self._report_once(
                     unit.anchor(clip),
@@ -103,7 +104,7 @@ class StepOrder(Rule):
         scaled_step = next((e for e in upto_backward if e.kind == STEP and e.amp), None)
         if scaled_step is None or unit.inside_one_call(clip, scaled_step):
             return
-        since = before[before.index(previous) + 1:] if previous is not None else before
+        since = before[before.index(previous) + 1 :] if previous is not None else before
         if any(e.kind == UNSCALE for e in since):
             return
         self._report_once(

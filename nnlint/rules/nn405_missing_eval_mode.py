@@ -1,15 +1,16 @@
 """NN405: an evaluation routine runs the model without switching it to eval mode."""
+
 from __future__ import annotations
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.loops import MAYBE_MODE, MODE_KINDS, TRAIN, EvalSite
 from nnlint.types import Severity
 
 
-class MissingEvalMode(Rule):
+class MissingEvalMode(StaticRule):
     """Evaluation code calls the model while it may still be in training mode (rules/NN405.md)."""
 
     code = "NN405"

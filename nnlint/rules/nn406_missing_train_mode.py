@@ -1,4 +1,5 @@
 """NN406: a training loop evaluates (switching to eval mode) and never switches back to training mode."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,7 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.loops import BACKWARD, EVAL, MAYBE_MODE, MODEL_CALL, STEP, TRAIN, Event, Frame, Unit
 from nnlint.static.semantics import argument
@@ -15,7 +16,7 @@ from nnlint.types import Severity
 _SHADOW_MODEL = re.compile(r"ema|swa|teacher|averag|shadow|target", re.I)
 
 
-class MissingTrainMode(Rule):
+class MissingTrainMode(StaticRule):
     """Training continues in eval mode after an evaluation inside the training loop (rules/NN406.md)."""
 
     code = "NN406"
@@ -47,10 +48,10 @@ class MissingTrainMode(Rule):
             None,
         )
         if routine is None:
-            if first_call < len(path) or not _validation_follows(events[index + 1:]):
+            if first_call < len(path) or not _validation_follows(events[index + 1 :]):
                 return
         else:
-            if any(f.kind == "loop" for f in path[path.index(routine) + 1:]):
+            if any(f.kind == "loop" for f in path[path.index(routine) + 1 :]):
                 return  # `m.eval()` over submodules (frozen BatchNorm), not the model
             if self._shadow_argument(routine, event):
                 return

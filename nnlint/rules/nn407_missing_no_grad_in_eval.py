@@ -1,15 +1,16 @@
 """NN407: an evaluation routine runs the model with autograd recording."""
+
 from __future__ import annotations
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.loops import EvalSite
 from nnlint.types import Severity
 
 
-class MissingNoGradInEval(Rule):
+class MissingNoGradInEval(StaticRule):
     """Evaluation runs the model outside `torch.no_grad()`, building graphs nobody uses (rules/NN407.md)."""
 
     code = "NN407"

@@ -1,19 +1,22 @@
 """NN408: `F.dropout` in a module method without `training=`, so it stays on in eval mode."""
+
 from __future__ import annotations
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import torch_api
 from nnlint.static.layers import enclosing_module_method
 from nnlint.types import Fix, Severity
 
 _F = "torch.nn.functional."
-_DROPOUTS = frozenset(_F + name for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"))
+_DROPOUTS = frozenset(
+    _F + name for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+)
 _TRAINING_POSITION = 2  # F.dropout(input, p, training, inplace)
 
 
-class FunctionalDropoutWithoutTraining(Rule):
+class FunctionalDropoutWithoutTraining(StaticRule):
     """`F.dropout` in a module without `training=self.training` keeps dropping at eval time (rules/NN408.md)."""
 
     code = "NN408"
@@ -27,7 +30,9 @@ class FunctionalDropoutWithoutTraining(Rule):
         qualified = semantics.qualified_name(node.func)
         if qualified not in _DROPOUTS or not node.args:
             return
-        if any(arg.star for arg in node.args) or any(arg.keyword is not None and arg.keyword.value == "training" for arg in node.args):
+        if any(arg.star for arg in node.args) or any(
+            arg.keyword is not None and arg.keyword.value == "training" for arg in node.args
+        ):
             return
         if len([arg for arg in node.args if arg.keyword is None]) > _TRAINING_POSITION:
             return  # training given positionally
@@ -42,7 +47,9 @@ class FunctionalDropoutWithoutTraining(Rule):
             "dropping activations after `model.eval()`: evaluation and inference outputs are random and "
             f"worse than the model can do. Pass `training=self.training` (or use an `nn.Dropout` module, "
             "which follows the mode).",
-            fix=Fix("Pass `training=self.training`", (self.context.insert_after(node.args[-1], ", training=self.training"),)),
+            fix=Fix(
+                "Pass `training=self.training`", (self.context.insert_after(node.args[-1], ", training=self.training"),)
+            ),
         )
 
 

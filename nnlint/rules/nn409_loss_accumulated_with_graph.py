@@ -1,4 +1,5 @@
 """NN409: a running total built from loss tensors keeps every iteration's autograd graph alive."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,7 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.loops import BACKWARD
 from nnlint.static.semantics import walk
@@ -14,14 +15,33 @@ from nnlint.types import Fix, Severity
 
 _DETACHING = frozenset({"item", "detach", "detach_", "tolist", "numpy", "__float__"})
 _KEEPING = frozenset(
-    {"mean", "sum", "float", "double", "half", "bfloat16", "cpu", "cuda", "to", "clone", "squeeze", "unsqueeze",
-     "view", "reshape", "abs", "contiguous", "mul", "div", "add"}
+    {
+        "mean",
+        "sum",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "cpu",
+        "cuda",
+        "to",
+        "clone",
+        "squeeze",
+        "unsqueeze",
+        "view",
+        "reshape",
+        "abs",
+        "contiguous",
+        "mul",
+        "div",
+        "add",
+    }
 )
 _CRITERION = re.compile(r"criterion|^loss_?f(?:u)?n|^loss_func|^loss_function|^compute_loss$|^lossfn", re.I)
 _MAX_DEPTH = 8
 
 
-class LossAccumulatedWithGraph(Rule):
+class LossAccumulatedWithGraph(StaticRule):
     """A loss tensor summed or collected across iterations instead of `loss.item()` (rules/NN409.md)."""
 
     code = "NN409"
@@ -57,7 +77,12 @@ class LossAccumulatedWithGraph(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "append" and len(node.args) == 1 and node.args[0].keyword is None:
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "append"
+            and len(node.args) == 1
+            and node.args[0].keyword is None
+        ):
             self._check(node, func.value, node.args[0].value)
 
     def _check(self, statement: cst.CSTNode, accumulator: cst.BaseExpression, value: cst.BaseExpression) -> None:
@@ -114,7 +139,9 @@ class LossAccumulatedWithGraph(Rule):
         if depth > _MAX_DEPTH:
             return None
         semantics = self.context.semantics
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+        ):
             return self._graph_tensor(expr.left, flow, depth + 1) or self._graph_tensor(expr.right, flow, depth + 1)
         if isinstance(expr, cst.Call):
             func = expr.func
@@ -146,7 +173,9 @@ class LossAccumulatedWithGraph(Rule):
 
 
 def _is_ref(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) or (isinstance(expr, cst.Attribute) and isinstance(expr.value, (cst.Name, cst.Attribute)))
+    return isinstance(expr, cst.Name) or (
+        isinstance(expr, cst.Attribute) and isinstance(expr.value, (cst.Name, cst.Attribute))
+    )
 
 
 def _detached(expr: cst.BaseExpression) -> bool:

@@ -1,11 +1,12 @@
 """NN410: an optimizer built over part of a model leaves out a trainable submodule that forward uses."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import loops
 from nnlint.static.semantics import FileSemantics, argument, walk
 from nnlint.types import Severity
@@ -14,20 +15,62 @@ from nnlint.types import Severity
 _PARAMETERISED = frozenset(
     "torch.nn." + name
     for name in (
-        "Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-        "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
-        "SyncBatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
-        "Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
-        "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
-        "TransformerDecoderLayer", "PReLU", "Sequential", "ModuleList", "ModuleDict",
+        "Linear",
+        "Bilinear",
+        "LazyLinear",
+        "Conv1d",
+        "Conv2d",
+        "Conv3d",
+        "ConvTranspose1d",
+        "ConvTranspose2d",
+        "ConvTranspose3d",
+        "LazyConv1d",
+        "LazyConv2d",
+        "LazyConv3d",
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "BatchNorm3d",
+        "SyncBatchNorm",
+        "LayerNorm",
+        "GroupNorm",
+        "InstanceNorm1d",
+        "InstanceNorm2d",
+        "InstanceNorm3d",
+        "RMSNorm",
+        "Embedding",
+        "EmbeddingBag",
+        "RNN",
+        "LSTM",
+        "GRU",
+        "RNNCell",
+        "LSTMCell",
+        "GRUCell",
+        "MultiheadAttention",
+        "Transformer",
+        "TransformerEncoder",
+        "TransformerDecoder",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
+        "PReLU",
+        "Sequential",
+        "ModuleList",
+        "ModuleDict",
     )
 )
 # Words that say part of a model is deliberately left alone (frozen, or pretrained and probed).
-_DELIBERATE = ("requires_grad", "freeze", "frozen", "load_state_dict", "from_pretrained", "torch.load", "load_checkpoint")
+_DELIBERATE = (
+    "requires_grad",
+    "freeze",
+    "frozen",
+    "load_state_dict",
+    "from_pretrained",
+    "torch.load",
+    "load_checkpoint",
+)
 _Term = Tuple[str, Optional[str]]
 
 
-class OptimizerMissingParams(Rule):
+class OptimizerMissingParams(StaticRule):
     """The optimizer gets only some submodules' parameters; the others never train (rules/NN410.md)."""
 
     code = "NN410"
@@ -111,7 +154,9 @@ def _optimizers(semantics: FileSemantics) -> List[cst.Call]:
         if not loops.dotted(call.func):
             continue
         qualified = semantics.qualified_name(call.func) or ""
-        if qualified.startswith("torch.optim.") and not qualified.startswith(("torch.optim.lr_scheduler", "torch.optim.swa_utils")):
+        if qualified.startswith("torch.optim.") and not qualified.startswith(
+            ("torch.optim.lr_scheduler", "torch.optim.swa_utils")
+        ):
             if qualified.rsplit(".", 1)[-1][:1].isupper():
                 found.append(call)
     return found
@@ -146,7 +191,11 @@ def _terms(semantics: FileSemantics, expr: Optional[cst.BaseExpression]) -> Opti
                 return None
             value = element.value
             if isinstance(value, cst.Dict):
-                params = [e.value for e in value.elements if isinstance(e, cst.DictElement) and code(e.key).strip("'\"") == "params"]
+                params = [
+                    e.value
+                    for e in value.elements
+                    if isinstance(e, cst.DictElement) and code(e.key).strip("'\"") == "params"
+                ]
                 if len(params) != 1:
                     return None
                 value = params[0]
@@ -183,7 +232,11 @@ class _Spelling(cst.CSTVisitor):
         self.semantics, self.target, self.found = semantics, target, None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found is None and isinstance(node, (cst.Name, cst.Attribute)) and self.semantics.module.code_for_node(node) == self.target:
+        if (
+            self.found is None
+            and isinstance(node, (cst.Name, cst.Attribute))
+            and self.semantics.module.code_for_node(node) == self.target
+        ):
             self.found = node
             return False
         return self.found is None
@@ -214,7 +267,11 @@ def _submodules(semantics: FileSemantics, klass: cst.ClassDef) -> Dict[str, bool
             if not isinstance(small, cst.Assign) or len(small.targets) != 1:
                 continue
             target = small.targets[0].target
-            if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"):
+            if not (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == "self"
+            ):
                 continue
             value = small.value
             if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):

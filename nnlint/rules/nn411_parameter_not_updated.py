@@ -1,4 +1,5 @@
 """NN411: an optimizer step does not change a trainable parameter."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict, List
@@ -25,7 +26,11 @@ class ParameterNotUpdated(Rule):
         for param in ctx.facts.params:
             if param.in_optimizer is False:
                 outside.setdefault(param.module, []).append(param)
-            elif param.changed is False and param.grad_mean_abs >= ctx.option(type(self), "min_gradient") and param.finite:
+            elif (
+                param.changed is False
+                and param.grad_mean_abs >= ctx.option(type(self), "min_gradient")
+                and param.finite
+            ):
                 if param.update_ratio is not None and 0 < param.update_ratio < 1e-4:
                     continue  # steps too small to show in float32: NN412 reports the learning rate
                 unchanged.setdefault(param.module, []).append(param)
@@ -41,9 +46,13 @@ class ParameterNotUpdated(Rule):
         for params in unchanged.values():
             names = ", ".join(f"`{p.name}`" for p in params)
             lr = params[0].lr
-            hint = " Its param group has lr = 0." if lr == 0 else (
-                " Something resets it: forward or a hook overwrites it (`.data =`, `copy_`, re-initialisation), or "
-                "the optimizer holds a copy of it instead of the parameter itself."
+            hint = (
+                " Its param group has lr = 0."
+                if lr == 0
+                else (
+                    " Something resets it: forward or a hook overwrites it (`.data =`, `copy_`, re-initialisation), or "
+                    "the optimizer holds a copy of it instead of the parameter itself."
+                )
             )
             self.report(
                 ctx.where_module(params[0].name),

@@ -1,4 +1,5 @@
 """NN412: optimizer steps move weights far too much or far too little."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict
@@ -21,10 +22,17 @@ class UpdateRatioOutOfRange(Rule):
         """With the caller's optimizer: median ||Δθ||/||θ|| over steps 3-10 per weight tensor outside [low, high]."""
         ctx = self.context
         if not ctx.facts.user_optimizer:
-            ctx.status(self.code, "skipped: pass your optimizer (nnlint.probe(..., optimizer=...)); nnlint's own Adam says nothing about your learning rate")
+            ctx.status(
+                self.code,
+                "skipped: pass your optimizer (nnlint.probe(..., optimizer=...)); nnlint's own Adam says nothing about your learning rate",
+            )
             return
         low, high = ctx.option(type(self), "low"), ctx.option(type(self), "high")
-        outside = [p for p in ctx.facts.params if p.is_weight and p.update_ratio is not None and p.update_ratio > 0 and not low <= p.update_ratio <= high]
+        outside = [
+            p
+            for p in ctx.facts.params
+            if p.is_weight and p.update_ratio is not None and p.update_ratio > 0 and not low <= p.update_ratio <= high
+        ]
         outside.sort(key=lambda p: abs(_log(p.update_ratio)), reverse=True)
         limit = int(ctx.option(type(self), "reported"))
         for param in outside[:limit]:

@@ -1,16 +1,17 @@
 """NN501: a training script that never seeds its random number generators."""
+
 from __future__ import annotations
 
 from typing import Iterable, List, Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static.semantics import walk
 from nnlint.types import Severity
 
 
-class UnseededRandomness(Rule):
+class UnseededRandomness(StaticRule):
     """A training entry point that never seeds, so no run can be reproduced or compared (rules/NN501.md)."""
 
     code = "NN501"

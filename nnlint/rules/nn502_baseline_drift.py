@@ -1,4 +1,5 @@
 """NN502: a probe's results drifted from a saved baseline."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Dict, List, Tuple
@@ -25,7 +26,10 @@ class BaselineDrift(Rule):
         since = f" (baseline: commit {commit[:10]})" if commit else ""
         for code, status in sorted(now.get("checks", {}).items()):
             if status == "failed" and then.get("checks", {}).get(code) == "passed":
-                self.report(ctx.fallback, f"{code} passed in the baseline and fails now{since}: a change since then broke what it checks; see the {code} finding.")
+                self.report(
+                    ctx.fallback,
+                    f"{code} passed in the baseline and fails now{since}: a change since then broke what it checks; see the {code} finding.",
+                )
         same_setup = all(now.get(k) == then.get(k) for k in ("task", "loss", "input", "seed"))
         old, new = then.get("initial_loss"), now.get("initial_loss")
         change = ctx.option(type(self), "loss_change")

@@ -5,6 +5,7 @@ does X.forward return?) and what its own classes' `forward` return. A warm run r
 an entry is reused when its content hash and salt match and every recorded answer still holds.
 Entries are written atomically (temporary file + rename), so concurrent runs never read half a file.
 """
+
 from __future__ import annotations
 
 import hashlib

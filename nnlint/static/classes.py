@@ -1,4 +1,5 @@
 """What the module-structure rules (NN302-NN307) need to know of classes: which are nn.Modules, and which calls build one."""
+
 from __future__ import annotations
 
 import re
@@ -33,25 +34,61 @@ MODULE_BASES = frozenset(
 _NOT_MODULES = frozenset({"Buffer", "UninitializedBuffer", "UninitializedParameter"})
 # Bases that surely do not make a class an nn.Module.
 _KNOWN_NON_MODULE_PREFIXES = (
-    "builtins.", "typing.", "abc.", "enum.", "collections.", "dataclasses.",
-    "torch.autograd.", "torch.utils.data.", "torch.optim.", "torch.distributions.",
+    "builtins.",
+    "typing.",
+    "abc.",
+    "enum.",
+    "collections.",
+    "dataclasses.",
+    "torch.autograd.",
+    "torch.utils.data.",
+    "torch.optim.",
+    "torch.distributions.",
 )
 
 # torch.nn layers that own parameters (with their default arguments).
 PARAMETERIZED = frozenset(
     _NN + name
     for name in (
-        "Linear", "Bilinear", "LazyLinear",
-        "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-        "LazyConv1d", "LazyConv2d", "LazyConv3d",
-        "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d",
-        "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
-        "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-        "LayerNorm", "GroupNorm", "RMSNorm",
-        "Embedding", "EmbeddingBag",
-        "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-        "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
-        "TransformerEncoderLayer", "TransformerDecoderLayer",
+        "Linear",
+        "Bilinear",
+        "LazyLinear",
+        "Conv1d",
+        "Conv2d",
+        "Conv3d",
+        "ConvTranspose1d",
+        "ConvTranspose2d",
+        "ConvTranspose3d",
+        "LazyConv1d",
+        "LazyConv2d",
+        "LazyConv3d",
+        "LazyConvTranspose1d",
+        "LazyConvTranspose2d",
+        "LazyConvTranspose3d",
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "BatchNorm3d",
+        "SyncBatchNorm",
+        "LazyBatchNorm1d",
+        "LazyBatchNorm2d",
+        "LazyBatchNorm3d",
+        "LayerNorm",
+        "GroupNorm",
+        "RMSNorm",
+        "Embedding",
+        "EmbeddingBag",
+        "RNN",
+        "LSTM",
+        "GRU",
+        "RNNCell",
+        "LSTMCell",
+        "GRUCell",
+        "MultiheadAttention",
+        "Transformer",
+        "TransformerEncoder",
+        "TransformerDecoder",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
         "PReLU",
     )
 )
@@ -59,18 +96,74 @@ PARAMETERIZED = frozenset(
 STATELESS = frozenset(
     _NN + name
     for name in (
-        "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
-        "Hardtanh", "Hardsigmoid", "Hardswish", "Hardshrink", "Softshrink", "Tanhshrink", "Softplus",
-        "Softsign", "LogSigmoid", "Threshold", "GLU", "Softmax", "Softmax2d", "LogSoftmax", "Softmin",
-        "Identity", "Flatten", "Unflatten", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
-        "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
-        "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-        "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
-        "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "LPPool1d", "LPPool2d",
-        "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
-        "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
-        "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
-        "CosineSimilarity", "PairwiseDistance", "Fold", "Unfold",
+        "ReLU",
+        "ReLU6",
+        "LeakyReLU",
+        "ELU",
+        "SELU",
+        "CELU",
+        "GELU",
+        "SiLU",
+        "Mish",
+        "Sigmoid",
+        "Tanh",
+        "Hardtanh",
+        "Hardsigmoid",
+        "Hardswish",
+        "Hardshrink",
+        "Softshrink",
+        "Tanhshrink",
+        "Softplus",
+        "Softsign",
+        "LogSigmoid",
+        "Threshold",
+        "GLU",
+        "Softmax",
+        "Softmax2d",
+        "LogSoftmax",
+        "Softmin",
+        "Identity",
+        "Flatten",
+        "Unflatten",
+        "Upsample",
+        "UpsamplingNearest2d",
+        "UpsamplingBilinear2d",
+        "PixelShuffle",
+        "PixelUnshuffle",
+        "ChannelShuffle",
+        "MaxPool1d",
+        "MaxPool2d",
+        "MaxPool3d",
+        "AvgPool1d",
+        "AvgPool2d",
+        "AvgPool3d",
+        "AdaptiveMaxPool1d",
+        "AdaptiveMaxPool2d",
+        "AdaptiveMaxPool3d",
+        "AdaptiveAvgPool1d",
+        "AdaptiveAvgPool2d",
+        "AdaptiveAvgPool3d",
+        "LPPool1d",
+        "LPPool2d",
+        "ZeroPad1d",
+        "ZeroPad2d",
+        "ZeroPad3d",
+        "ConstantPad1d",
+        "ConstantPad2d",
+        "ConstantPad3d",
+        "ReflectionPad1d",
+        "ReflectionPad2d",
+        "ReflectionPad3d",
+        "ReplicationPad1d",
+        "ReplicationPad2d",
+        "ReplicationPad3d",
+        "CircularPad1d",
+        "CircularPad2d",
+        "CircularPad3d",
+        "CosineSimilarity",
+        "PairwiseDistance",
+        "Fold",
+        "Unfold",
     )
 )
 # Wrappers that take a module and return it (reparametrised).
@@ -95,7 +188,7 @@ def is_parameter(qualified: Optional[str]) -> bool:
 def _torch_module_name(qualified: str) -> bool:
     if not qualified.startswith(_NN) or is_parameter(qualified):
         return False
-    parts = qualified[len(_NN):].split(".")
+    parts = qualified[len(_NN) :].split(".")
     if parts[0] in ("functional", "init", "utils", "parameter"):
         return False
     return parts[-1][:1].isupper() and parts[-1] not in _NOT_MODULES
@@ -119,7 +212,9 @@ def is_external_non_module(qualified: Optional[str]) -> bool:
     return qualified is not None and qualified.startswith(_KNOWN_NON_MODULE_PREFIXES)
 
 
-def is_module_class(semantics: "FileSemantics", klass: cst.ClassDef, _seen: Optional[Set[int]] = None) -> Optional[bool]:
+def is_module_class(
+    semantics: "FileSemantics", klass: cst.ClassDef, _seen: Optional[Set[int]] = None
+) -> Optional[bool]:
     """True when a class subclasses nn.Module, False when it surely does not, None when a base is unknown."""
     seen = _seen if _seen is not None else set()
     if id(klass) in seen:
@@ -130,7 +225,9 @@ def is_module_class(semantics: "FileSemantics", klass: cst.ClassDef, _seen: Opti
         if base.keyword is not None:
             continue
         qualified = semantics.qualified_name(base.value)
-        if qualified is not None and (qualified in MODULE_BASES or qualified == _NN + "Module" or _torch_module_name(qualified)):
+        if qualified is not None and (
+            qualified in MODULE_BASES or qualified == _NN + "Module" or _torch_module_name(qualified)
+        ):
             return True
         if qualified is not None and qualified.startswith(_KNOWN_NON_MODULE_PREFIXES):
             continue

@@ -1,11 +1,12 @@
 """What a static rule sees of the file being checked, and where its findings go."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, List, Optional
 
 import libcst as cst
 
-from nnlint.types import Edit, Finding, Fix, Location, Pass
+from nnlint.types import Edit, Finding, Fix, Location, Pass, Severity
 
 if TYPE_CHECKING:
     from nnlint.rule import Rule
@@ -24,13 +25,20 @@ class StaticContext:
     def location(self, node: cst.CSTNode, symbol: Optional[str] = None) -> Location:
         """1-based location of a node (libcst columns are 0-based)."""
         span = self.semantics.positions[node]
-        return Location(
-            self.path, span.start.line, span.start.column + 1, span.end.line, span.end.column + 1, symbol
-        )
+        return Location(self.path, span.start.line, span.start.column + 1, span.end.line, span.end.column + 1, symbol)
 
-    def report(self, rule: "Rule", node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
-        """Record a finding of `rule` at `node`."""
-        self.findings.append(rule.finding(self.location(node), message, Pass.STATIC, fix))
+    def report(
+        self,
+        rule: "Rule",
+        at: "cst.CSTNode | Location",
+        message: str,
+        *,
+        fix: Optional[Fix] = None,
+        severity: Optional[Severity] = None,
+    ) -> None:
+        """Record a finding of `rule` at a node (or a location) of this file."""
+        location = at if isinstance(at, Location) else self.location(at)
+        self.findings.append(rule.finding(location, message, Pass.STATIC, fix, severity))
 
     def replace(self, node: cst.CSTNode, text: str) -> Edit:
         """An edit that replaces the source of `node` with `text`."""

@@ -3,6 +3,7 @@
 Files checked together are analysed together: all files are parsed first, so a model class
 defined in one file is understood where another file trains it.
 """
+
 from __future__ import annotations
 
 import gc
@@ -20,8 +21,8 @@ from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError
 from nnlint.rules.nn004_unsupported_syntax import UnsupportedSyntax
-from nnlint.static.context import StaticContext
 from nnlint.static.cache import Cache, digest
+from nnlint.static.context import StaticContext
 from nnlint.static.project import ProjectIndex, class_names, class_summaries
 from nnlint.static.reading import UnreadableSource, read_source
 from nnlint.static.semantics import FileSemantics
@@ -87,7 +88,13 @@ def check_sources(
     results: Dict[int, FileResult] = {}
     entries: Dict[int, Dict[str, Any]] = {}
     if cache is not None:
-        entries = {i: e for i, (d, text) in enumerate(sources) if isinstance(text, str) for e in [cache.load(d, digest(text))] if e}
+        entries = {
+            i: e
+            for i, (d, text) in enumerate(sources)
+            if isinstance(text, str)
+            for e in [cache.load(d, digest(text))]
+            if e
+        }
     codes = [rule.code for rule in rules]
     fresh: List[int] = []
     answers: Dict[str, str] = {}
@@ -103,8 +110,10 @@ def check_sources(
         else:
             done = dict(zip(batch, analyze(sources, batch, codes, cache is not None)))
         for index, result in done.items():
-            result.dependencies = [(kind, name, texts_answer(sources, name, answers) if kind == "texts" else answer)
-                                   for kind, name, answer in result.dependencies]
+            result.dependencies = [
+                (kind, name, texts_answer(sources, name, answers) if kind == "texts" else answer)
+                for kind, name, answer in result.dependencies
+            ]
             results[index] = result
             entries[index] = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
         fresh += batch
@@ -112,17 +121,23 @@ def check_sources(
             break
     for index in valid:
         entry = entries[index]
-        results[index] = FileResult([Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"])
+        results[index] = FileResult(
+            [Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"]
+        )
     if cache is not None:
         for index in fresh:
             display, text = sources[index]
             if isinstance(text, str):
                 result = results[index]
-                cache.store(display, digest(text), {
-                    "findings": [f.to_dict() for f in result.findings],
-                    "dependencies": result.dependencies,
-                    "classes": result.classes,
-                })
+                cache.store(
+                    display,
+                    digest(text),
+                    {
+                        "findings": [f.to_dict() for f in result.findings],
+                        "dependencies": result.dependencies,
+                        "classes": result.classes,
+                    },
+                )
     if project is not None:
         project._parser = project._parser or _parse_for_index
         for display, text in sources:
@@ -131,7 +146,9 @@ def check_sources(
     return [finding for index in sorted(results) for finding in results[index].findings]
 
 
-def analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool) -> List[FileResult]:
+def analyze(
+    sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool
+) -> List[FileResult]:
     """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about."""
     # Parsing creates millions of objects and every tree is kept to the end, so Python's cyclic collector
     # would scan them all again at each full collection (15-30% of a run over a few hundred files).
@@ -144,7 +161,9 @@ def analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[s
             gc.enable()
 
 
-def _analyze(sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool) -> List[FileResult]:
+def _analyze(
+    sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool
+) -> List[FileResult]:
     from nnlint import registry
 
     rules = registry.rules_for(codes)
@@ -190,7 +209,9 @@ def _distinct(dependencies: List[Tuple[str, str, Any]]) -> List[Tuple[str, str, 
     return list(seen.values())
 
 
-def _in_pool(sources: Sequence[Source], todo: List[int], codes: List[str], summarize: bool, workers: int) -> Dict[int, FileResult]:
+def _in_pool(
+    sources: Sequence[Source], todo: List[int], codes: List[str], summarize: bool, workers: int
+) -> Dict[int, FileResult]:
     """Split the files over worker processes, balanced by size; each can still parse any other file it needs."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -202,7 +223,9 @@ def _in_pool(sources: Sequence[Source], todo: List[int], codes: List[str], summa
         return {index: result for chunk, future in futures for index, result in zip(chunk, future.result())}
 
 
-def _contiguous_chunks(sources: Sequence[Source], todo: List[int], codes: Sequence[str], workers: int) -> List[List[int]]:
+def _contiguous_chunks(
+    sources: Sequence[Source], todo: List[int], codes: Sequence[str], workers: int
+) -> List[List[int]]:
     """`workers` runs of files in path order, of about equal size. A package's files stay together, so the
     classes a file asks about are mostly parsed by the worker that checks them anyway (spread over the
     workers, 15% of the files were parsed twice)."""
@@ -228,7 +251,9 @@ def _contiguous_chunks(sources: Sequence[Source], todo: List[int], codes: Sequen
     return chunks
 
 
-def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int], answers: Dict[str, str]) -> List[int]:
+def _still_valid(
+    sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int], answers: Dict[str, str]
+) -> List[int]:
     """The cached files whose every recorded cross-file answer is still the same (`fresh` ones were just analysed)."""
     defined: Dict[str, List[int]] = {}
     for index, (_, text) in enumerate(sources):
@@ -255,7 +280,11 @@ def _still_valid(sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], 
             return False
         if kind == "defined":
             return sorted(sources[i][0] for i in where if name in entries[i]["classes"]) == answer
-        summaries = [entries[i]["classes"][name] for i in sorted(where, key=lambda i: sources[i][0]) if name in entries[i]["classes"]]
+        summaries = [
+            entries[i]["classes"][name]
+            for i in sorted(where, key=lambda i: sources[i][0])
+            if name in entries[i]["classes"]
+        ]
         same = len({x[0] if x else None for x in summaries}) == 1  # kinds agree, as in ProjectIndex.forward_origin
         return (summaries[0] if summaries and same and summaries[0] is not None else None) == answer
 
@@ -268,7 +297,11 @@ def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str]) -> s
     `memo` keeps the answers of one run (every file that asked the same question gets the same)."""
     if key not in memo:
         words = key.split("\x00")
-        found = sorted((display, digest(text)) for display, text in sources if isinstance(text, str) and all(w in text for w in words))
+        found = sorted(
+            (display, digest(text))
+            for display, text in sources
+            if isinstance(text, str) and all(w in text for w in words)
+        )
         memo[key] = digest(repr(found))
     return memo[key]
 
@@ -398,7 +431,11 @@ class _Dispatcher(cst.CSTVisitor):
                 method(node)
             except Exception as error:  # a bug in a rule must not stop the others
                 self._failed.add(rule.code)
-                location = self.context.location(node) if node in self.context.semantics.positions else Location(self.context.path, 1, 1)
+                location = (
+                    self.context.location(node)
+                    if node in self.context.semantics.positions
+                    else Location(self.context.path, 1, 1)
+                )
                 self.errors.append(
                     InternalError.finding(
                         location,

@@ -5,13 +5,14 @@ literal, or in consecutive `.append` calls on one list; `LayerPairRule` visits t
 is in `forward` dataflow comes from `FileSemantics`; this module adds what it does not know:
 activations, the class and bias of a layer, module methods and `no_grad` regions.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
 import libcst as cst
 
-from nnlint.rule import Rule
+from nnlint.rule import StaticRule
 from nnlint.static import torch_api
 from nnlint.static.project import method
 from nnlint.static.semantics import FileSemantics, argument, sequential_layers, walk
@@ -23,13 +24,42 @@ _F = "torch.nn.functional."
 # Activations that distort raw logits (sigmoid and softmax have rules of their own: NN201, NN203).
 ACTIVATION_MODULES = frozenset(
     _NN + name
-    for name in ("ReLU", "ReLU6", "LeakyReLU", "GELU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Tanh", "Hardtanh", "Hardswish")
+    for name in (
+        "ReLU",
+        "ReLU6",
+        "LeakyReLU",
+        "GELU",
+        "ELU",
+        "SELU",
+        "CELU",
+        "SiLU",
+        "Mish",
+        "Softplus",
+        "Tanh",
+        "Hardtanh",
+        "Hardswish",
+    )
 )
 ACTIVATION_FUNCTIONS = frozenset(
     {"torch.relu", "torch.relu_", "torch.tanh", "torch.selu", "torch.celu"}
     | {
         _F + name
-        for name in ("relu", "relu_", "relu6", "leaky_relu", "gelu", "elu", "selu", "celu", "silu", "mish", "softplus", "tanh", "hardtanh", "hardswish")
+        for name in (
+            "relu",
+            "relu_",
+            "relu6",
+            "leaky_relu",
+            "gelu",
+            "elu",
+            "selu",
+            "celu",
+            "silu",
+            "mish",
+            "softplus",
+            "tanh",
+            "hardtanh",
+            "hardswish",
+        )
     }
 )
 ACTIVATION_METHODS = frozenset({"relu", "relu_", "tanh", "tanh_"})
@@ -48,13 +78,15 @@ BIAS_POSITION = {
 # What `bias_argument` returns for a layer that leaves `bias` at its default, True.
 DEFAULT_BIAS = cst.Name("True")
 
-_NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
+_NO_GRAD = frozenset(
+    {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
+)
 # Words in a function's name that say it computes something to differentiate.
 _LOSS_WORDS = ("loss", "criterion", "triplet", "contrastive")
 _INIT_METHODS = frozenset({"__init__", "reset_parameters", "_init_weights", "init_weights"})
 
 
-class LayerPairRule(Rule):
+class LayerPairRule(StaticRule):
     """Base for rules about two layers in a row; subclasses define `check_pair` and, for `forward` dataflow, `check_call`."""
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -73,7 +105,11 @@ class LayerPairRule(Rule):
         argument_of = semantics.parents.get(semantics.parents.get(node))  # List -> Arg -> Call
         if not isinstance(argument_of, cst.Call):
             return False
-        return semantics.qualified_name(argument_of.func) in ("torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList")
+        return semantics.qualified_name(argument_of.func) in (
+            "torch.nn.ModuleList",
+            "torch.nn.ModuleDict",
+            "torch.nn.ParameterList",
+        )
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._check_appends(node.body)
@@ -168,7 +204,12 @@ class _SelfCallCounter(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == self.attribute and isinstance(func.value, cst.Name) and func.value.value == "self":
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == self.attribute
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
             self.count += 1
 
 

@@ -8,6 +8,7 @@ own lists are spliced in at the call. Each event carries the path of constructs 
 what is conditional in it and what happens in a nested loop. Unknown things stay unknown: receivers
 are recognised by construction first and by their name only when the construction is not visible.
 """
+
 from __future__ import annotations
 
 import functools
@@ -75,7 +76,9 @@ NO_GRAD_CONTEXTS = frozenset(
         "torch.autograd.grad_mode.inference_mode",
     }
 )
-SET_GRAD_ENABLED = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.set_grad_enabled"})
+SET_GRAD_ENABLED = frozenset(
+    {"torch.set_grad_enabled", "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.set_grad_enabled"}
+)
 ENABLE_GRAD = frozenset({"torch.enable_grad", "torch.autograd.enable_grad", "torch.autograd.grad_mode.enable_grad"})
 
 _OPTIMIZER_NAME = re.compile(
@@ -97,7 +100,18 @@ _MODE_NAME = re.compile(r"(?:^|_)(?:train|training|eval|evaluation|mode)(?:_|$)"
 _WRAPPER_BACKWARD = re.compile(r"accelerator|fabric|engine|booster|deepspeed|^self$|^trainer$", re.I)
 _FOREIGN_FRAMEWORKS = frozenset({"tensorflow", "keras", "jax", "flax", "paddle", "mindspore", "mxnet"})
 _TORCH_FRAMEWORKS = frozenset(
-    {"torch", "torchvision", "torchaudio", "torchtext", "lightning", "pytorch_lightning", "accelerate", "transformers", "timm", "deepspeed"}
+    {
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "torchtext",
+        "lightning",
+        "pytorch_lightning",
+        "accelerate",
+        "transformers",
+        "timm",
+        "deepspeed",
+    }
 )
 
 
@@ -138,7 +152,7 @@ class Unit:
             return event.path
         for index, frame in enumerate(event.path):
             if frame.node is self.loop:
-                return event.path[index + 1:]
+                return event.path[index + 1 :]
         return event.path
 
     def conditional(self, event: Event) -> bool:
@@ -257,7 +271,9 @@ def place(semantics: FileSemantics, unit: "Unit", event: Event) -> str:
     anchor = unit.anchor(event)
     if anchor is event.node:
         return f"line {semantics.line(event.node)}"
-    return f"line {semantics.line(event.node)}, in `{describe(semantics, anchor)}` called at line {semantics.line(anchor)}"
+    return (
+        f"line {semantics.line(event.node)}, in `{describe(semantics, anchor)}` called at line {semantics.line(anchor)}"
+    )
 
 
 def grad_disabled_at(semantics: FileSemantics, node: cst.CSTNode) -> bool:
@@ -587,7 +603,11 @@ class LoopModel:
         if construct is None or not construct.args:
             return None
         params = construct.args[0].value
-        if isinstance(params, cst.Call) and isinstance(params.func, cst.Attribute) and params.func.attr.value == "parameters":
+        if (
+            isinstance(params, cst.Call)
+            and isinstance(params.func, cst.Attribute)
+            and params.func.attr.value == "parameters"
+        ):
             return _code(params.func.value)
         return None
 
@@ -605,7 +625,11 @@ class LoopModel:
         class_name = module[0]
         if class_name.startswith("torchvision.models."):
             return True
-        return not class_name.startswith("torch") and "." not in class_name and self.semantics.project.has_class(class_name)
+        return (
+            not class_name.startswith("torch")
+            and "." not in class_name
+            and self.semantics.project.has_class(class_name)
+        )
 
     # -- callers -------------------------------------------------------------------------------
     def calls_named(self, name: str) -> List[cst.Call]:
@@ -768,7 +792,9 @@ class _Walker:
         if name is not None and _CLEARING_NAME.search(name):
             self.add(Event(MAYBE_CLEAR, call, _code(func), path))
         elif name is not None and name[:1].islower() and _MODE_NAME.search(name):
-            self.add(Event(MAYBE_MODE, call, name, path))  # a helper we cannot see into, such as `set_train_mode(model)`
+            self.add(
+                Event(MAYBE_MODE, call, name, path)
+            )  # a helper we cannot see into, such as `set_train_mode(model)`
 
     def method(self, call: cst.Call, func: cst.Attribute, args: List[cst.Arg], path: Tuple[Frame, ...]) -> bool:
         method = func.attr.value
@@ -776,7 +802,11 @@ class _Walker:
         text = _code(receiver)
         if method in ("backward", "manual_backward"):
             target = text
-            if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and receiver.func.attr.value == "scale":
+            if (
+                isinstance(receiver, cst.Call)
+                and isinstance(receiver.func, cst.Attribute)
+                and receiver.func.attr.value == "scale"
+            ):
                 inner = [a for a in receiver.args if a.keyword is None]
                 target = _code(inner[0].value) if inner else text
                 self.add(Event(BACKWARD, call, text, path, target=target, amp=True))
@@ -848,7 +878,18 @@ class _Walker:
             self.model._incomplete.add(self.model._computing[-1])  # noqa: SLF001
             return
         for event in self.model.events(callee):
-            self.add(Event(event.kind, event.node, event.receiver, inner + event.path, event.target, event.has_args, event.amp, event.callee))
+            self.add(
+                Event(
+                    event.kind,
+                    event.node,
+                    event.receiver,
+                    inner + event.path,
+                    event.target,
+                    event.has_args,
+                    event.amp,
+                    event.callee,
+                )
+            )
             if len(self.out) > _MAX_EVENTS:
                 return
 
@@ -929,7 +970,11 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
 
 
 def _add_site(
-    sites: List[EvalSite], function: Function, loop: Optional[Loop], unit: Unit, trains: bool = False,
+    sites: List[EvalSite],
+    function: Function,
+    loop: Optional[Loop],
+    unit: Unit,
+    trains: bool = False,
     semantics: Optional[FileSemantics] = None,
 ) -> None:
     if unit.of(BACKWARD, STEP, AUTOGRAD_GRAD):
@@ -940,8 +985,10 @@ def _add_site(
         # on a model it did not build itself: `def test(): net = ResNet18(); net(torch.randn(...))`
         # is a shape check of a fresh model, not an evaluation.
         calls = tuple(
-            e for e in calls
-            if (unit.nested(e) or _in_comprehension(semantics, e.node, function)) and not _built_in(semantics, e.node, function)
+            e
+            for e in calls
+            if (unit.nested(e) or _in_comprehension(semantics, e.node, function))
+            and not _built_in(semantics, e.node, function)
         )
     if calls:
         sites.append(EvalSite(function, loop, calls, unit, trains))

@@ -1,4 +1,5 @@
 """What the files checked together know of each other: user classes and what their `forward` returns."""
+
 from __future__ import annotations
 
 import re

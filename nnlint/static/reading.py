@@ -1,4 +1,5 @@
 """Reading a source file's bytes into text the way Python would, or saying clearly why not."""
+
 from __future__ import annotations
 
 import codecs
@@ -48,8 +49,11 @@ def read_source(path: Path) -> Tuple[bytes, str, str]:
 def decode(raw: bytes) -> Tuple[str, str]:
     """Decode source bytes; raise UnreadableSource for binary or mis-encoded files."""
     if b"\x00" in raw:
-        raise UnreadableSource("File contains NUL bytes: it is a binary file, not Python source.", raw[: raw.index(b"\x00")].count(b"\n") + 1)
-    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+        raise UnreadableSource(
+            "File contains NUL bytes: it is a binary file, not Python source.",
+            raw[: raw.index(b"\x00")].count(b"\n") + 1,
+        )
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
     declared = any(_CODING.match(line) for line in body.splitlines()[:2])
     encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
     if declared:
@@ -58,8 +62,10 @@ def decode(raw: bytes) -> Tuple[str, str]:
             codecs.lookup(encoding)
         except (SyntaxError, LookupError) as error:
             if body is not raw:
-                raise UnreadableSource("File starts with a UTF-8 byte order mark but its coding line declares another "
-                                       "encoding, and Python refuses it: remove the mark or the coding line.") from None
+                raise UnreadableSource(
+                    "File starts with a UTF-8 byte order mark but its coding line declares another "
+                    "encoding, and Python refuses it: remove the mark or the coding line."
+                ) from None
             raise UnreadableSource(f"File declares an encoding Python does not know ({error}).") from None
     try:
         text = raw.decode(encoding)

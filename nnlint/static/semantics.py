@@ -5,6 +5,7 @@ Deliberately modest: a name resolves to its last assignment above the use in the
 module instance to what that module's class produces. Anything unclear is unknown, and rules stay
 silent on unknown values: precision first.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -148,7 +149,9 @@ class FileSemantics:
         current = parents.get(node)
         exact = _EXACT_TYPES.get(kinds)
         if exact is None:
-            exact = _EXACT_TYPES[kinds] = frozenset(kinds) if not any(kind.__subclasses__() for kind in kinds) else frozenset()
+            exact = _EXACT_TYPES[kinds] = (
+                frozenset(kinds) if not any(kind.__subclasses__() for kind in kinds) else frozenset()
+            )
         if exact:  # leaf node classes: a set lookup, not isinstance (slow on libcst's abstract base classes)
             while current is not None and type(current) not in exact:
                 current = parents.get(current)
@@ -295,8 +298,14 @@ class FileSemantics:
             if inner is not None and inner.kind is Kind.SOFTMAX:
                 return self._make(Kind.LOG_SOFTMAX, call, "`torch.log` of softmax")
             return None
-        is_tensor_method = not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self")
-        if isinstance(func, cst.Attribute) and is_tensor_method and (qualified is None or not _is_torch_name(qualified)):
+        is_tensor_method = not (
+            isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"
+        )
+        if (
+            isinstance(func, cst.Attribute)
+            and is_tensor_method
+            and (qualified is None or not _is_torch_name(qualified))
+        ):
             method = func.attr.value
             if method in torch_api.METHOD_KINDS and self.module_class(func.value) is None:
                 return self._make(torch_api.METHOD_KINDS[method], call, f"`.{method}()`")
@@ -318,7 +327,9 @@ class FileSemantics:
             forward = self.project.forward_origin(klass.name.value)
             if forward is None:
                 return None
-            return self._make(forward.kind, call, f"`self(...)` (`{klass.name.value}.forward` returns {forward.kind.value})")
+            return self._make(
+                forward.kind, call, f"`self(...)` (`{klass.name.value}.forward` returns {forward.kind.value})"
+            )
         module = self.module_class(func)
         if module is None:
             return None
@@ -340,7 +351,9 @@ class FileSemantics:
         if not _is_torch_name(class_name):
             forward = self.project.forward_origin(class_name)
             if forward is not None:
-                return self._make(forward.kind, at, f"`{class_name}` (its `forward` in {forward.path} returns {forward.kind.value})")
+                return self._make(
+                    forward.kind, at, f"`{class_name}` (its `forward` in {forward.path} returns {forward.kind.value})"
+                )
         return None
 
     def layer_origin(self, layer: cst.BaseExpression, depth: int = 0) -> Optional[Origin]:
@@ -376,7 +389,11 @@ def sequential_layers(call: cst.Call) -> List[cst.BaseExpression]:
         return []
     if len(args) == 1 and isinstance(args[0].value, cst.Call):
         inner = args[0].value
-        if _callee_name(inner.func) == "OrderedDict" and inner.args and isinstance(inner.args[0].value, (cst.List, cst.Tuple)):
+        if (
+            _callee_name(inner.func) == "OrderedDict"
+            and inner.args
+            and isinstance(inner.args[0].value, (cst.List, cst.Tuple))
+        ):
             pairs = []
             for element in inner.args[0].value.elements:
                 value = element.value
@@ -428,7 +445,11 @@ class _Collector(cst.CSTVisitor):
         plan = _COLLECTOR_PLAN.get(kind)
         if plan is None:
             name = kind.__name__
-            plan = _COLLECTOR_PLAN[kind] = (getattr(_Collector, "visit_" + name, None), getattr(_Collector, "leave_" + name, None), child_fields(kind))
+            plan = _COLLECTOR_PLAN[kind] = (
+                getattr(_Collector, "visit_" + name, None),
+                getattr(_Collector, "leave_" + name, None),
+                child_fields(kind),
+            )
         visit, leave, fields = plan
         if visit is not None:
             visit(self, node)  # the collector's visit_ hooks never prune
@@ -523,7 +544,11 @@ class _Collector(cst.CSTVisitor):
             name = _dotted(alias.name)
             if module is None or name is None:
                 continue
-            bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            bound = (
+                alias.asname.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
             imports[bound] = f"{module}.{name}"
 
     # Assignments are recorded on leave: a name used inside its own assignment (`x = f(x)`) sees the
@@ -655,7 +680,7 @@ def _module_matches(imported: str, path: str) -> bool:
     parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
     if stem == "__init__":
         parts = parts[:-1]
-    return bool(parts) and parts[-len(module):] == module
+    return bool(parts) and parts[-len(module) :] == module
 
 
 def _dotted(node: cst.CSTNode) -> Optional[str]:

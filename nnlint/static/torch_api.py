@@ -1,4 +1,5 @@
 """What nnlint knows of torch's API, by qualified name. Plain data: no torch import."""
+
 from __future__ import annotations
 
 import enum
@@ -48,8 +49,23 @@ METHOD_KINDS = {
 # Tensor methods and torch functions that keep what a value is (reshaping, casting, moving).
 PASSTHROUGH_METHODS = frozenset(
     {
-        "view", "reshape", "flatten", "squeeze", "unsqueeze", "contiguous", "float", "double",
-        "half", "bfloat16", "to", "cuda", "cpu", "clone", "view_as", "reshape_as", "type_as",
+        "view",
+        "reshape",
+        "flatten",
+        "squeeze",
+        "unsqueeze",
+        "contiguous",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "to",
+        "cuda",
+        "cpu",
+        "clone",
+        "view_as",
+        "reshape_as",
+        "type_as",
     }
 )
 PASSTHROUGH_FUNCTIONS = frozenset({"torch.flatten", "torch.squeeze", "torch.unsqueeze", "torch.reshape"})
@@ -125,17 +141,17 @@ def normalize(qualified_name: str) -> str:
 def loss_of(qualified_name: str) -> Optional[str]:
     """The canonical loss name for a loss class or function, else None."""
     if qualified_name.startswith(_F):
-        name = qualified_name[len(_F):]
+        name = qualified_name[len(_F) :]
         return name if name in LOSS_FUNCTIONS else None
     if qualified_name.startswith(_NN):
-        return LOSS_CLASSES.get(qualified_name[len(_NN):])
+        return LOSS_CLASSES.get(qualified_name[len(_NN) :])
     return None
 
 
 def short(qualified_name: str) -> str:
     """How users usually write a torch name: `nn.Softmax`, `F.softmax`, `torch.sigmoid`."""
     if qualified_name.startswith(_F):
-        return "F." + qualified_name[len(_F):]
+        return "F." + qualified_name[len(_F) :]
     if qualified_name.startswith(_NN):
-        return "nn." + qualified_name[len(_NN):]
+        return "nn." + qualified_name[len(_NN) :]
     return qualified_name
