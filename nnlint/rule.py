@@ -88,7 +88,8 @@ class Rule:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         hooked = {base.__dict__["hook_pass"] for base in cls.__mro__ if "hook_pass" in base.__dict__}
-        if hooked and "passes" not in cls.__dict__:
+        declared = any("passes" in base.__dict__ for base in cls.__mro__ if base is not Rule)
+        if hooked and not declared:
             cls.passes = tuple(kind for kind in Pass if kind in hooked)
 
     @classmethod
