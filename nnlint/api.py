@@ -40,7 +40,7 @@ def check(
 def check_document(
     text: str,
     path: Union[str, Path],
-    neighbours: Optional[Mapping[Union[str, Path], str]] = None,
+    neighbours: Union[Mapping[str, str], Mapping[Path, str], None] = None,
     config: Optional[Config] = None,
 ) -> List[Finding]:
     """Static findings for unsaved `text` as if it were the file at `path`, under the config that applies there.
@@ -54,7 +54,7 @@ def check_document(
     codes = selected_codes(active, Selection())
     static_codes = [code for code in sorted(codes) if Pass.STATIC in registry.BY_CODE[code].passes]
     display = display_path(target, root)
-    others = [(display_path(Path(p).absolute(), root), t) for p, t in (neighbours or {}).items()]
+    others = [(display_path(Path(p).absolute(), root), t) for p, t in dict(neighbours or {}).items()]
     sources = [(display, text)] + [(d, t) for d, t in others if d != display]
     findings = analyze(sources, [0], static_codes, False)[0].findings
     return Pipeline(codes, active, {display: target}, root)(findings, {display: text}.get)

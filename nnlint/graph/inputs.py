@@ -59,13 +59,14 @@ def _tensor(shape: Tuple[int, ...], spec: InputSpec) -> torch.Tensor:
 
 def infer(model: nn.Module, graph: Optional[fx.Graph]) -> Optional[InputPlan]:
     """Inputs for the required forward arguments, inferred from the layer that first consumes each; None if unknown."""
-    placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args] if graph is not None else None
     consumers: List[Union[fx.Node, str]] = []
     if graph is not None:
-        found = [_first_consumer(model, node) for node in placeholders]
-        if any(item is None for item in found):
+        placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args]
+        maybe_found = [_first_consumer(model, node) for node in placeholders]
+        found = [item for item in maybe_found if item is not None]
+        if len(found) < len(maybe_found):
             return None
-        layers = [layer for layer, _ in found]
+        layers: List[Any] = [layer for layer, _ in found]
         consumers = [node for _, node in found]
     else:
         layers = [_first_layer(model)]
@@ -138,7 +139,7 @@ def _first_consumer(model: nn.Module, node: fx.Node) -> Optional[Tuple[Union[nn.
                 continue
             seen.add(user)
             if user.op == "call_module":
-                module = model.get_submodule(user.target)
+                module = model.get_submodule(str(user.target))
                 if _maker_for(module) is not None:
                     return module, user
                 if isinstance(module, _SHAPE_KEEPING):
@@ -208,7 +209,7 @@ class _Weights:
 
 
 def _functional_weights(model: nn.Module, node: fx.Node) -> Optional[_Weights]:
-    kind = _FUNCTIONAL_LAYERS[node.target]
+    kind = _FUNCTIONAL_LAYERS[node.target]  # type: ignore[index]  # the caller checked it is a key
     weight = node.args[1] if len(node.args) > 1 else node.kwargs.get("weight")
     dims = {nn.Conv1d: 3, nn.Conv2d: 4, nn.Conv3d: 5, nn.Linear: 2, nn.Embedding: 2}[kind]
     tensor = _parameter_behind(model, weight, dims)
@@ -232,7 +233,7 @@ def _parameter_behind(model: nn.Module, value: Any, dims: int) -> Optional[torch
             continue
         seen.add(current)
         if current.op == "get_attr":
-            tensor = _attribute(model, current.target)
+            tensor = _attribute(model, str(current.target))
             if isinstance(tensor, torch.Tensor) and tensor.dim() == dims:
                 return tensor
         frontier.extend(a for a in list(current.args) + list(current.kwargs.values()) if isinstance(a, fx.Node))

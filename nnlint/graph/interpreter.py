@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple, cast
 
 import torch
 from torch import fx, nn
@@ -68,7 +68,7 @@ class ShapeInterpreter(fx.Interpreter):
 
     def _current_node(self) -> Optional[fx.Node]:
         done = set(self.result.shapes)
-        for node in self.module.graph.nodes:
+        for node in self.graph.nodes:
             if node.name not in done:
                 return node
         return None
@@ -86,7 +86,7 @@ def fast_recurrent_layers(model: nn.Module) -> Iterator[None]:
     seconds per layer at sequence length 256 (timm's Sequencer has dozens of LSTMs)."""
     patched = [m for m in model.modules() if type(m) in (nn.RNN, nn.LSTM, nn.GRU) and "forward" not in m.__dict__]
     for module in patched:
-        module.forward = _recurrent_shapes(module)  # type: ignore[method-assign]
+        module.forward = _recurrent_shapes(cast(nn.RNNBase, module))  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -115,7 +115,7 @@ def _recurrent_shapes(module: nn.RNNBase):
             module.check_input(x, None)
         else:
             h = hx if batched else (tuple(t.unsqueeze(1) for t in hx) if lstm else hx.unsqueeze(1))
-            module.check_forward_args(x, h, None)
+            module.check_forward_args(x, h, None)  # type: ignore[arg-type]  # an LSTM's hx is a (h, c) tuple
         directions = 2 if module.bidirectional else 1
         size = module.proj_size or module.hidden_size
         layers = directions * module.num_layers

@@ -10,7 +10,7 @@ import inspect
 import sys
 import types
 from pathlib import Path
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -55,7 +55,7 @@ def _import_file(path: Path) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     # Walk up through packages so relative imports inside the file work.
-    package_parts = []
+    package_parts: List[str] = []
     folder = path.parent
     while (folder / "__init__.py").is_file():
         package_parts.insert(0, folder.name)
@@ -144,7 +144,7 @@ def _parameters_on_meta():
         if (
             param is not None
             and param.device.type != "meta"
-            and not isinstance(param, nn.parameter.UninitializedTensorMixin)
+            and not isinstance(param, nn.parameter.UninitializedTensorMixin)  # type: ignore[attr-defined]
         ):
             moved = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
             moved.__dict__.update(param.__dict__)

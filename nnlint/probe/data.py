@@ -99,6 +99,8 @@ def make_targets(task: Optional[str], output: Any, generator: torch.Generator) -
     if task is None:  # surrogate: random regression targets for every float output
         return [torch.randn(t.shape, generator=generator).to(t.device, t.dtype) for t in float_outputs(output)]
     logits = logits_of(output)
+    if logits is None:
+        raise ValueError("the model's output holds no float tensor to compute a loss on")
     if task == "multiclass":
         classes = logits.shape[1] if logits.dim() >= 2 else 1
         shape = (logits.shape[0],) + tuple(logits.shape[2:])
@@ -254,6 +256,7 @@ class Batches:
     def get(self, n: int) -> Args:
         """Inputs for `n` samples on the probe's device."""
         if self.user is None:
+            assert self._make is not None, "Batches needs a maker or the user's inputs"
             return tuple(t.to(self.device) for t in self._make(n)), {}
         args, kwargs = self.user
 

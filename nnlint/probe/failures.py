@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from typing import Optional
+from typing import Any, Literal, Optional
 
 from nnlint.graph.loading import is_user_file
 from nnlint.probe.facts import Where
@@ -26,7 +26,7 @@ class user_code:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, error, tb) -> bool:
+    def __exit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> Literal[False]:
         if error is None or isinstance(error, (ProbeAborted, KeyboardInterrupt)) or not isinstance(error, Exception):
             return False
         raise as_aborted(error, self.phase) from None

@@ -30,7 +30,7 @@ def capture_functions() -> Iterator[Captured]:
             captured[cls] = (tuple(_keep(a) for a in args), {k: _keep(v) for k, v in kwargs.items()})
         return original.__func__(cls, *args, **kwargs)
 
-    torch.autograd.Function.apply = classmethod(apply)  # type: ignore[method-assign]
+    torch.autograd.Function.apply = classmethod(apply)  # type: ignore[method-assign, assignment]
     try:
         yield captured
     finally:
@@ -79,7 +79,7 @@ def _projections(cls: type, args: tuple, kwargs: dict, seed: int, count: int) ->
             call[i] = value
         with torch.random.fork_rng(devices=[]):  # a Function that draws random numbers must draw the same ones
             torch.manual_seed(seed)
-            out = cls.apply(*call, **kwargs)
+            out = cls.apply(*call, **kwargs)  # type: ignore[attr-defined]  # an autograd.Function subclass
         out = out if isinstance(out, (tuple, list)) else (out,)
         return [o for o in out if isinstance(o, torch.Tensor) and o.is_floating_point()]
 

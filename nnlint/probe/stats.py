@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import torch
@@ -52,7 +53,7 @@ _ACTIVATION_MODULES = (nn.ReLU, nn.Sigmoid, nn.Tanh)
 
 def user_frame() -> Optional[Where]:
     """The innermost frame of the user's code on the current stack."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         if is_user_file(frame.f_code.co_filename):
             return frame.f_code.co_filename, frame.f_lineno, 1
@@ -127,7 +128,7 @@ class Recorder(TorchFunctionMode):
         self._module_calls: Dict[str, int] = {}
         self._last_leaf = ""
         self._dropped: Dict[int, Tuple[torch.Tensor, torch.Tensor, str]] = {}
-        self._handles = []
+        self._handles: List[Any] = []
 
     # --- module hooks --------------------------------------------------------------------------
 
@@ -308,14 +309,19 @@ class Recorder(TorchFunctionMode):
         sites = list(self.sites.values())
         outputs = list(self.outputs.items())
         for site in sites:
+            # a site is recorded only once it has seen an output, so its tensors are set
+            assert site.moments is not None
             if site.kind == "relu":
+                assert site.alive is not None
                 pieces.append((~site.alive).sum().reshape(1).double())
             else:
+                assert site.saturated is not None
                 fraction = site.saturated.double() / max(site.elements, 1)
                 pieces.append((fraction >= saturated_share).sum().reshape(1).double())
             pieces.append(site.moments)
-        for _, site in outputs:
-            pieces.append(site.moments)
+        for _, output in outputs:
+            assert output.moments is not None
+            pieces.append(output.moments)
         pieces += [ratio.reshape(1).double() for *_, ratio in self.variance_ratios]
         values = torch.cat([p.reshape(-1) for p in pieces]).tolist() if pieces else []
         it = iter(values)

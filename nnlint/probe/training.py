@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 import torch
 from torch import nn
@@ -53,8 +53,8 @@ class Adam:
             return
         self.steps += 1
         beta1, beta2 = self.betas
-        params = [self.params[i] for i in chosen]
-        grads = [self.params[i].grad for i in chosen]
+        params: List[torch.Tensor] = [self.params[i] for i in chosen]
+        grads = cast(List[torch.Tensor], [self.params[i].grad for i in chosen])  # chosen: grad is not None
         first, second = [self.first[i] for i in chosen], [self.second[i] for i in chosen]
         torch._foreach_lerp_(first, grads, 1 - beta1)
         torch._foreach_mul_(second, beta2)
@@ -145,7 +145,7 @@ def train(
         log.had_grad.update(i for i, p in enumerate(params) if p.grad is not None)
         watched = [(j, i) for j, i in enumerate(zero) if params[i].grad is not None]
         if watched:
-            norms = torch._foreach_norm([params[i].grad for _, i in watched])
+            norms = torch._foreach_norm(cast(List[torch.Tensor], [params[i].grad for _, i in watched]))
             for (j, _), norm in zip(watched, norms):
                 nonzero[j] = nonzero[j] | (norm > 0)
         if number == 1:
@@ -167,7 +167,7 @@ def train(
         optimizer.step()
         if number == 1 and params:
             # None where the first step had no gradient to apply: not moving is then expected
-            changed = torch.stack([(_fingerprint(params) != fingerprint).any(0), pushed])
+            changed = torch.stack([(_fingerprint(params) != fingerprint).any(0), cast(torch.Tensor, pushed)])
         if measured:
             after = [params[i].detach() for i in measured]
             delta = torch.stack(torch._foreach_norm(torch._foreach_sub(after, before)))

@@ -78,9 +78,9 @@ def print_file(console: Console, path: str, findings: List[Finding], source: Opt
         console.print(_headline(finding, place))
         for line in finding.message.splitlines() or [""]:
             console.print(Text(INDENT + printable(line)))
-        line = line_of(source, finding.location)
-        if line is not None:
-            console.print(_snippet(line, finding, gutter))
+        snippet_line = line_of(source, finding.location)
+        if snippet_line is not None:
+            console.print(_snippet(snippet_line, finding, gutter))
         if finding.fix is not None:
             console.print(Text.assemble(INDENT, ("fix: ", "green"), printable(finding.fix.title)))
     console.print()
