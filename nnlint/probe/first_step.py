@@ -20,6 +20,7 @@ from nnlint.probe.facts import LossFacts, NonFinite, Regularization, VarianceShi
 from nnlint.probe.failures import ProbeAborted, user_code
 from nnlint.probe.setup import Setup
 from nnlint.probe.stats import Recorder
+from nnlint.rule import Need
 from nnlint.rules.nn313_dead_relu import DeadRelu
 from nnlint.rules.nn314_saturated_activation import SaturatedActivation
 
@@ -31,12 +32,12 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     args = setup.batches.get(setup.batch)
     recorder = Recorder(model, ctx.option(SaturatedActivation, "preactivation"))
     recorder.activations = True  # the report's table shows activation statistics even when NN313/NN314 are off
-    recorder.cuts_enabled = setup.wants("NN312")
-    recorder.variance = setup.wants("NN401")
+    recorder.cuts_enabled = setup.needs(Need.GRADIENT_CUTS)
+    recorder.variance = setup.needs(Need.VARIANCE_SHIFT)
     captured: gradcheck.Captured = {}
     with user_code("the forward pass"):
         with (
-            gradcheck.capture_functions() if setup.wants("NN318") else contextlib.nullcontext({}) as captured,
+            gradcheck.capture_functions() if setup.needs(Need.GRADCHECK) else contextlib.nullcontext({}) as captured,
             recorder,
         ):
             output = model(*args[0], **args[1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -12,12 +12,13 @@ from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
 from nnlint.probe import data
-from nnlint.probe.facts import Where
 from nnlint.probe.failures import raised_at
-from nnlint.types import Pass
+from nnlint.rule import Need, OptionValues
+from nnlint.types import Location, Pass
 
 PROBE_CODES = frozenset(code for code, rule in registry.BY_CODE.items() if Pass.PROBE in rule.passes)
 DEFAULT_BATCH = 16
+UNKNOWN = Location("<unknown>", 1, 1)  # where findings go when the model's definition cannot be found
 BUDGETS = {"cpu": 10.0, "cuda": 60.0}  # seconds of optimizer steps per probe, by device type
 
 
@@ -36,17 +37,17 @@ class Setup:
     device: torch.device
     seed: int
     codes: FrozenSet[str]
-    options: Dict[str, Dict[str, Any]]
-    fallback: Where
+    options: OptionValues
+    fallback: Location
     budget: float
     max_steps: Optional[int] = None
     name: str = "model"
     notes: List[str] = field(default_factory=list)
     targets_used: Any = None  # the targets of step 0 (the user's or synthetic)
 
-    def wants(self, *codes: str) -> bool:
-        """Whether any of these rules is selected."""
-        return any(code in self.codes for code in codes)
+    def needs(self, *needs: Need) -> bool:
+        """Whether a selected rule declares any of these needs."""
+        return not registry.needs(self.codes).isdisjoint(needs)
 
     def generator(self, stream: int) -> torch.Generator:
         """A CPU generator per purpose, so that results do not depend on which checks ran before."""
@@ -56,7 +57,7 @@ class Setup:
 class SetupProblem(Exception):
     """The probe cannot start: no input could be made, or the request is inconsistent; `code` is the rule to report."""
 
-    def __init__(self, code: str, message: str, where: Optional[Where] = None) -> None:
+    def __init__(self, code: str, message: str, where: Optional[Location] = None) -> None:
         super().__init__(message)
         self.code, self.where = code, where
 
@@ -90,11 +91,11 @@ def make_setup(
     device: Any = "auto",
     seed: int = 0,
     codes: frozenset = frozenset(),
-    options: Optional[Dict[str, Dict[str, Any]]] = None,
+    options: Optional[OptionValues] = None,
     budget: Optional[float] = None,
     specs: Optional[Sequence[InputSpec]] = None,
     name: Optional[str] = None,
-    fallback: Where = ("<unknown>", 1, 1),
+    fallback: Location = UNKNOWN,
 ) -> Setup:
     """A ready-to-run Setup; raises SetupProblem or data.UsageProblem when the request cannot be met."""
     if not isinstance(model, nn.Module):
@@ -129,7 +130,7 @@ def make_setup(
         device=resolved,
         seed=seed,
         codes=codes,
-        options=dict(options or {}),
+        options={str(key): dict(value) for key, value in (options or {}).items()},
         fallback=fallback,
         budget=budget if budget is not None else BUDGETS.get(resolved.type, 30.0),
         max_steps=steps,

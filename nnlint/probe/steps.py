@@ -14,6 +14,7 @@ from nnlint.probe.failures import as_aborted
 from nnlint.probe.first_step import regularization_terms
 from nnlint.probe.setup import Setup
 from nnlint.probe.training import RATIO_STEPS, Adam, TrainLog, median, train
+from nnlint.rule import Need
 from nnlint.rules.nn101_cannot_overfit_batch import CannotOverfitBatch
 
 
@@ -59,7 +60,7 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
     caller's optimizer) whether a step changes every parameter. Growth of regularization is judged only with
     the caller's optimizer: while overfitting, the data term falls towards zero by design."""
     facts = ctx.facts
-    overfit = setup.wants("NN101") and setup.task is not None
+    overfit = setup.needs(Need.OVERFIT) and setup.task is not None
     if facts.loss is not None and facts.loss.probabilities and facts.loss.log_softmax_loss:
         overfit = False  # cannot succeed: reported as softmax-before-cross-entropy
         facts.overfit = OverfitResult("skipped", "the outputs are probabilities under a log-softmax loss (NN201)")
