@@ -95,16 +95,23 @@ class Rule:
     options: ClassVar[Tuple[Option, ...]] = ()
     needs: ClassVar[FrozenSet[Need]] = frozenset()
     hook_pass: ClassVar[Optional[Pass]] = None  # the pass whose hooks a hook base adds
+    passes_declared: ClassVar[bool] = False  # `passes` set by hand on this class or a base (engine-reported rules)
 
     def __init__(self, context: Context) -> None:
         self.context = context
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "passes" in cls.__dict__:
+            cls.passes_declared = True
+        if not cls.passes_declared and cls.derived_passes():
+            cls.passes = cls.derived_passes()
+
+    @classmethod
+    def derived_passes(cls) -> Tuple[Pass, ...]:
+        """The passes whose hook bases this rule inherits (empty for rules only the engines report)."""
         hooked = {base.__dict__["hook_pass"] for base in cls.__mro__ if base.__dict__.get("hook_pass") is not None}
-        declared = any("passes" in base.__dict__ for base in cls.__mro__ if base is not Rule)
-        if hooked and not declared:
-            cls.passes = tuple(kind for kind in Pass if kind in hooked)
+        return tuple(kind for kind in Pass if kind in hooked)
 
     @classmethod
     def summary(cls) -> str:
