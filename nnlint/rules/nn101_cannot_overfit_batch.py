@@ -21,7 +21,7 @@ class CannotOverfitBatch(ProbeRule):
     needs = frozenset({Need.OVERFIT})
     options = (
         Option("samples", 4, "how many samples the model must memorise"),
-        Option("steps", 200, "step limit of the overfit test (also `steps=` / `--steps`)"),
+        Option("steps", 200, "step limit of the overfit test"),
         Option("lr", 1e-3, "learning rate of the probe's Adam"),
         Option("loss_fraction", 0.1, "the loss must fall to this share of its start"),
     )
