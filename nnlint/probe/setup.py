@@ -173,9 +173,9 @@ def _planned(
 ) -> Tuple[Callable[[int], tuple], int, str]:
     """(make(n), batch size, description) from configured input specs or the model's first layer."""
     if specs:
-        plan = input_plans.from_specs(specs)
+        given = input_plans.from_specs(specs)
         ranges = data.ranges_for(model, specs, len(specs))
-        return (lambda n: data.materialize(plan.make(n, 0), ranges, generator)), specs[0].shape[0], plan.describe(0)
+        return (lambda n: data.materialize(given.make(n, 0), ranges, generator)), specs[0].shape[0], given.describe(0)
     plan = input_plans.infer(model, None)
     if plan is None:
         raise SetupProblem("NN014", "the probe cannot tell what input the model takes from its first layer")
@@ -198,19 +198,19 @@ def _planned(
     finally:
         for module, training in modes:
             module.training = training
-    size, error = errors[0]
+    size, first = errors[0]
     if len(errors) == 1:  # the first layer fixes the whole input: the failure is the model's own
         raise SetupProblem(
             "NN013",
-            f"forward raised {type(error).__name__}: {_first_line(error)} on the input its first layer takes "
+            f"forward raised {type(first).__name__}: {_first_line(first)} on the input its first layer takes "
             f"({plan.describe(size)}); fix forward, or give the input it needs",
-            raised_at(error),
+            raised_at(first),
         )
     tried = ", ".join(str(s) for s, _ in errors)
     raise SetupProblem(
         "NN014",
         f"the model fails on every input inferred from its first layer ({plan.describe(size)}, sizes tried: {tried}); "
-        f"the first failure: {type(error).__name__}: {_first_line(error)}",
+        f"the first failure: {type(first).__name__}: {_first_line(first)}",
     )
 
 

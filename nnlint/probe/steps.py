@@ -20,8 +20,10 @@ from nnlint.rules.nn101_cannot_overfit_batch import CannotOverfitBatch
 
 def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Parameter]]) -> None:
     """Ten steps with the caller's optimizer on the full batch: are all parameters in it, do they move, how fast."""
-    facts = ctx.facts
-    grouped = {id(p): float(g.get("lr", 0.0)) for g in setup.optimizer.param_groups for p in g["params"]}
+    facts, optimizer = ctx.facts, setup.optimizer
+    if optimizer is None:
+        return
+    grouped = {id(p): float(g.get("lr", 0.0)) for g in optimizer.param_groups for p in g["params"]}
     for facts_p, (_, param) in zip(facts.params, params):
         facts_p.in_optimizer = id(param) in grouped
         facts_p.lr = grouped.get(id(param))
@@ -33,7 +35,7 @@ def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.P
     log = train(
         setup.model,
         members,
-        setup.optimizer,
+        optimizer,
         args,
         _loss_of(setup, targets),
         _measure(setup, None, targets, facts.regularization is not None),

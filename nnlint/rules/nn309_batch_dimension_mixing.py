@@ -101,7 +101,7 @@ def _is_shape(value: Any) -> bool:
     return isinstance(value, tuple) and all(isinstance(d, int) for d in value)
 
 
-def _tensors(value: Any) -> List[Optional[tuple]]:
+def _tensors(value: Any) -> List[tuple]:
     if _is_shape(value):
         return [value]
     if isinstance(value, (list, tuple)):

@@ -39,7 +39,7 @@ class UpdateRatioOutOfRange(ProbeRule):
             for p in ctx.facts.params
             if p.is_weight and p.update_ratio is not None and p.update_ratio > 0 and not low <= p.update_ratio <= high
         ]
-        outside.sort(key=lambda p: abs(_log(p.update_ratio)), reverse=True)
+        outside.sort(key=lambda p: abs(_log(p.update_ratio or 0.0)), reverse=True)
         limit = int(ctx.option(self, "reported"))
         for param in outside[:limit]:
             more = f" ({len(outside)} weight tensors are out of range)" if len(outside) > 1 else ""
