@@ -87,6 +87,7 @@ class Config:
     models: Tuple[ModelSpec, ...] = ()
     graph: str = "auto"
     cache_dir: Optional[str] = None
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule code -> option -> value
 
 
 _Validator = Callable[[Any, str], Any]
@@ -322,6 +323,43 @@ def _severities(value: Any, key: str) -> Dict[str, Severity]:
     return levels
 
 
+def _rule_options(value: Any, key: str) -> Dict[str, Dict[str, Any]]:
+    """`[tool.nnlint.options.NN313]` tables: declared options of known rules, with values of the declared type."""
+    options: Dict[str, Dict[str, Any]] = {}
+    for name, table in _table(value, key).items():
+        entry = _join(key, name)
+        rule = registry.lookup(name)
+        if rule is None:
+            raise _Invalid(
+                f"`{entry}`: {name!r} is not a rule code or rule name (see `nnlint rules`)"
+                f"{_did_you_mean(name, _rule_words())}"
+            )
+        if rule.code in options:
+            raise _Invalid(f"`{entry}`: the options of {rule.code} are given twice")
+        declared = {option.name: option for option in rule.options}
+        if not declared:
+            raise _Invalid(f"`{entry}`: {rule.code} ({rule.name}) has no options")
+        values: Dict[str, Any] = {}
+        for option_name, option_value in _table(table, entry).items():
+            option_key = _join(entry, option_name)
+            option = declared.get(option_name)
+            if option is None:
+                raise _Invalid(
+                    f"unknown key `{option_key}`; {rule.code} has the options {', '.join(declared)}"
+                    f"{_did_you_mean(option_name, declared)}"
+                )
+            if not option.accepts(option_value) or (
+                isinstance(option_value, float) and not math.isfinite(option_value)
+            ):
+                expected = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
+                    type(option.default), type(option.default).__name__
+                )
+                raise _wrong(option_key, f"{expected} (default {option.default!r})", option_value)
+            values[option_name] = option_value
+        options[rule.code] = values
+    return options
+
+
 def _input(value: Any, key: str) -> InputSpec:
     spec = InputSpec(**_fields(value, key, _INPUT_KEYS, required=("shape",)))
     if spec.low is not None and spec.high is not None and spec.low >= spec.high:
@@ -369,4 +407,5 @@ _TOP_LEVEL: Dict[str, _Validator] = {
     "graph": _one_of("auto", "configured", "off"),
     "cache-dir": _string,
     "models": _array_of(_model, "an array of tables ([[tool.nnlint.models]])"),
+    "options": _rule_options,
 }

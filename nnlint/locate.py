@@ -7,30 +7,29 @@ import functools
 import inspect
 import re
 import textwrap
-from typing import Optional, Tuple
+from typing import Optional
 
 from torch import fx, nn
 
 from nnlint import python_syntax
 from nnlint.graph.loading import is_user_file
+from nnlint.types import Location
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
 _CONTAINERS = (nn.ModuleList, nn.ModuleDict, nn.Sequential, nn.ParameterList, nn.ParameterDict)
 
-Where = Tuple[str, int, int]  # (absolute file, 1-based line, 1-based column)
 
-
-def node_source(node: fx.Node) -> Optional[Where]:
+def node_source(node: fx.Node) -> Optional[Location]:
     """The innermost line of user code that created an fx node (from its recorded stack trace)."""
     trace = node.stack_trace or ""
     found = None
     for match in _FRAME.finditer(trace):
         if is_user_file(match.group("file")):
-            found = (match.group("file"), int(match.group("line")), 1)
+            found = Location(match.group("file"), int(match.group("line")), 1)
     return found
 
 
-def class_source(cls: type) -> Optional[Where]:
+def class_source(cls: type) -> Optional[Location]:
     """Where a class is defined, if it is the user's."""
     try:
         filename = inspect.getsourcefile(cls)
@@ -39,10 +38,10 @@ def class_source(cls: type) -> Optional[Where]:
         return None
     if filename is None or not is_user_file(filename):
         return None
-    return filename, line, 1
+    return Location(filename, line, 1)
 
 
-def module_source(model: nn.Module, path: str) -> Optional[Where]:
+def module_source(model: nn.Module, path: str) -> Optional[Location]:
     """Where the submodule at `path` is assigned in its parent's class (`self.fc = nn.Linear(...)`)."""
     parts = path.split(".") if path else []
     index: Optional[int] = None
@@ -61,9 +60,9 @@ def module_source(model: nn.Module, path: str) -> Optional[Where]:
     return class_source(type(model))
 
 
-def _element(where: Where, index: int) -> Where:
+def _element(where: Location, index: int) -> Location:
     """The position of layer `index` in `self.x = nn.Sequential(a, b, ...)` starting at `where`, else `where`."""
-    filename, line, _ = where
+    filename, line = where.path, where.line
     try:
         with open(filename, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -87,11 +86,11 @@ def _element(where: Where, index: int) -> Where:
         and not any(isinstance(a, ast.Starred) for a in value.args)
     ):
         element = value.args[index]
-        return filename, line + element.lineno - 1, element.col_offset + 1 + indent
+        return Location(filename, line + element.lineno - 1, element.col_offset + 1 + indent)
     return where
 
 
-def _assignment_line(cls: type, attribute: str) -> Optional[Where]:
+def _assignment_line(cls: type, attribute: str) -> Optional[Location]:
     """The line in `cls` (or its user-defined bases) that assigns `self.<attribute>`."""
     pattern = re.compile(
         rf"self\.{re.escape(attribute)}\s*(:[^=]+)?=(?!=)|(add_module|register_module|register_parameter|register_buffer)\(\s*['\"]{re.escape(attribute)}['\"]"
@@ -108,16 +107,16 @@ def _assignment_line(cls: type, attribute: str) -> Optional[Where]:
             continue
         for offset, text in enumerate(lines):
             if pattern.search(text):
-                return where[0], start + offset, len(text) - len(text.lstrip()) + 1
+                return Location(where.path, start + offset, len(text) - len(text.lstrip()) + 1)
     return None
 
 
-def statement(where: Where) -> Optional[ast.stmt]:
+def statement(where: Location) -> Optional[ast.stmt]:
     """The innermost statement of the user's source that spans `where`'s line (None if unreadable)."""
-    tree = _parse(where[0])
+    tree = _parse(where.path)
     if tree is None:
         return None
-    line = where[1]
+    line = where.line
     found: Optional[ast.stmt] = None
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Iterable, List, Optional, Type
+from typing import Dict, FrozenSet, Iterable, List, Optional, Type, TypeVar
 
-from nnlint.rule import Rule
+from nnlint.rule import Need, Rule
 from nnlint.rules import ALL_RULES
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 BY_NAME: Dict[str, Type[Rule]] = {rule.name: rule for rule in ALL_RULES}
+
+HookBase = TypeVar("HookBase", bound=Rule)
 
 
 class UnknownRule(ValueError):
@@ -49,3 +51,16 @@ def select(selected: Iterable[str], ignored: Iterable[str] = (), extended: Itera
 def rules_for(codes: Iterable[str]) -> List[Type[Rule]]:
     """Rule classes for these codes, sorted by code."""
     return [BY_CODE[code] for code in sorted(set(codes))]
+
+
+def hooked(rules: Iterable[Type[Rule]], base: Type[HookBase]) -> List[Type[HookBase]]:
+    """The rules with the hooks of `base` (GraphRule, ProbeRule...) whose `passes` include that base's pass."""
+    return [rule for rule in rules if issubclass(rule, base) and base.hook_pass in rule.passes]
+
+
+def needs(codes: Iterable[str]) -> FrozenSet[Need]:
+    """Everything the rules with these codes declare they need of a pass."""
+    found: FrozenSet[Need] = frozenset()
+    for code in set(codes):
+        found |= BY_CODE[code].needs
+    return found

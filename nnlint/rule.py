@@ -5,13 +5,15 @@ the passes that can see the concept, taken from the bases it inherits:
 
 - `StaticRule`: libcst `visit_<Node>` / `leave_<Node>` methods, batched over one walk of each file;
 - `GraphRule`: `check_graph(ctx)`, called once per traced model with a `GraphContext`;
-- `ProbeRule`: `check_probe(ctx)`, called once per probed model with a `ProbeContext`.
+- `ProbeRule`: `check_probe(ctx)`, called once per probed model with a `ProbeContext`;
+- `BaselineRule`: `check_baseline(ctx)`, called once per probe report that has a saved baseline (`DriftContext`).
 
 `passes` is derived from those bases. Every context has one `report(rule, at, message, *, fix=None,
 severity=None)`; a rule calls it through `self.report(at, message, ...)`, where `at` is a libcst node (static pass)
-or a `Location`. Thresholds are declared `Option`s, set by users in `[tool.nnlint.options.NN313]` and documented
-under `## Options` on the rule's page. The contexts are imported only for type checking: the registry, which
-imports every rule, never imports torch.
+or a `Location`. Thresholds are declared `Option`s, set by users in `[tool.nnlint.options.NN313]`, read with
+`ctx.option(rule, name)` and documented under `## Options` on the rule's page. Work a pass does only for some
+rules is declared as `needs`. The contexts are imported only for type checking: the registry, which imports every
+rule, never imports torch.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Protocol, Tuple, Union
 
 from nnlint.types import Finding, Fix, Location, Pass, Severity
 
@@ -27,13 +29,24 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from nnlint.graph.context import GraphContext
+    from nnlint.probe.baseline import DriftContext
     from nnlint.probe.context import ProbeContext
     from nnlint.static.context import StaticContext
 
-    Context = Union[StaticContext, GraphContext, ProbeContext, Any]
-
 #: Where a finding points: a libcst node of the file under check (static pass) or a location (every pass).
 At = Union["cst.CSTNode", Location]
+
+#: Rule options as users give them: option values by rule code (or rule name).
+OptionValues = Mapping[str, Mapping[str, Any]]
+
+
+class Context(Protocol):
+    """What every pass's context offers a rule: one place to report findings."""
+
+    def report(
+        self, rule: Rule, at: At, message: str, *, fix: Optional[Fix] = None, severity: Optional[Severity] = None
+    ) -> None:
+        """Record a finding of `rule` at a node or location of the user's source."""
 
 
 @dataclass(frozen=True)
@@ -81,16 +94,24 @@ class Rule:
     needles: ClassVar[Tuple[str, ...]] = ()
     options: ClassVar[Tuple[Option, ...]] = ()
     needs: ClassVar[FrozenSet[Need]] = frozenset()
+    hook_pass: ClassVar[Optional[Pass]] = None  # the pass whose hooks a hook base adds
+    passes_declared: ClassVar[bool] = False  # `passes` set by hand on this class or a base (engine-reported rules)
 
     def __init__(self, context: Context) -> None:
         self.context = context
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        hooked = {base.__dict__["hook_pass"] for base in cls.__mro__ if "hook_pass" in base.__dict__}
-        declared = any("passes" in base.__dict__ for base in cls.__mro__ if base is not Rule)
-        if hooked and not declared:
-            cls.passes = tuple(kind for kind in Pass if kind in hooked)
+        if "passes" in cls.__dict__:
+            cls.passes_declared = True
+        if not cls.passes_declared and cls.derived_passes():
+            cls.passes = cls.derived_passes()
+
+    @classmethod
+    def derived_passes(cls) -> Tuple[Pass, ...]:
+        """The passes whose hook bases this rule inherits (empty for rules only the engines report)."""
+        hooked = {base.__dict__["hook_pass"] for base in cls.__mro__ if base.__dict__.get("hook_pass") is not None}
+        return tuple(kind for kind in Pass if kind in hooked)
 
     @classmethod
     def summary(cls) -> str:
@@ -102,6 +123,18 @@ class Rule:
     def option_defaults(cls) -> Dict[str, Any]:
         """Every declared option's default, by name."""
         return {option.name: option.default for option in cls.options}
+
+    @classmethod
+    def option_value(cls, name: str, values: OptionValues) -> Any:
+        """Option `name` of this rule: the value given under the rule's code or name, else its declared default."""
+        for key in (cls.code, cls.name):
+            given = values.get(key)
+            if given is not None and name in given:
+                return given[name]
+        defaults = cls.option_defaults()
+        if name not in defaults:
+            raise KeyError(f"{cls.code} declares no option {name!r} (declared: {', '.join(defaults) or 'none'})")
+        return defaults[name]
 
     @classmethod
     def finding(
@@ -144,4 +177,14 @@ class ProbeRule(Rule):
 
     def check_probe(self, ctx: ProbeContext) -> None:
         """Judge the probe's facts and report through `ctx.report` (or `self.report`)."""
+        raise NotImplementedError
+
+
+class BaselineRule(Rule):
+    """A probe rule that compares a probe's report with a saved baseline: `check_baseline` runs once per report."""
+
+    hook_pass: ClassVar[Pass] = Pass.PROBE
+
+    def check_baseline(self, ctx: DriftContext) -> None:
+        """Compare `ctx.current` with `ctx.saved` and report through `ctx.report` (or `self.report`)."""
         raise NotImplementedError

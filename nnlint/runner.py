@@ -212,7 +212,7 @@ def _graph_pass(project, config, codes, root, cwd, graph: GraphOptions) -> List[
     targets = graph_targets(project, config, graph)
     if not targets:
         return []
-    outcomes = run_targets(targets, root, graph_codes, graph.limits, graph.summary)
+    outcomes = run_targets(targets, root, graph_codes, graph.limits, graph.summary, options={"rules": config.options})
     results = []
     for target, outcome in zip(targets, outcomes):
         findings = [_for_display(f, cwd, target.discovered) for f in outcome.findings]

@@ -509,3 +509,66 @@ def test_cli_explicit_config(tmp_path, monkeypatch, capsys):
 def test_cli_exclude(tmp_path, monkeypatch, capsys):
     project(tmp_path, monkeypatch, '[tool.nnlint]\nextend-exclude = ["src/train.py"]\n')
     assert run_json(capsys, ".") == (0, [])
+
+
+# --- [tool.nnlint.options.NNxxx] ----------------------------------------------------------------
+
+
+def test_rule_options(tmp_path):
+    write(
+        tmp_path / "pyproject.toml",
+        """\
+        [tool.nnlint.options.NN313]
+        warn_fraction = 0.8
+        min_samples = 32
+        [tool.nnlint.options.update-ratio-out-of-range]
+        high = 1
+        """,
+    )
+    config = load_config([tmp_path])
+    assert config.options == {"NN313": {"warn_fraction": 0.8, "min_samples": 32}, "NN412": {"high": 1}}
+    assert Config().options == {}
+
+
+def test_rule_options_unknown_rule(tmp_path):
+    message = config_error(tmp_path, "[tool.nnlint.options.NN999]\nwarn_fraction = 0.8\n")
+    assert "`tool.nnlint.options.NN999`" in message and "is not a rule code" in message
+    message = config_error(tmp_path, "[tool.nnlint.options.dead-rellu]\nwarn_fraction = 0.8\n")
+    assert "did you mean `dead-relu`?" in message
+
+
+def test_rule_options_of_a_rule_without_options(tmp_path):
+    message = config_error(tmp_path, "[tool.nnlint.options.NN301]\nwarn_fraction = 0.8\n")
+    assert "`tool.nnlint.options.NN301`" in message and "has no options" in message
+
+
+def test_rule_options_unknown_option(tmp_path):
+    message = config_error(tmp_path, "[tool.nnlint.options.NN313]\nwarn_fractoin = 0.8\n")
+    assert "unknown key `tool.nnlint.options.NN313.warn_fractoin`" in message
+    assert "min_samples, warn_fraction, error_fraction" in message and "did you mean `warn_fraction`?" in message
+
+
+@pytest.mark.parametrize(
+    "body, key, expected",
+    [
+        ('warn_fraction = "high"\n', "NN313.warn_fraction", 'must be a number (default 0.5), got "high" (string)'),
+        ("warn_fraction = true\n", "NN313.warn_fraction", "must be a number (default 0.5), got true (boolean)"),
+        ("min_samples = 6.5\n", "NN313.min_samples", "must be an integer (default 64), got 6.5 (float)"),
+        ("warn_fraction = nan\n", "NN313.warn_fraction", "must be a number (default 0.5), got nan (float)"),
+    ],
+)
+def test_rule_options_wrong_type(tmp_path, body, key, expected):
+    message = config_error(tmp_path, "[tool.nnlint.options.NN313]\n" + body)
+    assert f"`tool.nnlint.options.{key}` {expected}" in message
+
+
+def test_rule_options_must_be_tables(tmp_path):
+    message = config_error(tmp_path, "options = 3\n")
+    assert "`tool.nnlint.options` must be a table" in message
+    message = config_error(tmp_path, "[tool.nnlint.options]\nNN313 = 0.8\n")
+    assert "`tool.nnlint.options.NN313` must be a table" in message
+
+
+def test_rule_options_given_twice(tmp_path):
+    message = config_error(tmp_path, "[tool.nnlint.options.NN313]\nmin_samples = 8\n[tool.nnlint.options.dead-relu]\n")
+    assert "given twice" in message

@@ -672,3 +672,47 @@ def _line(text: str, cls) -> int:
     if cls is not None:
         start = next(i for i, line in enumerate(lines) if line.startswith(f"class {cls.__name__}("))
     return next(i + 1 for i, line in enumerate(lines) if i >= start and text in line)
+
+
+# --- rule options from pyproject.toml ---------------------------------------------------------------
+
+PARTLY_DEAD = """
+import torch
+import torch.nn as nn
+
+
+class PartlyDead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(8, 32)
+        self.out = nn.Linear(32, 3)
+        with torch.no_grad():
+            self.hidden.bias.fill_(0.0)
+            self.hidden.bias[:24] = -100.0
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+"""
+
+
+@pytest.mark.parametrize(
+    "options, dead_relu", [("", True), ("[tool.nnlint.options.NN313]\nwarn_fraction = 0.8\n", False)]
+)
+def test_pyproject_option_changes_a_probe_threshold(tmp_path, options, dead_relu):
+    """`[tool.nnlint.options.NN313]` reaches the probe the way `nnlint probe` sends it to its workers."""
+    from nnlint.config import load_config
+    from nnlint.probe.job import probe_target
+    from nnlint.probe.setup import codes_for
+    from nnlint.probe.targets import ProbeTarget
+
+    (tmp_path / "models.py").write_text(PARTLY_DEAD, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nnlint]\n[[tool.nnlint.models]]\ntarget = "models.py:PartlyDead"\ninput_shape = [16, 8]\n'
+        'task = "multiclass"\n' + options,
+        encoding="utf-8",
+    )
+    config = load_config([tmp_path])
+    target = ProbeTarget.from_spec(config.models[0])
+    job_options = json.loads(json.dumps({"seed": 0, "device": "cpu", "rules": config.options}))  # as a worker gets them
+    report = probe_target(target, tmp_path, codes_for(["NN313"]), job_options)
+    assert ("NN313" in codes(report)) is dead_relu, report.findings

@@ -129,3 +129,11 @@ def test_every_page_belongs_to_a_rule():
     codes = {rule.code for rule in ALL_RULES}
     pages = {p.stem for p in RULES_DIR.glob("NN*.md")}
     assert pages == codes
+
+
+@pytest.mark.parametrize("rule", [rule for rule in ALL_RULES if rule.options], ids=lambda r: r.code)
+def test_every_option_is_on_its_page(rule):
+    options = _page(rule).split("\n## Options\n", 1)[1].split("\n## ", 1)[0]
+    assert f"[tool.nnlint.options.{rule.code}]" in options
+    for option in rule.options:
+        assert f"- `{option.name}` (default {option.default!r}): " in options, f"`{option.name}` is not documented"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Type, Union
 
 from torch import fx, nn
 
@@ -11,7 +11,7 @@ from nnlint import locate
 from nnlint.types import Finding, Fix, Location, Pass, Severity
 
 if TYPE_CHECKING:
-    from nnlint.rule import Rule
+    from nnlint.rule import At, OptionValues, Rule
 
 
 @dataclass
@@ -34,8 +34,9 @@ class GraphContext:
         runs: Tuple[GraphRun, GraphRun],
         used_parameters: Set[int],
         called_modules: Set[str],
-        fallback: locate.Where,
+        fallback: Location,
         inferred: bool,
+        options: Optional[OptionValues] = None,
     ) -> None:
         self.model = model
         self.gm = gm
@@ -44,6 +45,7 @@ class GraphContext:
         self.called_modules = called_modules
         self.fallback = fallback
         self.inferred = inferred
+        self.options: OptionValues = options or {}
         self.findings: List[Finding] = []
 
     @property
@@ -53,17 +55,21 @@ class GraphContext:
 
     def module(self, node: fx.Node) -> Optional[nn.Module]:
         """The submodule a call_module node calls."""
-        return self.model.get_submodule(node.target) if node.op == "call_module" else None
+        return self.model.get_submodule(str(node.target)) if node.op == "call_module" else None
 
     def shape(self, node: Any, run: int = 0) -> Any:
         """The shape a node produced in run 0 (batch 2) or 1 (batch 3); None for non-nodes."""
         return self.runs[run].node_shapes.get(node.name) if isinstance(node, fx.Node) else None
 
-    def where_node(self, node: fx.Node) -> locate.Where:
+    def option(self, rule: Union[Rule, Type[Rule]], name: str) -> Any:
+        """Option `name` of `rule`: the user's value (`[tool.nnlint.options.NNxxx]`) or its declared default."""
+        return rule.option_value(name, self.options)
+
+    def where_node(self, node: fx.Node) -> Location:
         """The user's line for a node, or the model's definition."""
         return locate.node_source(node) or self.fallback
 
-    def where_module(self, path: str) -> locate.Where:
+    def where_module(self, path: str) -> Location:
         """The user's line defining a submodule, or the model's definition."""
         return locate.module_source(self.model, path) or self.fallback
 
@@ -84,13 +90,14 @@ class GraphContext:
 
     def report(
         self,
-        rule: "Rule",
-        at: "Location | locate.Where",
+        rule: Union[Rule, Type[Rule]],
+        at: At,
         message: str,
         *,
         fix: Optional[Fix] = None,
         severity: Optional[Severity] = None,
     ) -> None:
-        """Record a finding of `rule` at an absolute (file, line); the parent maps the path for display."""
-        location = at if isinstance(at, Location) else Location(at[0], at[1], at[2])
-        self.findings.append(rule.finding(location, message, Pass.GRAPH, fix, severity))
+        """Record a finding of `rule` at a location with an absolute path; the parent maps the path for display."""
+        if not isinstance(at, Location):
+            raise TypeError(f"a graph finding points at a Location, not {type(at).__name__}")
+        self.findings.append(rule.finding(at, message, Pass.GRAPH, fix, severity))

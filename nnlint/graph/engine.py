@@ -13,18 +13,19 @@ import torch
 from torch import fx, nn
 from torch.overrides import TorchFunctionMode
 
-from nnlint import locate
+from nnlint import locate, registry
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
 from nnlint.graph.interpreter import Propagation, describe, fast_recurrent_layers, run_shapes
 from nnlint.graph.loading import LoadError, build, import_object, is_user_file
 from nnlint.graph.targets import GraphTarget
-from nnlint.rule import Rule
+from nnlint.rule import GraphRule, OptionValues, Rule
+from nnlint.rules.nn003_internal_error import InternalError
 from nnlint.rules.nn010_model_import_failed import ModelImportFailed
 from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
 from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
 from nnlint.rules.nn014_model_input_unknown import ModelInputUnknown
-from nnlint.rules.nn301_shape_mismatch import ShapeMismatch, explain_failure
+from nnlint.rules.nn301_shape_mismatch import ShapeMismatch
 from nnlint.types import Finding, Location, Pass
 
 BATCHES = (2, 3)  # two batch sizes: the batch dimension is the one that follows them
@@ -70,20 +71,26 @@ def warm_up() -> None:
 
 
 def check_target(
-    target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool = False
+    target: GraphTarget,
+    root: Path,
+    rules: Sequence[Type[Rule]],
+    want_summary: bool = False,
+    options: Optional[OptionValues] = None,
 ) -> TargetResult:
-    """Run the graph pass on one target; every failure in user code becomes a finding."""
+    """Run the graph pass on one target; every failure in user code becomes a finding. `options`: rule options."""
     cpu = time.process_time()
-    result = _check(target, root, rules, want_summary)
+    result = _check(target, root, rules, want_summary, options or {})
     result.timings["cpu"] = time.process_time() - cpu  # the check's own work, whatever else the machine runs
     return result
 
 
-def _check(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool) -> TargetResult:
+def _check(
+    target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool, options: OptionValues
+) -> TargetResult:
     started = time.perf_counter()
     result = TargetResult()
     clock = _Clock(result.timings)
-    fallback = target.where(root)
+    fallback = Location(*target.where(root))
     try:
         obj = import_object(target.target, root)
         clock.lap("import")
@@ -92,8 +99,8 @@ def _check(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_su
         clock.lap("build")
     except LoadError as error:
         rule = ModelImportFailed if error.stage == "import" else ModelConstructionFailed
-        where = error.frame or fallback
-        result.findings.append(rule.finding(Location(*where), rule.explain(target.target, str(error)), Pass.GRAPH))
+        where = Location(*error.frame) if error.frame else fallback
+        result.findings.append(rule.finding(where, rule.explain(target.target, str(error)), Pass.GRAPH))
         return _done(result, started)
 
     gm, trace_error = _trace(model)
@@ -119,21 +126,12 @@ def _check(target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_su
     with fast_recurrent_layers(model):
         runs, used, called = _two_runs(model, gm, plan, working, first)
     clock.lap("runs")
-    ctx = GraphContext(model, gm, runs, used, called, fallback, inferred)
-    for rule in rules:
-        if hasattr(rule, "check_graph"):
-            try:
-                rule(ctx).check_graph()  # type: ignore[arg-type, attr-defined]
-            except Exception as error:  # a bug in one rule must not hide the others
-                from nnlint.rules.nn003_internal_error import InternalError
-
-                ctx.findings.append(
-                    InternalError.finding(
-                        Location(*fallback),
-                        f"Graph rule {rule.code} ({rule.name}) failed on {target.target} with {type(error).__name__}: {error}. This is a bug in nnlint.",
-                        Pass.GRAPH,
-                    )
-                )
+    ctx = GraphContext(model, gm, runs, used, called, fallback, inferred, options)
+    for graph_rule in registry.hooked(rules, GraphRule):
+        try:
+            graph_rule(ctx).check_graph(ctx)
+        except Exception as error:  # a bug in one rule must not hide the others
+            ctx.report(InternalError, fallback, InternalError.rule_failed(graph_rule, Pass.GRAPH, error, target.target))
     result.findings.extend(ctx.findings)
     clock.lap("rules")
     if want_summary:
@@ -146,12 +144,12 @@ def _done(result: TargetResult, started: float) -> TargetResult:
     return result
 
 
-def _object_location(obj: Any) -> Optional[locate.Where]:
+def _object_location(obj: Any) -> Optional[Location]:
     cls = obj if isinstance(obj, type) else None
     if cls is not None:
         return locate.class_source(cls)
     code = getattr(obj, "__code__", None)
-    return (code.co_filename, code.co_firstlineno, 1) if code is not None else None
+    return Location(code.co_filename, code.co_firstlineno, 1) if code is not None else None
 
 
 class _Tracer(fx.Tracer):
@@ -323,7 +321,7 @@ def _choose_input(model, gm, plan, inferred, fallback, target):
     message = ModelInputUnknown.explain(target.target)
     if plan is not None and failures:
         message += _why_not(plan, failures[-1])
-    return plan, None, failures, None, ModelInputUnknown.finding(Location(*fallback), message, Pass.GRAPH)
+    return plan, None, failures, None, ModelInputUnknown.finding(fallback, message, Pass.GRAPH)
 
 
 def _why_not(plan, failure) -> str:
@@ -367,19 +365,9 @@ def _no_working_size(model, gm, plan, failures, fallback, inferred, target, trac
     size, where, error = failures[0]
     if _meta_error(error):
         message = ModelNotRunnable.explain(target.target, error, trace_error)
-        return ModelNotRunnable.finding(Location(*fallback), message, Pass.GRAPH)
-    if isinstance(where, fx.Node):
-        location = locate.node_source(where) or fallback
-    elif isinstance(where, str):
-        location = locate.module_source(model, where) or fallback
-    else:
-        location = fallback
-    message = explain_failure(model, where, error, plan.describe(size))
-    if inferred and len(plan.sizes) > 1:
-        tried = ", ".join(str(s) for s, _, _ in failures)
-        message += f" The input was inferred from the first layer; it failed at every size tried ({tried})."
-        message += " If the model needs another input, configure it in [[tool.nnlint.models]]."
-    return ShapeMismatch.finding(Location(*location), message, Pass.GRAPH)
+        return ModelNotRunnable.finding(fallback, message, Pass.GRAPH)
+    tried = [s for s, _, _ in failures] if inferred and len(plan.sizes) > 1 else None
+    return ShapeMismatch.failed_run(model, where, error, plan.describe(size), fallback, tried)
 
 
 def _two_runs(

@@ -33,7 +33,8 @@ def main(job_path: str, results_path: str) -> None:
         os.chdir(root)
         for index, data in enumerate(job["targets"]):
             emit({"event": "start", "index": index})
-            result = check_target(GraphTarget.from_json(data), root, rules, job.get("summary", False))
+            options = (job.get("options") or {}).get("rules")
+            result = check_target(GraphTarget.from_json(data), root, rules, job.get("summary", False), options)
             emit(
                 {
                     "event": "done",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any, Callable, Dict, Iterable, Optional, Union
 
 import torch
@@ -68,7 +69,7 @@ def probe(
     except SetupProblem as problem:
         hint = " Pass `inputs=`." if problem.code == "NN014" else ""
         finding = BY_CODE[problem.code].finding(
-            Location(*(problem.where or fallback)),
+            problem.where or fallback,
             f"Cannot probe `{type(model).__name__}`: {problem}.{hint}",
             Pass.PROBE,
         )
@@ -81,7 +82,7 @@ def probe(
         saved = baselines.load(Path(baseline))
         entry = saved.get(report.target)
         if entry is not None:
-            report = report.with_findings(list(report.findings) + baselines.drift(report.to_dict(), entry))
+            report = report.with_findings(list(report.findings) + baselines.drift(report.to_dict(), entry, options))
     return report
 
 
@@ -92,11 +93,11 @@ def _read_text(path: str) -> Optional[str]:
         return None
 
 
-def _caller() -> tuple:
+def _caller() -> Location:
     """Where `nnlint.probe` was called from: the fallback location for models defined outside user files."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         if is_user_file(frame.f_code.co_filename):
-            return frame.f_code.co_filename, frame.f_lineno, 1
+            return Location(frame.f_code.co_filename, frame.f_lineno, 1)
         frame = frame.f_back
-    return "<unknown>", 1, 1
+    return Location("<unknown>", 1, 1)

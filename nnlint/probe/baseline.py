@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Type, Union
 
 from nnlint.probe.report import ProbeReport
-from nnlint.types import Finding, Location, Pass
+from nnlint.types import Finding, Fix, Location, Pass, Severity
+
+if TYPE_CHECKING:
+    from nnlint.rule import At, OptionValues, Rule
 
 FORMAT = "nnlint-probe-baseline"
 
@@ -53,32 +56,41 @@ def load(path: Path) -> Dict[str, Any]:
     return data["targets"]
 
 
-def drift(current: Dict[str, Any], saved: Dict[str, Any]) -> List[Finding]:
+def drift(current: Dict[str, Any], saved: Dict[str, Any], options: Optional[OptionValues] = None) -> List[Finding]:
     """NN502 findings: how the current report drifted from its saved baseline."""
     from nnlint.rules.nn502_baseline_drift import BaselineDrift
 
-    context = DriftContext(current, saved)
-    BaselineDrift(context).check_baseline()  # type: ignore[arg-type]
+    context = DriftContext(current, saved, options)
+    BaselineDrift(context).check_baseline(context)
     return context.findings
 
 
 class DriftContext:
-    """What the drift rule compares, and where its findings go."""
+    """What a baseline rule compares (two reports as plain data), its options, and where its findings go."""
 
-    def __init__(self, current: Dict[str, Any], saved: Dict[str, Any]) -> None:
+    def __init__(self, current: Dict[str, Any], saved: Dict[str, Any], options: Optional[OptionValues] = None) -> None:
         self.current, self.saved = current, saved
-        self.fallback: Tuple[str, int, int] = (current.get("path") or "<unknown>", current.get("line") or 1, 1)
+        self.fallback = Location(current.get("path") or "<unknown>", current.get("line") or 1, 1)
+        self.options: OptionValues = options or {}
         self.findings: List[Finding] = []
 
-    def option(self, rule: Any, key: str) -> Any:
-        """The rule's default threshold."""
-        return rule.defaults[key]
+    def option(self, rule: Union[Rule, Type[Rule]], name: str) -> Any:
+        """Option `name` of `rule`: the user's value or the rule's declared default."""
+        return rule.option_value(name, self.options)
 
     def report(
-        self, rule: Any, where: Tuple[str, int, int], message: str, fix: Any = None, severity: Any = None
+        self,
+        rule: Union[Rule, Type[Rule]],
+        at: At,
+        message: str,
+        *,
+        fix: Optional[Fix] = None,
+        severity: Optional[Severity] = None,
     ) -> None:
         """Record a probe finding of `rule`."""
-        self.findings.append(rule.finding(Location(*where), message, Pass.PROBE, fix, severity))
+        if not isinstance(at, Location):
+            raise TypeError(f"a drift finding points at a Location, not {type(at).__name__}")
+        self.findings.append(rule.finding(at, message, Pass.PROBE, fix, severity))
 
 
 def git_commit(folder: Path) -> Optional[str]:

@@ -103,7 +103,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         codes,
         Limits(options.timeout, memory, 1),
         kind="probe",
-        options={"device": options.device, "steps": options.steps, "seed": options.seed},
+        options={"device": options.device, "steps": options.steps, "seed": options.seed, "rules": config.options},
     )
     pipeline = Pipeline(frozenset(codes), config, {}, root)
     reports: List[ProbeReport] = []
@@ -112,7 +112,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         findings = list(outcome.findings)
         entry = saved.get(target.target)
         if entry is not None:
-            findings += drift(report.to_dict(), entry)
+            findings += drift(report.to_dict(), entry, config.options)
         reports.append(report.with_findings(pipeline([_for_display(f, cwd) for f in findings], _reader())))
     if options.save_baseline:
         save(reports, options.save_baseline)

@@ -16,16 +16,21 @@ import torch
 from torch import nn
 
 from nnlint import registry
-from nnlint.probe import borrowed, data, first_step, gradcheck, mixing, steps, summary
+from nnlint.probe import data, first_step, gradcheck, mixing, steps, summary
 from nnlint.probe.context import ProbeContext
 from nnlint.probe.facts import Facts, OverfitResult, ParamFacts
 from nnlint.probe.failures import ProbeAborted, user_code
 from nnlint.probe.report import ProbeReport
 from nnlint.probe.setup import Setup
 from nnlint.probe.state import Snapshot
+from nnlint.rule import Need, ProbeRule
+from nnlint.rules.nn003_internal_error import InternalError
 from nnlint.rules.nn013_model_run_aborted import ModelRunAborted
+from nnlint.rules.nn309_batch_dimension_mixing import BatchDimensionMixing
+from nnlint.rules.nn313_dead_relu import DeadRelu
+from nnlint.rules.nn318_gradcheck_mismatch import GradcheckMismatch
+from nnlint.types import Pass
 
-_ACTIVATION_CODES = ("NN313", "NN314")
 _EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
 SMALL_MODEL = 1_000_000  # parameters
 
@@ -63,18 +68,19 @@ def _phases(setup: Setup, ctx: ProbeContext, snapshot: Snapshot, timings: Dict[s
 
     with _clock(timings, "step 0"):
         output, recorder, captured = first_step.step_zero(setup, ctx, [p for _, p in params])
-    if facts.nonfinite is None and setup.wants(*_ACTIVATION_CODES, "NN401"):
+    # the variance ratios of BatchNorms fed by dropout are measured on the extra samples too
+    if facts.nonfinite is None and setup.needs(Need.ACTIVATIONS, Need.VARIANCE_SHIFT):
         with _clock(timings, "activations"):
             first_step.more_samples(setup, ctx, recorder)
-    elif setup.wants(*_ACTIVATION_CODES):
-        ctx.status("NN313", "skipped: step 0 produced NaN/Inf")
+    elif setup.needs(Need.ACTIVATIONS):
+        ctx.status(DeadRelu.code, "skipped: step 0 produced NaN/Inf")
     first_step.read_recorder(ctx, recorder)
-    if captured and setup.wants("NN318"):
+    if captured and setup.needs(Need.GRADCHECK):
         with _clock(timings, "gradcheck"):
             facts.gradchecks = gradcheck.check(captured, setup.seed)
-    elif setup.wants("NN318"):
-        ctx.status("NN318", "skipped: the model uses no custom autograd.Function")
-    if setup.wants("NN309") and facts.nonfinite is None:
+    elif setup.needs(Need.GRADCHECK):
+        ctx.status(GradcheckMismatch.code, "skipped: the model uses no custom autograd.Function")
+    if setup.needs(Need.BATCH_INDEPENDENCE) and facts.nonfinite is None:
         with _clock(timings, "batch independence"):
             avoid = {d for t in data.float_outputs(output) for d in t.shape[1:]} | {
                 d for t in setup.batches.shapes() for d in t[1:]
@@ -83,10 +89,10 @@ def _phases(setup: Setup, ctx: ProbeContext, snapshot: Snapshot, timings: Dict[s
                 with user_code("an eval-mode forward pass"):
                     facts.mixing = mixing.check(model, setup.batches, setup.seed, avoid)
             except ProbeAborted as failed:  # this check alone cannot run: the others still can
-                ctx.status("NN309", f"skipped: {failed}")
+                ctx.status(BatchDimensionMixing.code, f"skipped: {failed}")
         model.train()
     try:  # a failing training step is reported, and what step 0 measured is still judged
-        if facts.nonfinite is None and setup.optimizer is not None and setup.wants("NN411", "NN412", "NN208"):
+        if facts.nonfinite is None and setup.optimizer is not None and setup.needs(Need.USER_OPTIMIZER):
             with _clock(timings, "your optimizer"):
                 snapshot.restore_weights()
                 steps.user_optimizer(setup, ctx, params)
@@ -122,18 +128,8 @@ def _param_facts(model: nn.Module, name: str, param: nn.Parameter) -> ParamFacts
 
 
 def _judge(setup: Setup, ctx: ProbeContext) -> None:
-    for rule in registry.rules_for(setup.codes):
-        check = getattr(rule, "check_probe", None)
-        if check is None:
-            continue
+    for rule in registry.hooked(registry.rules_for(setup.codes), ProbeRule):
         try:
-            rule(ctx).check_probe()  # type: ignore[arg-type]
+            rule(ctx).check_probe(ctx)
         except Exception as error:  # a bug in one rule must not hide the others
-            from nnlint.rules.nn003_internal_error import InternalError
-
-            ctx.report(
-                InternalError,
-                setup.fallback,
-                f"Probe rule {rule.code} ({rule.name}) failed with {type(error).__name__}: {error}. This is a bug in nnlint.",
-            )
-    borrowed.check(ctx, setup.codes)
+            ctx.report(InternalError, setup.fallback, InternalError.rule_failed(rule, Pass.PROBE, error))

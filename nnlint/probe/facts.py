@@ -1,7 +1,7 @@
 """What the probe measured, as plain Python values (synchronised from the device once per step).
 
-The engine fills these in; the probe rules read them and decide. Locations are absolute
-`(file, line, column)` triples; None where the probe could not tell.
+The engine fills these in; the probe rules read them and decide. Locations are absolute paths
+with 1-based lines and columns; None where the probe could not tell.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-Where = Tuple[str, int, int]
+from nnlint.types import Location
 
 
 @dataclass
@@ -31,7 +31,7 @@ class ParamFacts:
     grad_norm: float = 0.0
     weight_norm: float = 0.0
     why_no_grad: Optional[str] = None  # what cut it from the loss, when known
-    cut_where: Optional[Where] = None
+    cut_where: Optional[Location] = None
     changed: Optional[bool] = None  # after the first optimizer step
     update_ratio: Optional[float] = None  # median ||delta||/||theta|| over steps 3-10
     in_optimizer: Optional[bool] = None  # None: nnlint's own optimizer
@@ -46,7 +46,7 @@ class ActivationSite:
     kind: str  # relu | sigmoid | tanh
     label: str  # how a message names it: "`self.relu` (ReLU)", "`F.relu` in `Block.forward`"
     module: str  # the running module's path
-    where: Optional[Where]
+    where: Optional[Location]
     units: int = 0
     samples: int = 0
     dead_units: int = 0  # relu: <= 0 for every sample
@@ -70,7 +70,7 @@ class LossFacts:
     classes: Optional[int] = None
     probabilities: bool = False  # the outputs are rows of probabilities
     log_softmax_loss: bool = False  # the loss applies log-softmax itself (CrossEntropyLoss)
-    softmax_where: Optional[Where] = None
+    softmax_where: Optional[Location] = None
     output_module: str = ""  # the last layer with parameters that ran: usually the one producing the output
 
 
@@ -99,7 +99,7 @@ class MixingResult:
     mixed: bool = False
     samples: int = 0
     culprit: str = ""
-    culprit_where: Optional[Where] = None
+    culprit_where: Optional[Location] = None
 
 
 @dataclass
@@ -109,7 +109,7 @@ class NonFinite:
     phase: str  # "the input batch" | "forward" | "the loss" | "backward"
     step: int
     what: str
-    where: Optional[Where]
+    where: Optional[Location]
 
 
 @dataclass
@@ -117,7 +117,7 @@ class GradcheckResult:
     """A custom autograd.Function's backward compared with finite differences in float64."""
 
     name: str
-    where: Optional[Where]
+    where: Optional[Location]
     relative_error: Optional[float] = None
     note: str = ""  # why it was not judged (straight-through estimator, gradient reversal, ...)
 
@@ -127,7 +127,7 @@ class VarianceShift:
     """A BatchNorm fed by dropout: eval-mode input variance over the train-mode one it normalises with."""
 
     label: str
-    where: Optional[Where]
+    where: Optional[Location]
     ratio: float
     dropout: str
 

@@ -6,13 +6,13 @@ import traceback
 from typing import Any, Literal, Optional
 
 from nnlint.graph.loading import is_user_file
-from nnlint.probe.facts import Where
+from nnlint.types import Location
 
 
 class ProbeAborted(Exception):
     """User code failed in a way that stops the probe; carries the finding to report."""
 
-    def __init__(self, message: str, where: Optional[Where]) -> None:
+    def __init__(self, message: str, where: Optional[Location]) -> None:
         super().__init__(message)
         self.where = where
 
@@ -58,10 +58,10 @@ def out_of_memory(error: BaseException) -> bool:
     )
 
 
-def raised_at(error: BaseException) -> Optional[Where]:
+def raised_at(error: BaseException) -> Optional[Location]:
     """The innermost frame of the user's code in the exception's traceback."""
     found = None
     for frame in traceback.extract_tb(error.__traceback__):
         if is_user_file(frame.filename):
-            found = (frame.filename, frame.lineno or 1, 1)
+            found = Location(frame.filename, frame.lineno or 1, 1)
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, List, Optional, Tuple
+from typing import Any, ContextManager, List, Optional, Tuple, cast
 
 import torch
 from torch import nn
@@ -20,6 +20,7 @@ from nnlint.probe.facts import LossFacts, NonFinite, Regularization, VarianceShi
 from nnlint.probe.failures import ProbeAborted, user_code
 from nnlint.probe.setup import Setup
 from nnlint.probe.stats import Recorder
+from nnlint.rule import Need
 from nnlint.rules.nn313_dead_relu import DeadRelu
 from nnlint.rules.nn314_saturated_activation import SaturatedActivation
 
@@ -31,14 +32,14 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     args = setup.batches.get(setup.batch)
     recorder = Recorder(model, ctx.option(SaturatedActivation, "preactivation"))
     recorder.activations = True  # the report's table shows activation statistics even when NN313/NN314 are off
-    recorder.cuts_enabled = setup.wants("NN312")
-    recorder.variance = setup.wants("NN401")
+    recorder.cuts_enabled = setup.needs(Need.GRADIENT_CUTS)
+    recorder.variance = setup.needs(Need.VARIANCE_SHIFT)
+    capturing: ContextManager[gradcheck.Captured] = (
+        gradcheck.capture_functions() if setup.needs(Need.GRADCHECK) else contextlib.nullcontext({})
+    )
     captured: gradcheck.Captured = {}
     with user_code("the forward pass"):
-        with (
-            gradcheck.capture_functions() if setup.wants("NN318") else contextlib.nullcontext({}) as captured,
-            recorder,
-        ):
+        with capturing as captured, recorder:
             output = model(*args[0], **args[1])
     logits = data.logits_of(output)
     if logits is None:
@@ -60,7 +61,9 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     # one synchronisation for everything step 0 measured
     present = [p for p in params if p.grad is not None]
     weights = [p.detach() for p in present]
-    grads = [p.grad.detach().to_dense() if p.grad.is_sparse else p.grad.detach() for p in present]
+    grads = [
+        grad.to_dense() if grad.is_sparse else grad for grad in (cast(torch.Tensor, p.grad).detach() for p in present)
+    ]
     pieces = [value.total.detach().float().reshape(1), _finite_flag(output)]
     pieces.append(data.probability_rows(logits).float().reshape(1))
     if reg0 is not None:

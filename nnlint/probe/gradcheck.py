@@ -14,7 +14,8 @@ import torch
 
 from nnlint import locate
 from nnlint.graph.loading import is_user_file
-from nnlint.probe.facts import GradcheckResult, Where
+from nnlint.probe.facts import GradcheckResult
+from nnlint.types import Location
 
 Captured = Dict[type, Tuple[tuple, dict]]
 
@@ -42,11 +43,11 @@ def _user_defined(cls: type) -> bool:
     return code is not None and is_user_file(code.co_filename)
 
 
-def where_defined(cls: type) -> Optional[Where]:
+def where_defined(cls: type) -> Optional[Location]:
     """The class definition, or its forward's when inspect cannot find the class."""
     found = locate.class_source(cls)
     code = getattr(getattr(cls, "forward", None), "__code__", None)
-    return found or ((code.co_filename, code.co_firstlineno, 1) if code is not None else None)
+    return found or (Location(code.co_filename, code.co_firstlineno, 1) if code is not None else None)
 
 
 def _keep(value: Any) -> Any:

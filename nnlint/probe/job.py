@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, Optional
 
 import torch
 
@@ -34,8 +34,10 @@ def warm_up() -> None:
 
 
 def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options: Dict[str, Any]) -> ProbeReport:
-    """The report for one target; failures to import or build it are findings of the report."""
-    fallback = target.where(root)
+    """The report for one target; failures to import or build it are findings of the report.
+
+    `options`: the run's settings (`seed`, `steps`, `device`) and the rule options under `rules`."""
+    fallback = Location(*target.where(root))
     seed = int(options.get("seed", 0))
     torch.manual_seed(seed)  # the initial weights depend on it
     try:
@@ -46,7 +48,8 @@ def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options:
         rule = ModelImportFailed if error.stage == "import" else ModelConstructionFailed
         stage = "import" if error.stage == "import" else "build"
         message = f"Could not {stage} `{target.target}` to probe it: {error}. Make it {stage} without side effects, or fix the target in [[tool.nnlint.models]]."
-        return _failed(target, rule.finding(Location(*(error.frame or fallback)), message, Pass.PROBE))
+        where = Location(*error.frame) if error.frame else fallback
+        return _failed(target, rule.finding(where, message, Pass.PROBE))
     try:
         loss_fn = load_loss(target.loss) if target.loss else None
         setup = make_setup(
@@ -59,6 +62,7 @@ def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options:
             device=options.get("device", "auto"),
             seed=seed,
             codes=frozenset(codes),
+            options=options.get("rules"),
             specs=target.inputs,
             name=target.target,
             fallback=fallback,
@@ -66,13 +70,13 @@ def probe_target(target: ProbeTarget, root: Path, codes: Iterable[str], options:
     except SetupProblem as problem:
         hint = "; give `--input-shape` or `inputs` in [[tool.nnlint.models]]" if problem.code == "NN014" else ""
         finding = BY_CODE[problem.code].finding(
-            Location(*(problem.where or fallback)), f"Cannot probe `{target.target}`: {problem}{hint}.", Pass.PROBE
+            problem.where or fallback, f"Cannot probe `{target.target}`: {problem}{hint}.", Pass.PROBE
         )
         return _failed(target, finding)
     except UsageProblem as problem:
         return _failed(
             target,
-            ModelRunAborted.finding(Location(*fallback), f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE),
+            ModelRunAborted.finding(fallback, f"Cannot probe `{target.target}`: {problem}.", Pass.PROBE),
         )
     return engine.run(setup)
 
@@ -81,8 +85,8 @@ def _failed(target: ProbeTarget, finding) -> ProbeReport:
     return ProbeReport(target.target, (finding,), path=finding.location.path, line=finding.location.line)
 
 
-def _object_location(obj: Any):
+def _object_location(obj: Any) -> Optional[Location]:
     if isinstance(obj, type):
         return locate.class_source(obj)
     code = getattr(obj, "__code__", None)
-    return (code.co_filename, code.co_firstlineno, 1) if code is not None else None
+    return Location(code.co_filename, code.co_firstlineno, 1) if code is not None else None

@@ -14,9 +14,10 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from nnlint.probe.data import Args, Batches, float_outputs
-from nnlint.probe.facts import MixingResult, Where
+from nnlint.probe.facts import MixingResult
 from nnlint.probe.numerics import _op_name
 from nnlint.probe.stats import user_frame
+from nnlint.types import Location
 
 SIZES = (5, 7, 11, 13, 3)  # batch sizes for the test; the first that no other dimension has is used
 
@@ -27,7 +28,7 @@ class _Fingerprints(TorchFunctionMode):
     def __init__(self, n: int) -> None:
         super().__init__()
         self.n = n
-        self.prints: List[Tuple[str, Optional[Where], torch.Tensor]] = []
+        self.prints: List[Tuple[str, Optional[Location], torch.Tensor]] = []
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))

@@ -14,8 +14,8 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from nnlint.graph.loading import is_user_file
-from nnlint.probe.facts import Where
 from nnlint.probe.stats import user_frame
+from nnlint.types import Location
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _BACKWARD = re.compile(r"Function '(?P<name>\w+)' returned nan")
@@ -50,7 +50,7 @@ class _ForwardTracer(TorchFunctionMode):
     def __init__(self, params: Dict[int, str]) -> None:
         super().__init__()
         self.params = params
-        self.found: Optional[Tuple[str, Optional[Where]]] = None
+        self.found: Optional[Tuple[str, Optional[Location]]] = None
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -66,7 +66,7 @@ class _ForwardTracer(TorchFunctionMode):
         return result
 
 
-def locate_forward(model: nn.Module, args: tuple, kwargs: dict) -> Tuple[str, Optional[Where]]:
+def locate_forward(model: nn.Module, args: tuple, kwargs: dict) -> Tuple[str, Optional[Location]]:
     """(what produced the first non-finite value in forward, the user's line) by rerunning forward."""
     if not finite((args, kwargs)):
         return "the input batch already contains NaN/Inf", None
@@ -84,8 +84,8 @@ class _BackwardTracer(TorchFunctionMode):
 
     def __init__(self) -> None:
         super().__init__()
-        self.consumers: Dict[int, Tuple[str, Optional[Where], torch.Tensor]] = {}
-        self.found: Optional[Tuple[str, Optional[Where]]] = None
+        self.consumers: Dict[int, Tuple[str, Optional[Location], torch.Tensor]] = {}
+        self.found: Optional[Tuple[str, Optional[Location]]] = None
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -109,11 +109,11 @@ class _BackwardTracer(TorchFunctionMode):
         return check
 
 
-def locate_backward(step: Callable[[], torch.Tensor], params: List[nn.Parameter]) -> Tuple[str, Optional[Where]]:
+def locate_backward(step: Callable[[], torch.Tensor], params: List[nn.Parameter]) -> Tuple[str, Optional[Location]]:
     """(what produced the first non-finite gradient, the user's forward line) by rerunning the step under
     anomaly detection, which names NaN-producing backward functions, with a tracer for Inf."""
     tracer = _BackwardTracer()
-    anomaly: Optional[Tuple[str, Optional[Where]]] = None
+    anomaly: Optional[Tuple[str, Optional[Location]]] = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -134,13 +134,15 @@ def locate_backward(step: Callable[[], torch.Tensor], params: List[nn.Parameter]
     return tracer.found or anomaly or ("the backward pass produced NaN/Inf gradients", None)
 
 
-def _innermost_user_frame(caught: List[warnings.WarningMessage]) -> Optional[Where]:
+def _innermost_user_frame(caught: List[warnings.WarningMessage]) -> Optional[Location]:
     for warning in caught:
         text = str(warning.message)
         if "Traceback of forward call" not in text:
             continue
         frames = [
-            (m.group("file"), int(m.group("line")), 1) for m in _FRAME.finditer(text) if is_user_file(m.group("file"))
+            Location(m.group("file"), int(m.group("line")), 1)
+            for m in _FRAME.finditer(text)
+            if is_user_file(m.group("file"))
         ]
         if frames:
             return frames[-1]

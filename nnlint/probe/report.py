@@ -111,7 +111,7 @@ class ProbeReport:
 
     def table(self) -> List[Tuple[str, ...]]:
         """The per-layer table as rows of strings, header first."""
-        rows = [COLUMNS]
+        rows: List[Tuple[str, ...]] = [COLUMNS]
         for row in self.layers:
             share = row.get("dead") if row.get("dead") is not None else row.get("saturated")
             rows.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -12,12 +12,13 @@ from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
 from nnlint.probe import data
-from nnlint.probe.facts import Where
 from nnlint.probe.failures import raised_at
-from nnlint.types import Pass
+from nnlint.rule import Need, OptionValues
+from nnlint.types import Location, Pass
 
 PROBE_CODES = frozenset(code for code, rule in registry.BY_CODE.items() if Pass.PROBE in rule.passes)
 DEFAULT_BATCH = 16
+UNKNOWN = Location("<unknown>", 1, 1)  # where findings go when the model's definition cannot be found
 BUDGETS = {"cpu": 10.0, "cuda": 60.0}  # seconds of optimizer steps per probe, by device type
 
 
@@ -36,17 +37,17 @@ class Setup:
     device: torch.device
     seed: int
     codes: FrozenSet[str]
-    options: Dict[str, Dict[str, Any]]
-    fallback: Where
+    options: OptionValues
+    fallback: Location
     budget: float
     max_steps: Optional[int] = None
     name: str = "model"
     notes: List[str] = field(default_factory=list)
     targets_used: Any = None  # the targets of step 0 (the user's or synthetic)
 
-    def wants(self, *codes: str) -> bool:
-        """Whether any of these rules is selected."""
-        return any(code in self.codes for code in codes)
+    def needs(self, *needs: Need) -> bool:
+        """Whether a selected rule declares any of these needs."""
+        return not registry.needs(self.codes).isdisjoint(needs)
 
     def generator(self, stream: int) -> torch.Generator:
         """A CPU generator per purpose, so that results do not depend on which checks ran before."""
@@ -56,7 +57,7 @@ class Setup:
 class SetupProblem(Exception):
     """The probe cannot start: no input could be made, or the request is inconsistent; `code` is the rule to report."""
 
-    def __init__(self, code: str, message: str, where: Optional[Where] = None) -> None:
+    def __init__(self, code: str, message: str, where: Optional[Location] = None) -> None:
         super().__init__(message)
         self.code, self.where = code, where
 
@@ -90,11 +91,11 @@ def make_setup(
     device: Any = "auto",
     seed: int = 0,
     codes: frozenset = frozenset(),
-    options: Optional[Dict[str, Dict[str, Any]]] = None,
+    options: Optional[OptionValues] = None,
     budget: Optional[float] = None,
     specs: Optional[Sequence[InputSpec]] = None,
     name: Optional[str] = None,
-    fallback: Where = ("<unknown>", 1, 1),
+    fallback: Location = UNKNOWN,
 ) -> Setup:
     """A ready-to-run Setup; raises SetupProblem or data.UsageProblem when the request cannot be met."""
     if not isinstance(model, nn.Module):
@@ -129,7 +130,7 @@ def make_setup(
         device=resolved,
         seed=seed,
         codes=codes,
-        options=dict(options or {}),
+        options={str(key): dict(value) for key, value in (options or {}).items()},
         fallback=fallback,
         budget=budget if budget is not None else BUDGETS.get(resolved.type, 30.0),
         max_steps=steps,
@@ -172,9 +173,9 @@ def _planned(
 ) -> Tuple[Callable[[int], tuple], int, str]:
     """(make(n), batch size, description) from configured input specs or the model's first layer."""
     if specs:
-        plan = input_plans.from_specs(specs)
+        given = input_plans.from_specs(specs)
         ranges = data.ranges_for(model, specs, len(specs))
-        return (lambda n: data.materialize(plan.make(n, 0), ranges, generator)), specs[0].shape[0], plan.describe(0)
+        return (lambda n: data.materialize(given.make(n, 0), ranges, generator)), specs[0].shape[0], given.describe(0)
     plan = input_plans.infer(model, None)
     if plan is None:
         raise SetupProblem("NN014", "the probe cannot tell what input the model takes from its first layer")
@@ -197,19 +198,19 @@ def _planned(
     finally:
         for module, training in modes:
             module.training = training
-    size, error = errors[0]
+    size, first = errors[0]
     if len(errors) == 1:  # the first layer fixes the whole input: the failure is the model's own
         raise SetupProblem(
             "NN013",
-            f"forward raised {type(error).__name__}: {_first_line(error)} on the input its first layer takes "
+            f"forward raised {type(first).__name__}: {_first_line(first)} on the input its first layer takes "
             f"({plan.describe(size)}); fix forward, or give the input it needs",
-            raised_at(error),
+            raised_at(first),
         )
     tried = ", ".join(str(s) for s, _ in errors)
     raise SetupProblem(
         "NN014",
         f"the model fails on every input inferred from its first layer ({plan.describe(size)}, sizes tried: {tried}); "
-        f"the first failure: {type(error).__name__}: {_first_line(error)}",
+        f"the first failure: {type(first).__name__}: {_first_line(first)}",
     )
 
 

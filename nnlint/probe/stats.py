@@ -18,7 +18,8 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from nnlint.graph.loading import is_user_file
-from nnlint.probe.facts import ActivationSite, Where
+from nnlint.probe.facts import ActivationSite
+from nnlint.types import Location
 
 F = nn.functional
 ACTIVATIONS = {
@@ -51,12 +52,12 @@ _DATA = torch._C.TensorBase.data  # `.data` reaches the mode as this descriptor'
 _ACTIVATION_MODULES = (nn.ReLU, nn.Sigmoid, nn.Tanh)
 
 
-def user_frame() -> Optional[Where]:
+def user_frame() -> Optional[Location]:
     """The innermost frame of the user's code on the current stack."""
     frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         if is_user_file(frame.f_code.co_filename):
-            return frame.f_code.co_filename, frame.f_lineno, 1
+            return Location(frame.f_code.co_filename, frame.f_lineno, 1)
         frame = frame.f_back
     return None
 
@@ -66,7 +67,7 @@ class Cut:
     """A call that took a tensor out of the autograd graph: `.detach()`, `.data`, `.item()`, `torch.tensor(x)`."""
 
     label: str
-    where: Optional[Where]
+    where: Optional[Location]
     grad_fn: Any  # the autograd node of the tensor that was cut (None for a parameter itself)
     param: Optional[int]  # id() of the parameter when the cut tensor is one
 
@@ -77,7 +78,7 @@ class _Site:
     name: str
     label: str
     module: str
-    where: Optional[Where]
+    where: Optional[Location]
     after: str
     units: int
     samples: int = 0
@@ -118,10 +119,10 @@ class Recorder(TorchFunctionMode):
         self.nograd_modules: Set[str] = set()
         self.used_params: Set[int] = set()
         self.grad_params: Set[int] = set()  # used while grad mode was on
-        self.nograd_use: Dict[int, Optional[Where]] = {}
+        self.nograd_use: Dict[int, Optional[Location]] = {}
         self.cuts: List[Cut] = []
-        self.softmax_where: Optional[Where] = None
-        self.variance_ratios: List[Tuple[str, Optional[Where], str, torch.Tensor]] = []
+        self.softmax_where: Optional[Location] = None
+        self.variance_ratios: List[Tuple[str, Optional[Location], str, torch.Tensor]] = []
         self.sites: Dict[str, _Site] = {}
         self.outputs: Dict[str, _Site] = {}  # per leaf module: output moments (kind "output")
         self._stack: List[_Frame] = []
@@ -303,7 +304,7 @@ class Recorder(TorchFunctionMode):
 
     def read(
         self, saturated_share: float = 0.95
-    ) -> Tuple[List[ActivationSite], Dict[str, Tuple[float, float]], List[Tuple[str, Optional[Where], str, float]]]:
+    ) -> Tuple[List[ActivationSite], Dict[str, Tuple[float, float]], List[Tuple[str, Optional[Location], str, float]]]:
         """(activation sites, per-module output (mean, std), variance ratios) in one synchronisation."""
         pieces: List[torch.Tensor] = []
         sites = list(self.sites.values())

@@ -14,13 +14,16 @@ from nnlint.probe.failures import as_aborted
 from nnlint.probe.first_step import regularization_terms
 from nnlint.probe.setup import Setup
 from nnlint.probe.training import RATIO_STEPS, Adam, TrainLog, median, train
+from nnlint.rule import Need
 from nnlint.rules.nn101_cannot_overfit_batch import CannotOverfitBatch
 
 
 def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Parameter]]) -> None:
     """Ten steps with the caller's optimizer on the full batch: are all parameters in it, do they move, how fast."""
-    facts = ctx.facts
-    grouped = {id(p): float(g.get("lr", 0.0)) for g in setup.optimizer.param_groups for p in g["params"]}
+    facts, optimizer = ctx.facts, setup.optimizer
+    if optimizer is None:
+        return
+    grouped = {id(p): float(g.get("lr", 0.0)) for g in optimizer.param_groups for p in g["params"]}
     for facts_p, (_, param) in zip(facts.params, params):
         facts_p.in_optimizer = id(param) in grouped
         facts_p.lr = grouped.get(id(param))
@@ -32,7 +35,7 @@ def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.P
     log = train(
         setup.model,
         members,
-        setup.optimizer,
+        optimizer,
         args,
         _loss_of(setup, targets),
         _measure(setup, None, targets, facts.regularization is not None),
@@ -59,7 +62,7 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
     caller's optimizer) whether a step changes every parameter. Growth of regularization is judged only with
     the caller's optimizer: while overfitting, the data term falls towards zero by design."""
     facts = ctx.facts
-    overfit = setup.wants("NN101") and setup.task is not None
+    overfit = setup.needs(Need.OVERFIT) and setup.task is not None
     if facts.loss is not None and facts.loss.probabilities and facts.loss.log_softmax_loss:
         overfit = False  # cannot succeed: reported as softmax-before-cross-entropy
         facts.overfit = OverfitResult("skipped", "the outputs are probabilities under a log-softmax loss (NN201)")

@@ -10,6 +10,7 @@ import torch
 from nnlint import registry
 from nnlint.probe.context import ProbeContext
 from nnlint.probe.report import ProbeReport
+from nnlint.rule import ProbeRule
 from nnlint.types import Pass
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ def build(setup: "Setup", ctx: ProbeContext, timings: Dict[str, float], seconds:
         {k: round(v, 4) for k, v in timings.items()},
         round(seconds, 4),
         tuple(setup.notes),
-        setup.fallback[0],
-        setup.fallback[1],
+        setup.fallback.path,
+        setup.fallback.line,
     ).with_findings(ctx.findings)
 
 
@@ -50,7 +51,7 @@ def checks(setup: "Setup", ctx: ProbeContext) -> Dict[str, str]:
     outcome = {}
     for code in sorted(setup.codes):
         rule = registry.BY_CODE.get(code)
-        if rule is None or Pass.PROBE not in rule.passes or code.startswith("NN0") or code == "NN502":
+        if rule is None or Pass.PROBE not in rule.passes or code.startswith("NN0") or not issubclass(rule, ProbeRule):
             continue
         outcome[code] = "failed" if code in failed else ctx.facts.statuses.get(code, "passed")
     return outcome

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-Where = Tuple[str, int, int]
+from nnlint.types import Location
 
 
-def at(where: Optional[Where]) -> str:
+def at(where: Optional[Location]) -> str:
     """ " at model.py:31" for a known position, else ""."""
-    return f" at {Path(where[0]).name}:{where[1]}" if where else ""
+    return f" at {Path(where.path).name}:{where.line}" if where else ""
 
 
 def number(value: Optional[float]) -> str:

@@ -1,7 +1,7 @@
 """NN001: the file is not valid Python, so nothing else in it can be checked."""
 
 from nnlint.rule import Rule
-from nnlint.types import Severity
+from nnlint.types import Pass, Severity
 
 
 class ParseError(Rule):
@@ -10,3 +10,4 @@ class ParseError(Rule):
     code = "NN001"
     name = "parse-error"
     severity = Severity.ERROR
+    passes = (Pass.STATIC,)

@@ -1,7 +1,7 @@
 """NN002: the file could not be read or decoded."""
 
 from nnlint.rule import Rule
-from nnlint.types import Severity
+from nnlint.types import Pass, Severity
 
 
 class UnreadableFile(Rule):
@@ -10,3 +10,4 @@ class UnreadableFile(Rule):
     code = "NN002"
     name = "unreadable-file"
     severity = Severity.ERROR
+    passes = (Pass.STATIC,)

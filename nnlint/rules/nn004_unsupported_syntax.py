@@ -1,7 +1,7 @@
 """NN004: valid Python that nnlint's parser (libcst) does not accept, so the file was not checked."""
 
 from nnlint.rule import Rule
-from nnlint.types import Severity
+from nnlint.types import Pass, Severity
 
 
 class UnsupportedSyntax(Rule):
@@ -10,3 +10,4 @@ class UnsupportedSyntax(Rule):
     code = "NN004"
     name = "unsupported-syntax"
     severity = Severity.INFO
+    passes = (Pass.STATIC,)

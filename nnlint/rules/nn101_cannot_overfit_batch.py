@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class CannotOverfitBatch(Rule):
+class CannotOverfitBatch(ProbeRule):
     """The model cannot overfit a few samples: its loss does not fall to a tenth or it misclassifies them (rules/NN101.md)."""
 
     code = "NN101"
     name = "cannot-overfit-batch"
     severity = Severity.ERROR
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"samples": 4, "steps": 200, "lr": 1e-3, "loss_fraction": 0.1}
+    needs = frozenset({Need.OVERFIT})
+    options = (
+        Option("samples", 4, "how many samples the model must memorise"),
+        Option("steps", 200, "step limit of the overfit test"),
+        Option("lr", 1e-3, "learning rate of the probe's Adam"),
+        Option("loss_fraction", 0.1, "the loss must fall to this share of its start"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Report a conclusive failure of the overfit test; an inconclusive one is only noted in the report."""
-        ctx = self.context
         result = ctx.facts.overfit
         if result.status in ("inconclusive", "skipped"):
             ctx.status(self.code, f"{result.status}: {result.reason}")
         if result.status != "failed":
             return
-        fraction = ctx.option(type(self), "loss_fraction")
+        fraction = ctx.option(self, "loss_fraction")
         accuracy = "" if result.accuracy is None else f", train accuracy {result.accuracy:.0%}"
         self.report(
             ctx.fallback,
-            f"Trained on {result.samples} fixed samples with Adam (lr {number(ctx.option(type(self), 'lr'))}), dropout and "
+            f"Trained on {result.samples} fixed samples with Adam (lr {number(ctx.option(self, 'lr'))}), dropout and "
             f"weight decay off, the loss stopped improving: {number(result.initial_loss)} at the start, "
             f"{number(result.best_loss)} at best after {result.steps} steps{accuracy}. A model that can learn memorises "
             f"so few samples (loss at most {fraction:.0%} of its start, 100% accuracy); this one cannot, so it "

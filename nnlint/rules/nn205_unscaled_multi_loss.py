@@ -34,15 +34,18 @@ class UnscaledMultiLoss(StaticRule):
         losses = [loss for loss in (self._loss_term(term) for term in terms) if loss is not None]
         if len(losses) < 2:
             return
+        names = [_loss_name(origin) for origin, _ in losses]
         regression = {
-            origin.loss.name
-            for origin, is_adv in losses
-            if origin.loss.name in torch_api.REGRESSION_LOSSES and not is_adv
+            name for name, (_, is_adv) in zip(names, losses) if name in torch_api.REGRESSION_LOSSES and not is_adv
         }
         adversarial = [origin for origin, is_adv in losses if is_adv]
         # An adversarial term next to a classification term is a joint objective (ACGAN); next to a
         # reconstruction (regression) term it needs a weight (pix2pix).
-        others = [origin for origin, is_adv in losses if not is_adv and origin.loss.name in torch_api.REGRESSION_LOSSES]
+        others = [
+            origin
+            for name, (origin, is_adv) in zip(names, losses)
+            if not is_adv and name in torch_api.REGRESSION_LOSSES
+        ]
         if len(regression) >= 2 or (adversarial and others):
             self.report(node, self._message([origin for origin, _ in losses], bool(adversarial and others)))
 
@@ -74,6 +77,11 @@ class UnscaledMultiLoss(StaticRule):
             "training while the others barely move it. Weight each term (`loss = a + lam * b`), tune the "
             "weights so each contributes as intended, and log the terms separately."
         )
+
+
+def _loss_name(origin: Origin) -> str:
+    """The name of the loss a term comes from (`_loss_term` keeps only terms with one)."""
+    return origin.loss.name if origin.loss is not None else ""
 
 
 def _add_terms(node: cst.BaseExpression):

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class InitialLossFarFromChance(Rule):
+class InitialLossFarFromChance(ProbeRule):
     """The loss at initialisation is far from what uniform predictions give (rules/NN207.md)."""
 
     code = "NN207"
     name = "initial-loss-far-from-chance"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"low": 0.5, "high": 2.0}
+    options = (
+        Option("low", 0.5, "lowest accepted initial loss, as a multiple of the chance level"),
+        Option("high", 2.0, "highest accepted initial loss, as a multiple of the chance level"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Warn when the step-0 loss (train mode) is outside [low, high] × the chance level."""
-        ctx = self.context
         loss = ctx.facts.loss
         if loss is None or loss.expected is None or loss.expected <= 0:
             ctx.status(self.code, f"skipped: {loss.expected_why if loss else 'no loss'}")
@@ -29,7 +33,7 @@ class InitialLossFarFromChance(Rule):
         if not math.isfinite(loss.initial):
             ctx.status(self.code, "skipped: the initial loss is NaN/Inf (NN317)")
             return
-        low, high = ctx.option(type(self), "low"), ctx.option(type(self), "high")
+        low, high = ctx.option(self, "low"), ctx.option(self, "high")
         ratio = loss.initial / loss.expected
         if low <= ratio <= high:
             return

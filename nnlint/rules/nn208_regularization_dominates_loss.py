@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class RegularizationDominatesLoss(Rule):
+class RegularizationDominatesLoss(ProbeRule):
     """Regularization outweighs the data loss at initialisation, or grows fast during the probe (rules/NN208.md)."""
 
     code = "NN208"
     name = "regularization-dominates-loss"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"growth": 2.0}
+    needs = frozenset({Need.USER_OPTIMIZER})
+    options = (Option("growth", 2.0, "growth of the regularization term over the probe's steps that is reported"),)
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Compare the regularization and data terms at step 0 and after the probe's optimizer steps."""
-        ctx = self.context
         reg = ctx.facts.regularization
         if reg is None:
             ctx.status(
@@ -28,7 +30,7 @@ class RegularizationDominatesLoss(Rule):
                 "skipped: no weight decay in your optimizer and no loss terms named like reg/l1/l2/decay/penalty",
             )
             return
-        growth = ctx.option(type(self), "growth")
+        growth = ctx.option(self, "growth")
         if reg.initial_reg > reg.initial_data:
             self.report(
                 ctx.fallback,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.types import Finding, Location, Pass, Severity
 
 
 class ShapeMismatch(Rule):
@@ -14,7 +14,36 @@ class ShapeMismatch(Rule):
     code = "NN301"
     name = "shape-mismatch"
     severity = Severity.ERROR
+    # Reported by the graph engine when no input size runs (there is no traced model to hand a hook).
     passes = (Pass.GRAPH,)
+
+    @classmethod
+    def failed_run(
+        cls,
+        model: Any,
+        where: Any,
+        error: Optional[BaseException],
+        inputs: str,
+        fallback: Location,
+        tried: Optional[Sequence[int]] = None,
+    ) -> Finding:
+        """The finding for a model that fails on its first batch at `where` (an fx node or a module path).
+
+        `inputs` describes the input that failed; `tried` lists the sizes tried when the input was inferred."""
+        from torch import fx
+
+        from nnlint import locate
+
+        location: Optional[Location] = None
+        if isinstance(where, fx.Node):
+            location = locate.node_source(where)
+        elif isinstance(where, str):
+            location = locate.module_source(model, where)
+        message = explain_failure(model, where, error, inputs)
+        if tried:
+            message += f" The input was inferred from the first layer; it failed at every size tried ({', '.join(map(str, tried))})."
+            message += " If the model needs another input, configure it in [[tool.nnlint.models]]."
+        return cls.finding(location or fallback, message, Pass.GRAPH)
 
 
 def explain_failure(model: Any, where: Any, error: Optional[BaseException], inputs: str) -> str:
@@ -28,7 +57,7 @@ def explain_failure(model: Any, where: Any, error: Optional[BaseException], inpu
         got = source.meta.get("nnlint_shape") if isinstance(source, fx.Node) else None
         producer = _producer(source)
         expected = _expectation(module, got)
-        if expected is not None:
+        if expected is not None and got is not None:
             return (
                 f"`self.{where.target}` ({type(module).__name__}) {expected}, but gets shape {list(got)} from "
                 f"{producer}, for input {inputs}. The model fails on its first batch; fix the layer's size "
@@ -67,7 +96,7 @@ def _producer(node: Any) -> str:
     from nnlint.locate import node_source
 
     where = node_source(node)
-    return f"{what} at line {where[1]}" if where else what
+    return f"{what} at line {where.line}" if where else what
 
 
 def _expectation(module: Any, got: Any) -> Optional[str]:

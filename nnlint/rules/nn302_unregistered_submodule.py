@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -51,7 +51,7 @@ class _AttributeFacts:
         self.handed_over: set = set()
         self.registers_manually = False
         self._method: Optional[cst.FunctionDef] = None
-        hooks = {
+        hooks: Dict[type, Callable[[Any], None]] = {
             cst.Assign: self.visit_Assign,
             cst.AnnAssign: self.visit_AnnAssign,
             cst.AugAssign: self.visit_AugAssign,
@@ -136,7 +136,7 @@ class _AttributeFacts:
             module = self._module_in(value)
             if module is not None:
                 return target, module, container  # type: ignore[return-value]
-        kind = next((c for c in containers if c != "None"), "list")
+        kind = next((c for c in containers if c is not None and c != "None"), "list")
         for where, value in self.filled.get(attribute, []):
             module = self._module_in(value)
             if module is not None:
@@ -160,11 +160,12 @@ class _AttributeFacts:
         elif isinstance(expr, cst.DictComp):
             parts = [expr.value]
         elif isinstance(expr, cst.Name):
-            parts = [self._local(expr)] if self._local(expr) is not None else []
+            local = self._local(expr)
+            parts = [local] if local is not None else []
         else:
             parts = []
         for part in parts:
-            found = self._module_in(part, depth + 1)  # type: ignore[arg-type]
+            found = self._module_in(part, depth + 1)
             if found is not None:
                 return found
         return None
@@ -175,7 +176,8 @@ class _AttributeFacts:
         value = semantics.assigned_value(name)
         if value is None or semantics.scope_of(name) is semantics.module:
             return None
-        uses = [n for n in classes.names_in(semantics.scope_of(name).body) if n.value == name.value]
+        scope: Any = semantics.scope_of(name)  # a function's: the module scope was ruled out above
+        uses = [n for n in classes.names_in(scope.body) if n.value == name.value]
         return value if len(uses) == 2 else None
 
 

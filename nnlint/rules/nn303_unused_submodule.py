@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from typing import TYPE_CHECKING, List
+
+from nnlint.rule import GraphRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.graph.context import GraphContext
 
 
-class UnusedSubmodule(Rule):
+class UnusedSubmodule(GraphRule):
     """A trainable submodule or parameter is never used in forward (rules/NN303.md)."""
 
     code = "NN303"
     name = "unused-submodule"
     severity = Severity.WARNING
-    passes = (Pass.GRAPH,)
 
-    def check_graph(self) -> None:
+    def check_graph(self, ctx: GraphContext) -> None:
         """Report the outermost modules (and loose parameters) whose trainable weights forward never touched."""
-        ctx = self.context
         if any(run.output is None for run in ctx.runs):
             return  # an eager run failed: usage is incomplete, say nothing
-        reported = []
+        reported: List[str] = []
         for path, module in ctx.model.named_modules():
             if not path or any(path.startswith(prefix + ".") for prefix in reported):
                 continue
             weights = [p for p in module.parameters() if p.requires_grad]
-            if weights and not any(id(p) in ctx.used_parameters for p in weights) and not self._called(path):
+            if weights and not any(id(p) in ctx.used_parameters for p in weights) and not _called(ctx, path):
                 reported.append(path)
                 count = sum(p.numel() for p in weights)
                 self.report(ctx.where_module(path), _module_message(path, type(module).__name__, count))
@@ -37,9 +40,10 @@ class UnusedSubmodule(Rule):
             if id(parameter) not in ctx.used_parameters:
                 self.report(ctx.where_module(path), _parameter_message(path, parameter.numel()))
 
-    def _called(self, path: str) -> bool:
-        prefix = path + "."
-        return any(name == path or name.startswith(prefix) for name in self.context.called_modules)
+
+def _called(ctx: GraphContext, path: str) -> bool:
+    prefix = path + "."
+    return any(name == path or name.startswith(prefix) for name in ctx.called_modules)
 
 
 def _is_user_module(module) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import libcst as cst
 
@@ -96,7 +96,7 @@ def _returns_module(parent: cst.CSTNode, layer: cst.CSTNode) -> bool:
 
 def _stored_later(forward: cst.FunctionDef, names: set) -> bool:
     """Whether a local holding the layer is put on `self` or handed to a registering call."""
-    stored = []
+    stored: List[cst.CSTNode] = []
 
     class _Finder(cst.CSTVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:

@@ -275,7 +275,7 @@ class _InitFinder(cst.CSTVisitor):
             self.found = True  # `self.init_weights()`, `init_params(self)`
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        target = node.target
+        target: cst.BaseExpression = node.target
         while isinstance(target, cst.Subscript):
             target = target.value
         if isinstance(target, cst.Attribute) and target.attr.value == "data":

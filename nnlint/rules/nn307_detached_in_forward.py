@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, cast
 
 import libcst as cst
 
@@ -32,7 +32,8 @@ class DetachedInForward(StaticRule):
         semantics = self.context.semantics
         if node.name.value != "forward" or node.decorators or not isinstance(node.body, cst.IndentedBlock):
             return
-        klass = semantics.parents.get(semantics.parents.get(node))
+        parent = semantics.parents.get(node)
+        klass = semantics.parents.get(parent) if parent is not None else None
         if not isinstance(klass, cst.ClassDef) or not classes.is_module_like(semantics, klass):
             return
         # Generating the class's code is costly: only when the file mentions `requires_grad` at all.
@@ -103,13 +104,13 @@ class DetachedInForward(StaticRule):
         attribute = classes.self_attribute_name(expr.func)
         if attribute is None or TARGET_NETWORK.search(attribute):
             return None
-        built_by = semantics.self_attribute(expr.func)
+        built_by = semantics.self_attribute(cast(cst.Attribute, expr.func))  # a self attribute: named above
         built = classes.module_construction(semantics, built_by) if built_by is not None else None
         if built is None or built == classes.PARAMETER:
             return None
         if built.startswith("torch."):
             if built == torch_api.SEQUENTIAL:
-                construct = classes.strip_passthrough(built_by)
+                construct = classes.strip_passthrough(cast(cst.BaseExpression, built_by))
                 layers = sequential_layers(construct) if isinstance(construct, cst.Call) else []
                 if not any(classes.module_construction(semantics, layer) in PARAMETERIZED for layer in layers):
                     return None
@@ -178,7 +179,7 @@ def _harmless(rule: DetachedInForward, cut: cst.CSTNode) -> bool:
 def _in_sum(rule: DetachedInForward, cut: cst.CSTNode, top: cst.CSTNode) -> bool:
     """A cut inside `+`/`-` with other terms, as in the straight-through estimator `x + (q - x).detach()`."""
     semantics = rule.context.semantics
-    node = cut
+    node: Optional[cst.CSTNode] = cut
     while node is not top and node is not None:
         parent = semantics.parents.get(node)
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, (cst.Add, cst.Subtract)):

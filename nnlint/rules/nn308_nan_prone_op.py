@@ -28,17 +28,21 @@ class NanProneOp(StaticRule):
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         qualified = semantics.qualified_name(node.func)
-        is_method = (
-            isinstance(node.func, cst.Attribute)
+        func = node.func
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        method = (
+            func.attr.value
+            if isinstance(func, cst.Attribute)
             and (qualified is None or not qualified.startswith("torch"))
             and not node.args
+            else None
         )
-        if qualified == "torch.log" or (is_method and node.func.attr.value == "log"):
-            value = argument(node, 0, "input") if qualified == "torch.log" else node.func.value
+        if qualified == "torch.log" or method == "log":
+            value = argument(node, 0, "input") if qualified == "torch.log" else receiver
             self._check_log(node, value, "torch.log" if qualified else ".log()")
-        elif qualified in _ROOTS or (is_method and node.func.attr.value in ("sqrt", "rsqrt")):
-            value = argument(node, 0, "input") if qualified in _ROOTS else node.func.value
-            self._check_root(node, value, _ROOTS[qualified] if qualified in _ROOTS else f".{node.func.attr.value}()")
+        elif qualified in _ROOTS or method in ("sqrt", "rsqrt"):
+            value = argument(node, 0, "input") if qualified in _ROOTS else receiver
+            self._check_root(node, value, _ROOTS[qualified] if qualified in _ROOTS else f".{method}()")
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if (

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.probe.texts import at
+from nnlint.rule import GraphRule, Need, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from torch import fx
+
+    from nnlint.graph.context import GraphContext
+    from nnlint.probe.context import ProbeContext
 
 _RESHAPES = frozenset({"view", "reshape", "flatten", "permute", "transpose", "view_as", "reshape_as", "movedim"})
 
 
-class BatchDimensionMixing(Rule):
+class BatchDimensionMixing(GraphRule, ProbeRule):
     """The output's batch dimension does not follow the input's: samples are mixed (rules/NN309.md)."""
 
     code = "NN309"
     name = "batch-dimension-mixing"
     severity = Severity.ERROR
-    passes = (Pass.GRAPH, Pass.PROBE)
+    needs = frozenset({Need.BATCH_INDEPENDENCE})
 
-    def check_graph(self) -> None:
+    def check_graph(self, ctx: GraphContext) -> None:
         """Propagated at batch 2 and 3: every output must keep the batch in dimension 0."""
-        ctx = self.context
         first, second = ctx.runs
         if first.output is None or second.output is None:
             return
@@ -31,7 +37,7 @@ class BatchDimensionMixing(Rule):
         ]
         if not broken or not _batch_scaled(broken, _input_sizes(first.inputs)):
             return
-        culprit = self._culprit() if ctx.gm is not None else None
+        culprit = _culprit(ctx)
         a, b = broken[0]
         if culprit is not None:
             before = ctx.shape(culprit.args[0], 0)
@@ -50,27 +56,52 @@ class BatchDimensionMixing(Rule):
                 "Keep dimension 0 as the batch in every reshape.",
             )
 
-    def _culprit(self):
-        ctx = self.context
-        for node in ctx.gm.graph.nodes:
-            name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
-            if name not in _RESHAPES or not node.args:
-                continue
-            source = node.args[0]
-            before = (ctx.shape(source, 0), ctx.shape(source, 1))
-            after = (ctx.shape(node, 0), ctx.shape(node, 1))
-            if _is_shape(before[0]) and _is_shape(after[0]) and before[0] and after[0]:
-                batches = (ctx.runs[0].batch, ctx.runs[1].batch)
-                if _tracks(before[0], before[1], *batches) and not _tracks(after[0], after[1], *batches):
-                    return node
+    def check_probe(self, ctx: ProbeContext) -> None:
+        """In eval mode, the probe changed one sample of a batch and watched the others' outputs and gradients."""
+        mixing = ctx.facts.mixing
+        if not mixing.checked:
+            if mixing.reason:
+                ctx.status(self.code, f"skipped: {mixing.reason}")
+            return
+        if not mixing.mixed:
+            return
+        culprit = (
+            f" The first operation whose other rows change is {mixing.culprit}{at(mixing.culprit_where)}."
+            if mixing.culprit
+            else ""
+        )
+        self.report(
+            ctx.where(mixing.culprit_where),
+            f"In eval mode, the outputs of a batch of {mixing.samples} depend on other samples of the batch: changing "
+            f"one sample changes the others' outputs, or their gradients reach it.{culprit} The model can then "
+            "cheat during training and its predictions depend on the batch size. Reduce over feature dimensions, not "
+            "dimension 0, and keep dimension 0 as the batch in every reshape (`x.flatten(1)`, `x.view(x.size(0), -1)`).",
+        )
+
+
+def _culprit(ctx: GraphContext) -> Optional[fx.Node]:
+    """The first reshape whose input keeps the batch in dimension 0 and whose output does not (fx only)."""
+    if ctx.gm is None:
         return None
+    for node in ctx.gm.graph.nodes:
+        name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+        if name not in _RESHAPES or not node.args:
+            continue
+        source = node.args[0]
+        before = (ctx.shape(source, 0), ctx.shape(source, 1))
+        after = (ctx.shape(node, 0), ctx.shape(node, 1))
+        if _is_shape(before[0]) and _is_shape(after[0]) and before[0] and after[0]:
+            batches = (ctx.runs[0].batch, ctx.runs[1].batch)
+            if _tracks(before[0], before[1], *batches) and not _tracks(after[0], after[1], *batches):
+                return node
+    return None
 
 
 def _is_shape(value: Any) -> bool:
     return isinstance(value, tuple) and all(isinstance(d, int) for d in value)
 
 
-def _tensors(value: Any) -> List[Optional[tuple]]:
+def _tensors(value: Any) -> List[tuple]:
     if _is_shape(value):
         return [value]
     if isinstance(value, (list, tuple)):

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from typing import TYPE_CHECKING
+
+from nnlint.rule import GraphRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.graph.context import GraphContext
 
 _RESHAPES = frozenset({"view", "reshape"})
 
 
-class ViewInsteadOfPermute(Rule):
+class ViewInsteadOfPermute(GraphRule):
     """`view`/`reshape` reorders dimensions: the data is scrambled where `permute` was meant (rules/NN310.md)."""
 
     code = "NN310"
     name = "view-instead-of-permute"
     severity = Severity.ERROR
-    passes = (Pass.GRAPH,)
 
-    def check_graph(self) -> None:
+    def check_graph(self, ctx: GraphContext) -> None:
         """A reshape whose output shape is a non-trivial permutation of its input shape in both runs."""
-        ctx = self.context
         if ctx.gm is None:
             return
         for node in ctx.gm.graph.nodes:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import GraphRule
+from nnlint.types import Location, Severity
+
+if TYPE_CHECKING:
+    from nnlint.graph.context import GraphContext
 
 
-class DiscardedResult(Rule):
+class DiscardedResult(GraphRule):
     """A layer's output is discarded (`self.bn(x)` without assignment): the layer does nothing (rules/NN311.md)."""
 
     code = "NN311"
     name = "discarded-result"
     severity = Severity.ERROR
-    passes = (Pass.GRAPH,)
 
-    def check_graph(self) -> None:
+    def check_graph(self, ctx: GraphContext) -> None:
         """call_module nodes nobody uses, except in-place layers (their effect is the mutation)."""
-        ctx = self.context
         if ctx.gm is None:
             return
         for node in ctx.gm.graph.nodes:
@@ -40,7 +42,7 @@ class DiscardedResult(Rule):
             )
 
 
-def _discarded_at(where: tuple) -> bool:
+def _discarded_at(where: Location) -> bool:
     """Whether the call's own statement throws the result away (`self.bn(x)` alone on its line). A result
     that is assigned or passed on (`s = self.project(x); self.tree(x, s)`) and then ignored by the callee
     is dropped downstream, by design of the code it goes to (timm's DLA). Unreadable source: discarded."""

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import TYPE_CHECKING, Dict, List, Tuple
 
 from nnlint.probe.texts import at
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class ParameterWithoutGradient(Rule):
+class ParameterWithoutGradient(ProbeRule):
     """A trainable parameter gets no gradient, or only zeros, from the loss; it never trains (rules/NN312.md)."""
 
     code = "NN312"
     name = "parameter-without-gradient"
     severity = Severity.ERROR
-    passes = (Pass.PROBE,)
-    defaults: Dict[str, float] = {}
+    needs = frozenset({Need.GRADIENT_CUTS})
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """One finding per module: its parameters without a gradient and why, or with an all-zero gradient."""
-        ctx = self.context
         facts = ctx.facts
         missing: Dict[Tuple[str, str], List] = {}
         zero: Dict[str, List] = {}

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class DeadRelu(Rule):
+class DeadRelu(ProbeRule):
     """Most units of a ReLU output zero for every sample: they pass no gradient (rules/NN313.md)."""
 
     code = "NN313"
     name = "dead-relu"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"min_samples": 64, "warn_fraction": 0.5, "error_fraction": 1.0}
+    needs = frozenset({Need.ACTIVATIONS})
+    options = (
+        Option("min_samples", 64, "samples a ReLU must see before it is judged"),
+        Option("warn_fraction", 0.5, "share of dead units above which a ReLU gets a warning"),
+        Option("error_fraction", 1.0, "share of dead units from which the finding is an error"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Warn above `warn_fraction` dead units in a ReLU call, error at `error_fraction` (over >= `min_samples` samples)."""
-        ctx = self.context
-        rule = type(self)
         warn, error, minimum = (
-            ctx.option(rule, "warn_fraction"),
-            ctx.option(rule, "error_fraction"),
-            ctx.option(rule, "min_samples"),
+            ctx.option(self, "warn_fraction"),
+            ctx.option(self, "error_fraction"),
+            ctx.option(self, "min_samples"),
         )
         for site in ctx.facts.activations:
             if site.kind != "relu" or not site.units:

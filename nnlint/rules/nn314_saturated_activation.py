@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class SaturatedActivation(Rule):
+class SaturatedActivation(ProbeRule):
     """Most units of a sigmoid or tanh are saturated for almost every sample: their gradient vanishes (rules/NN314.md)."""
 
     code = "NN314"
     name = "saturated-activation"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {
-        "preactivation": 5.0,
-        "sample_share": 0.95,
-        "unit_share": 0.5,
-        "min_samples": 64,
-    }
+    needs = frozenset({Need.ACTIVATIONS})
+    options = (
+        Option("preactivation", 5.0, "|pre-activation| from which a unit counts as saturated"),
+        Option("sample_share", 0.95, "share of samples for which a unit must be saturated"),
+        Option("unit_share", 0.5, "share of saturated units above which a sigmoid or tanh is reported"),
+        Option("min_samples", 64, "samples a sigmoid or tanh must see before it is judged"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Warn when more than `unit_share` of a call's units have |pre-activation| >= 5 for >= 95% of samples."""
-        ctx = self.context
-        rule = type(self)
         share, edge, minimum = (
-            ctx.option(rule, "unit_share"),
-            ctx.option(rule, "preactivation"),
-            ctx.option(rule, "min_samples"),
+            ctx.option(self, "unit_share"),
+            ctx.option(self, "preactivation"),
+            ctx.option(self, "min_samples"),
         )
-        samples = ctx.option(rule, "sample_share")
+        samples = ctx.option(self, "sample_share")
         for site in ctx.facts.activations:
             if site.kind not in ("sigmoid", "tanh") or not site.units or site.samples < minimum:
                 continue

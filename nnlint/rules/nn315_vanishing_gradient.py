@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class VanishingGradient(Rule):
+class VanishingGradient(ProbeRule):
     """Gradients at some layers are vanishingly small, or shrink by orders of magnitude towards the input (rules/NN315.md)."""
 
     code = "NN315"
     name = "vanishing-gradient"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"mean_abs": 1e-7, "first_last_ratio": 1e-4}
+    options = (
+        Option("mean_abs", 1e-7, "mean |gradient| of a weight tensor below which it is reported"),
+        Option("first_last_ratio", 1e-4, "gradient RMS at the first layer over the last below which it is reported"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Step-0 gradients of weight tensors: mean |g| below `mean_abs`, or RMS at the first layer over the last below the ratio."""
-        ctx = self.context
         if ctx.facts.nonfinite is not None:
             return
         weights = sorted(
             (p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order
         )
-        tiny = [p for p in weights if p.grad_mean_abs < ctx.option(type(self), "mean_abs")]
+        tiny = [p for p in weights if p.grad_mean_abs < ctx.option(self, "mean_abs")]
         if tiny:
             first = tiny[0]
             others = (
@@ -45,7 +49,7 @@ class VanishingGradient(Rule):
         if len(weights) >= 2:
             first, last = weights[0], weights[-1]
             ratio = _rms(first) / max(_rms(last), 1e-30)
-            if ratio < ctx.option(type(self), "first_last_ratio"):
+            if ratio < ctx.option(self, "first_last_ratio"):
                 self.report(
                     ctx.where_module(first.name),
                     f"The gradient at the first layer `{first.name}` (RMS {number(_rms(first))}) is {number(ratio)}× the "

@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class ExplodingGradient(Rule):
+class ExplodingGradient(ProbeRule):
     """Gradients are far larger than the weights, or grow by orders of magnitude towards the input (rules/NN316.md)."""
 
     code = "NN316"
     name = "exploding-gradient"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"relative": 1e3, "last_first_ratio": 1e-4}
+    options = (
+        Option("relative", 1e3, "||gradient|| / ||weight|| above which a weight tensor is reported"),
+        Option("last_first_ratio", 1e-4, "gradient RMS at the last layer over the first below which it is reported"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Step-0 gradients of weight tensors: ||g||/||θ|| above `relative`, or RMS at the last layer over the first below the ratio."""
-        ctx = self.context
         if ctx.facts.nonfinite is not None:
             return
         weights = sorted(
             (p for p in ctx.facts.params if p.is_weight and p.grad_mean_abs > 0 and p.order >= 0), key=lambda p: p.order
         )
-        limit = ctx.option(type(self), "relative")
+        limit = ctx.option(self, "relative")
         large = [p for p in weights if p.weight_norm > 0 and p.grad_norm / p.weight_norm > limit]
         if large:
             worst = max(large, key=lambda p: p.grad_norm / p.weight_norm)
@@ -46,7 +50,7 @@ class ExplodingGradient(Rule):
         if len(weights) >= 2:
             first, last = weights[0], weights[-1]
             ratio = _rms(last) / max(_rms(first), 1e-30)
-            if ratio < ctx.option(type(self), "last_first_ratio"):
+            if ratio < ctx.option(self, "last_first_ratio"):
                 self.report(
                     ctx.where_module(first.name),
                     f"The gradient at the first layer `{first.name}` (RMS {number(_rms(first))}) is {number(1 / ratio)}× "

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import at
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class NonFiniteValues(Rule):
+class NonFiniteValues(ProbeRule):
     """NaN or Inf appears in the outputs, the loss or the gradients during the probe (rules/NN317.md)."""
 
     code = "NN317"
     name = "non-finite-values"
     severity = Severity.ERROR
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {}
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Report the first non-finite value, where it appeared and what produced it."""
-        ctx = self.context
         found = ctx.facts.nonfinite
         if found is None:
             return

@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class GradcheckMismatch(Rule):
+class GradcheckMismatch(ProbeRule):
     """A custom autograd.Function's backward disagrees with the numerical gradient of its forward (rules/NN318.md)."""
 
     code = "NN318"
     name = "gradcheck-mismatch"
     severity = Severity.ERROR
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"error": 1e-2, "warning": 1e-4}
+    needs = frozenset({Need.GRADCHECK})
+    options = (
+        Option("error", 1e-2, "relative error above which the finding is an error"),
+        Option("warning", 1e-4, "relative error above which the finding is a warning"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """Error above `error` relative error, warning above `warning`; deliberate surrogate gradients are noted only."""
-        ctx = self.context
         for result in ctx.facts.gradchecks:
             if result.relative_error is None:
                 if result.note:
                     ctx.status(self.code, f"{result.name} not judged: {result.note}")
                 continue
-            error, warning = ctx.option(type(self), "error"), ctx.option(type(self), "warning")
+            error, warning = ctx.option(self, "error"), ctx.option(self, "warning")
             if result.relative_error <= warning:
                 continue
             detail = f" ({result.note})" if result.note else ""

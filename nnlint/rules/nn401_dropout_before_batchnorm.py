@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
+from nnlint.rule import Need, ProbeRule
 from nnlint.static import torch_api
 from nnlint.static.layers import LayerPairRule
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
-from nnlint.types import Pass, Severity
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
+
+VARIANCE_RANGE = (0.8, 1.25)  # eval-mode over train-mode input variance of a BatchNorm fed by dropout
 
 
-class DropoutBeforeBatchnorm(LayerPairRule):
+class DropoutBeforeBatchnorm(LayerPairRule, ProbeRule):
     """Dropout feeds BatchNorm directly: its statistics differ between train and eval (rules/NN401.md)."""
 
     code = "NN401"
     name = "dropout-before-batchnorm"
     severity = Severity.WARNING
     needles = ("Dropout", "dropout")
-    passes = (Pass.STATIC, Pass.PROBE)
+    needs = frozenset({Need.VARIANCE_SHIFT})
 
     def check_call(self, node: cst.Call) -> None:
         # Dataflow in forward: the input of a BatchNorm call was produced by a dropout.
@@ -39,6 +47,20 @@ class DropoutBeforeBatchnorm(LayerPairRule):
         before, after = semantics.layer_origin(first), semantics.layer_origin(second)
         if before is not None and after is not None and before.kind is Kind.DROPOUT and after.kind is Kind.BATCHNORM:
             self.report(first, _message(f"{before.description}", then=after.description))
+
+    def check_probe(self, ctx: ProbeContext) -> None:
+        """A BatchNorm fed by dropout whose eval-mode input variance is off its train-mode one."""
+        low, high = VARIANCE_RANGE
+        for shift in ctx.facts.variance_shifts:
+            if low <= shift.ratio <= high:
+                continue
+            self.report(
+                ctx.where_module(shift.label),
+                f"`self.{shift.label}` normalises the output of {shift.dropout}: in eval mode its input variance is "
+                f"{shift.ratio:.2f}× the train-mode variance its running statistics converge to (outside "
+                f"[{low}, {high}]), so eval-mode activations are mis-scaled and accuracy drops at test time. Put dropout "
+                "after the BatchNorm (or after the last BatchNorm only).",
+            )
 
 
 def _message(dropout: str, then: str = "BatchNorm") -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Optional, Tuple, cast
 
 import libcst as cst
 
@@ -43,7 +43,11 @@ class BiasBeforeBatchnorm(LayerPairRule):
             return
         layer = semantics.module_class(call.func)
         klass = semantics.class_of(call)
-        if layer is None or klass is None or self_attribute_calls(klass, call.func.attr.value) != 1:
+        if (
+            layer is None
+            or klass is None
+            or self_attribute_calls(klass, cast(cst.Attribute, call.func).attr.value) != 1
+        ):
             return  # a layer used in several places may feed something else elsewhere
         self._check(call, layer, norm)
 

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class ParameterNotUpdated(Rule):
+class ParameterNotUpdated(ProbeRule):
     """A trainable parameter is missing from the optimizer's param groups, or an optimizer step leaves it unchanged (rules/NN411.md)."""
 
     code = "NN411"
     name = "parameter-not-updated"
     severity = Severity.ERROR
-    passes = (Pass.PROBE,)
+    needs = frozenset({Need.USER_OPTIMIZER})
     # below this mean |gradient| an update may round away in float32 (that is NN315's business)
-    defaults: ClassVar[Dict[str, float]] = {"min_gradient": 1e-6}
+    options = (Option("min_gradient", 1e-6, "mean |gradient| below which an unchanged parameter is not reported"),)
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """One finding per module with parameters outside the optimizer, or unchanged after a step despite a gradient."""
-        ctx = self.context
         outside: Dict[str, List] = {}
         unchanged: Dict[str, List] = {}
         for param in ctx.facts.params:
             if param.in_optimizer is False:
                 outside.setdefault(param.module, []).append(param)
-            elif (
-                param.changed is False
-                and param.grad_mean_abs >= ctx.option(type(self), "min_gradient")
-                and param.finite
-            ):
+            elif param.changed is False and param.grad_mean_abs >= ctx.option(self, "min_gradient") and param.finite:
                 if param.update_ratio is not None and 0 < param.update_ratio < 1e-4:
                     continue  # steps too small to show in float32: NN412 reports the learning rate
                 unchanged.setdefault(param.module, []).append(param)

@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict
+from typing import TYPE_CHECKING
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import Need, Option, ProbeRule
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.context import ProbeContext
 
 
-class UpdateRatioOutOfRange(Rule):
+class UpdateRatioOutOfRange(ProbeRule):
     """Your optimizer's steps change weights by far more or far less than ~1e-3 of their norm (rules/NN412.md)."""
 
     code = "NN412"
     name = "update-ratio-out-of-range"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"low": 1e-4, "high": 1e-1, "reported": 5}
+    needs = frozenset({Need.USER_OPTIMIZER})
+    options = (
+        Option("low", 1e-4, "lowest accepted median update ratio ||Δθ||/||θ||"),
+        Option("high", 1e-1, "highest accepted median update ratio ||Δθ||/||θ||"),
+        Option("reported", 5, "how many weight tensors out of range are reported"),
+    )
 
-    def check_probe(self) -> None:
+    def check_probe(self, ctx: ProbeContext) -> None:
         """With the caller's optimizer: median ||Δθ||/||θ|| over steps 3-10 per weight tensor outside [low, high]."""
-        ctx = self.context
         if not ctx.facts.user_optimizer:
             ctx.status(
                 self.code,
                 "skipped: pass your optimizer (nnlint.probe(..., optimizer=...)); nnlint's own Adam says nothing about your learning rate",
             )
             return
-        low, high = ctx.option(type(self), "low"), ctx.option(type(self), "high")
+        low, high = ctx.option(self, "low"), ctx.option(self, "high")
         outside = [
             p
             for p in ctx.facts.params
             if p.is_weight and p.update_ratio is not None and p.update_ratio > 0 and not low <= p.update_ratio <= high
         ]
-        outside.sort(key=lambda p: abs(_log(p.update_ratio)), reverse=True)
-        limit = int(ctx.option(type(self), "reported"))
+        outside.sort(key=lambda p: abs(_log(p.update_ratio or 0.0)), reverse=True)
+        limit = int(ctx.option(self, "reported"))
         for param in outside[:limit]:
             more = f" ({len(outside)} weight tensors are out of range)" if len(outside) > 1 else ""
             if param.update_ratio > high:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional, Set
+from typing import Dict, Iterable, List, Optional, Set, cast
 
 import libcst as cst
 
@@ -68,11 +68,11 @@ class _Scan:
         for node in nodes:
             kind = type(node)
             if kind is cst.Name:
-                scan.visit_Name(node)
+                scan.visit_Name(cast(cst.Name, node))
             elif kind is cst.Call:
-                scan.visit_Call(node)
+                scan.visit_Call(cast(cst.Call, node))
             elif kind is cst.FunctionDef:
-                scan.visit_FunctionDef(node)
+                scan.visit_FunctionDef(cast(cst.FunctionDef, node))
         return scan
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -92,7 +92,7 @@ class _Scan:
 
 def _training_names(scan: _Scan) -> Set[str]:
     """Names of functions and methods of this file that run `.backward()`, directly or through each other."""
-    calls = {}
+    calls: Dict[str, Set[str]] = {}
     for function in scan.functions:
         collector = _CallNames()
         walk(function.body, collector)

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict, List, Tuple
+from typing import TYPE_CHECKING, List, Tuple
 
 from nnlint.probe.texts import number
-from nnlint.rule import Rule
-from nnlint.types import Pass, Severity
+from nnlint.rule import BaselineRule, Option
+from nnlint.types import Severity
+
+if TYPE_CHECKING:
+    from nnlint.probe.baseline import DriftContext
 
 
-class BaselineDrift(Rule):
+class BaselineDrift(BaselineRule):
     """A probe's measurements or outcomes drifted from the saved baseline (rules/NN502.md)."""
 
     code = "NN502"
     name = "baseline-drift"
     severity = Severity.WARNING
-    passes = (Pass.PROBE,)
-    defaults: ClassVar[Dict[str, float]] = {"grad_norm_factor": 10.0, "loss_change": 0.1, "reported_layers": 5}
+    options = (
+        Option("grad_norm_factor", 10.0, "change of a layer's initial gradient norm (either way) that is reported"),
+        Option("loss_change", 0.1, "relative change of the initial loss that is reported"),
+        Option("reported_layers", 5, "how many drifted layers are reported"),
+    )
 
-    def check_baseline(self) -> None:
+    def check_baseline(self, ctx: DriftContext) -> None:
         """Compare checks, the initial loss and per-layer gradient norms with the baseline."""
-        ctx = self.context
         now, then = ctx.current, ctx.saved
         commit = (then.get("env") or {}).get("git")
         since = f" (baseline: commit {commit[:10]})" if commit else ""
@@ -32,20 +37,18 @@ class BaselineDrift(Rule):
                 )
         same_setup = all(now.get(k) == then.get(k) for k in ("task", "loss", "input", "seed"))
         old, new = then.get("initial_loss"), now.get("initial_loss")
-        change = ctx.option(type(self), "loss_change")
+        change = ctx.option(self, "loss_change")
         if same_setup and old and new is not None and abs(new - old) > change * abs(old):
             self.report(
                 ctx.fallback,
                 f"The initial loss moved from {number(old)} to {number(new)}{since} with the same inputs, loss and seed "
                 f"(more than {change:.0%}): the initialisation or the forward pass changed.",
             )
-        self._layers(same_setup, since)
+        if same_setup:
+            self._layers(ctx, since)
 
-    def _layers(self, same_setup: bool, since: str) -> None:
-        ctx = self.context
-        if not same_setup:
-            return
-        factor = ctx.option(type(self), "grad_norm_factor")
+    def _layers(self, ctx: DriftContext, since: str) -> None:
+        factor = ctx.option(self, "grad_norm_factor")
         before = {row["name"]: row for row in ctx.saved.get("layers", []) if row.get("grad_norm")}
         moved: List[Tuple[float, dict, float]] = []
         for row in ctx.current.get("layers", []):
@@ -56,7 +59,7 @@ class BaselineDrift(Rule):
             if ratio > factor or ratio < 1 / factor:
                 moved.append((max(ratio, 1 / ratio), row, old["grad_norm"]))
         moved.sort(key=lambda item: -item[0])
-        for _, row, old in moved[: int(ctx.option(type(self), "reported_layers"))]:
+        for _, row, old in moved[: int(ctx.option(self, "reported_layers"))]:
             self.report(
                 ctx.fallback,
                 f"The initial gradient norm of `{row['name']}` changed from {number(old)} to {number(row['grad_norm'])}{since} "
