@@ -7,7 +7,7 @@ from typing import Iterable, List, Optional, Set
 import libcst as cst
 
 from nnlint.rule import StaticRule
-from nnlint.static.semantics import walk
+from nnlint.static.fastwalk import walk
 from nnlint.types import Severity
 
 
