@@ -6,7 +6,7 @@ Imports libcst and the loop model's data modules; never torch.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Set, cast
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Set
 
 import libcst as cst
 
@@ -42,13 +42,13 @@ class FileIndex:
         for node in parents:
             kind = type(node)  # exact types (libcst's node classes have no subclasses): isinstance on them is slow
             if kind is cst.Call:
-                call = cast(cst.Call, node)
+                call: cst.Call = node  # type: ignore[assignment]  # the exact type was just checked
                 self.all_calls.append(call)
                 anchor = _anchor(call, parents)
                 if anchor is not None:
                     self.calls.setdefault(id(anchor), []).append(call)
             elif kind is cst.FunctionDef:
-                function = cast(cst.FunctionDef, node)
+                function: cst.FunctionDef = node  # type: ignore[assignment]
                 scope = _scope(function, parents)
                 self.defs.setdefault(id(scope), {}).setdefault(function.name.value, []).append(function)
                 self.owner[id(function)] = scope
