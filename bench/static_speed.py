@@ -524,7 +524,7 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
     from nnlint.rules import ALL_RULES
     from nnlint.runner import Selection, selected_codes
     from nnlint.static import cache as cache_module
-    from nnlint.static import engine, semantics
+    from nnlint.static import engine, fastwalk, semantics
     from nnlint.static.project import ProjectIndex
     from nnlint.types import Pass
 
@@ -562,12 +562,12 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
     libcst.parse_module = wrap(libcst.parse_module, "libcst parse")
     semantics.FileSemantics.__init__ = wrap(semantics.FileSemantics.__init__, "semantics collect (one walk)")
     cache_module.Cache.store = wrap(cache_module.Cache.store, "cache write")
-    original_wrapper = semantics.MetadataWrapper
+    original_wrapper = fastwalk.MetadataWrapper
 
     class TimedWrapper(original_wrapper):  # type: ignore[misc, valid-type]
         resolve = wrap(original_wrapper.resolve, "positions (PositionProvider)")
 
-    semantics.MetadataWrapper = TimedWrapper
+    fastwalk.MetadataWrapper = TimedWrapper
     for rule in ALL_RULES:
         for attribute in dir(rule):
             if attribute.startswith(("visit_", "leave_")):

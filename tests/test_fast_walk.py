@@ -7,8 +7,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from nnlint.static.fastwalk import walk
 from nnlint.static.project import ProjectIndex
-from nnlint.static.semantics import FileSemantics, walk
+from nnlint.static.semantics import FileSemantics
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(ROOT.glob("fixtures/**/*.py")) + sorted(ROOT.glob("bench/precision_snippets/**/*.py"))
@@ -72,14 +73,15 @@ def test_a_visitor_that_prunes_is_pruned_the_same_way():
 
 def test_without_libcst_sources_the_walk_falls_back_to_libcst_children(monkeypatch):
     """child_fields reads libcst's visiting code; an install without .py sources must still walk correctly."""
-    import nnlint.static.semantics as semantics_module
+    import nnlint.static.collect as collect_module
+    import nnlint.static.fastwalk as fastwalk_module
 
     def no_source(_):
         raise OSError("could not get source code")
 
-    monkeypatch.setattr(semantics_module, "_CHILD_FIELDS", {})
-    monkeypatch.setattr(semantics_module, "_COLLECTOR_PLAN", {})
-    monkeypatch.setattr(semantics_module.inspect, "getsource", no_source)
+    monkeypatch.setattr(fastwalk_module, "_CHILD_FIELDS", {})
+    monkeypatch.setattr(collect_module, "_COLLECTOR_PLAN", {})
+    monkeypatch.setattr(fastwalk_module.inspect, "getsource", no_source)
     source = (ROOT / "fixtures" / "demo" / "train.py").read_text(encoding="utf-8")
     module = cst.parse_module(source)
     expected, walked = _Recorder(), _Recorder()
@@ -95,13 +97,13 @@ def test_positions_are_libcsts(path):
     """Positions are generated without MetadataWrapper (it adds a useless tree visit): the same ranges."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from nnlint.static.semantics import _positions_of
+    from nnlint.static.fastwalk import positions_of
 
     try:
         module = cst.parse_module(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
         pytest.skip("a fixture of a file that does not parse")
-    assert dict(_positions_of(module)) == dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    assert dict(positions_of(module)) == dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
 
 
 @pytest.mark.parametrize("path", FILES[::3], ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -9,7 +9,7 @@ import libcst as cst
 from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETERIZED
-from nnlint.static.semantics import walk
+from nnlint.static.fastwalk import walk
 from nnlint.types import Severity
 
 _NO_AFFINE = ("affine", "elementwise_affine")

@@ -10,7 +10,8 @@ import libcst as cst
 
 from nnlint.rule import StaticRule
 from nnlint.static import classes
-from nnlint.static.semantics import argument, walk
+from nnlint.static.fastwalk import walk
+from nnlint.static.semantics import argument
 from nnlint.types import Severity
 
 _EMPTY = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})

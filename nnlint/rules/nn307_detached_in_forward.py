@@ -9,7 +9,8 @@ import libcst as cst
 from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETERIZED, TARGET_NETWORK
-from nnlint.static.semantics import sequential_layers, walk
+from nnlint.static.fastwalk import walk
+from nnlint.static.semantics import sequential_layers
 from nnlint.types import Severity
 
 _TO_PYTHON = frozenset({"item", "numpy", "tolist"})

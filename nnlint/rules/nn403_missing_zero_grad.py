@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import List, Optional
 
-import libcst as cst
-
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.loops import BACKWARD, CLEAR_KINDS, STEP, ZERO_GRAD, Event, Unit
+from nnlint.static.loops import BACKWARD, CLEAR_KINDS, STEP, ZERO_GRAD, Event, LoopRule, Unit
 from nnlint.types import Severity
 
 
-class MissingZeroGrad(StaticRule):
+class MissingZeroGrad(LoopRule):
     """Gradients are never cleared between optimizer steps, or are cleared between backward and step (rules/NN403.md)."""
 
     code = "NN403"
@@ -20,25 +17,12 @@ class MissingZeroGrad(StaticRule):
     severity = Severity.ERROR
     needles = ("backward",)
 
-    def visit_Module(self, node: cst.Module) -> None:
-        model = loops.loop_model(self.context.semantics)
-        if not model.relevant:
-            return
-        reported: Set[int] = set()
-        for function in model.functions():
-            if not model.complete(function):
-                continue
-            for unit in model.units(function):
-                if unit.loop is not None:
-                    self._check_loop(model, unit, reported)
-                self._check_order(model, unit, reported)
+    def check_unit(self, model: loops.LoopModel, unit: Unit) -> None:
+        if unit.loop is not None:
+            self._check_loop(model, unit)
+        self._check_order(model, unit)
 
-    def _report_once(self, node: cst.CSTNode, message: str, reported: Set[int]) -> None:
-        if id(node) not in reported:
-            reported.add(id(node))
-            self.report(node, message)
-
-    def _check_loop(self, model: loops.LoopModel, unit: Unit, reported: Set[int]) -> None:
+    def _check_loop(self, model: loops.LoopModel, unit: Unit) -> None:
         backwards, steps = unit.of(BACKWARD), unit.of(STEP)
         if not backwards or not steps or any(step.has_args for step in steps):
             return
@@ -72,17 +56,16 @@ class MissingZeroGrad(StaticRule):
                 )
             else:
                 advice = " Call `optimizer.zero_grad()` at the start of each iteration (or right after the step)."
-            self._report_once(
+            self.report_once(
                 unit.anchor(step),
                 f"This loop calls `{_backward_text(semantics, unit.of(BACKWARD)[0])}` and `{step_text}` but does not "
                 "clear the gradients between steps: `.backward()` adds to `.grad`, so every step applies the sum of all "
                 "gradients since the start of training and the updates grow until the loss diverges." + advice,
-                reported,
             )
             return
-        self._check_accumulation(unit, steps, clears, reported)
+        self._check_accumulation(unit, steps, clears)
 
-    def _check_accumulation(self, unit: Unit, steps: List[Event], clears: List[Event], reported: Set[int]) -> None:
+    def _check_accumulation(self, unit: Unit, steps: List[Event], clears: List[Event]) -> None:
         """`zero_grad()` every iteration while `step()` runs every N iterations: nothing accumulates."""
         semantics = self.context.semantics
         conditions = [loops.accumulation_condition(unit.tail(step)) for step in steps]
@@ -98,16 +81,15 @@ class MissingZeroGrad(StaticRule):
             return
         condition = conditions[0]
         assert condition is not None
-        self._report_once(
+        self.report_once(
             unit.anchor(clear),
             f"`{loops.describe(semantics, clear.node)}` runs on every iteration, but `{_step_text(semantics, steps[0])}` "
             f"only when `{loops.describe(semantics, condition)}`: the gradients of the accumulated micro-batches are "
             "wiped before the step, so each update uses only the last micro-batch (scaled down by the "
             "accumulation factor). Move the zero_grad into the same `if`, right after the step.",
-            reported,
         )
 
-    def _check_order(self, model: loops.LoopModel, unit: Unit, reported: Set[int]) -> None:
+    def _check_order(self, model: loops.LoopModel, unit: Unit) -> None:
         """backward, then zero_grad of the same optimizer (or of the model it trains), then step."""
         semantics = self.context.semantics
         events = unit.events
@@ -126,14 +108,13 @@ class MissingZeroGrad(StaticRule):
             owner = model.optimizer_params_owner(step)
             if clear.receiver not in (optimizer, owner) or not clear.receiver:
                 continue
-            self._report_once(
+            self.report_once(
                 unit.anchor(clear),
                 f"`{loops.describe(semantics, clear.node)}` runs after `{_backward_text(semantics, backward)}` "
                 f"({loops.place(semantics, unit, backward)}) and before `{_step_text(semantics, step)}` "
                 f"({loops.place(semantics, unit, step)}): it wipes the gradients just computed, so the step "
                 "changes nothing and the model never learns. Clear the gradients before the backward pass (at "
                 "the start of the iteration) or after the step.",
-                reported,
             )
 
 

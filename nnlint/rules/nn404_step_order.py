@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import List, Optional
 
 import libcst as cst
 
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.loops import BACKWARD, CLIP, SCHEDULER_STEP, STEP, UNSCALE, Event, Unit
+from nnlint.static.loops import BACKWARD, CLIP, SCHEDULER_STEP, STEP, UNSCALE, Event, LoopRule, Unit
 from nnlint.types import Severity
 
 _INFINITE = ("inf", "float('inf')", 'float("inf")', "math.inf", "torch.inf", "np.inf", "numpy.inf")
 
 
-class StepOrder(StaticRule):
+class StepOrder(LoopRule):
     """Scheduler step before optimizer step, or gradient clipping where it cannot act (rules/NN404.md)."""
 
     code = "NN404"
@@ -22,29 +21,16 @@ class StepOrder(StaticRule):
     severity = Severity.WARNING
     needles = ("step(", "clip_grad")
 
-    def visit_Module(self, node: cst.Module) -> None:
-        model = loops.loop_model(self.context.semantics)
-        if not model.relevant:
-            return
-        reported: Set[int] = set()
-        for function in model.functions():
-            if not model.complete(function):
+    def check_unit(self, model: loops.LoopModel, unit: Unit) -> None:
+        for index, event in enumerate(unit.events):
+            if not _directly_in(unit, event):
                 continue
-            for unit in model.units(function):
-                for index, event in enumerate(unit.events):
-                    if not _directly_in(unit, event):
-                        continue
-                    if event.kind == SCHEDULER_STEP:
-                        self._check_scheduler(unit, index, event, reported)
-                    elif event.kind == CLIP and not _clips_nothing(self.context.semantics, event):
-                        self._check_clip(unit, index, event, reported)
+            if event.kind == SCHEDULER_STEP:
+                self._check_scheduler(unit, index, event)
+            elif event.kind == CLIP and not _clips_nothing(self.context.semantics, event):
+                self._check_clip(unit, index, event)
 
-    def _report_once(self, node: cst.CSTNode, message: str, reported: Set[int]) -> None:
-        if id(node) not in reported:
-            reported.add(id(node))
-            self.report(node, message)
-
-    def _check_scheduler(self, unit: Unit, index: int, scheduler: Event, reported: Set[int]) -> None:
+    def _check_scheduler(self, unit: Unit, index: int, scheduler: Event) -> None:
         if scheduler.has_args or unit.conditional(scheduler):
             return  # `step(metric)`/`step(epoch)` set the value explicitly; a guarded step is deliberate
         events = _together(unit.events, scheduler)
@@ -55,17 +41,16 @@ class StepOrder(StaticRule):
         if later is None or unit.inside_one_call(scheduler, later):
             return
         semantics = self.context.semantics
-        self._report_once(
+        self.report_once(
             unit.anchor(scheduler),
             f"`{loops.describe(semantics, scheduler.node)}` runs before `{loops.describe(semantics, later.node)}` "
             f"({loops.place(semantics, unit, later)}) in the same iteration: the learning rate moves before the "
             "first update, so the first value of the schedule is skipped and warm-up starts one step late "
             "(PyTorch warns about this order). Call the scheduler after `optimizer.step()` — at the end of the "
             "iteration, or after the batch loop for an epoch-level schedule.",
-            reported,
         )
 
-    def _check_clip(self, unit: Unit, index: int, clip: Event, reported: Set[int]) -> None:
+    def _check_clip(self, unit: Unit, index: int, clip: Event) -> None:
         semantics = self.context.semantics
         events = _together(unit.events, clip)
         position = events.index(clip)
@@ -76,13 +61,12 @@ class StepOrder(StaticRule):
         clip_text = loops.describe(semantics, clip.node)
         if previous is not None and previous.kind == STEP:
             if not unit.inside_one_call(clip, previous) and not any(e.kind == STEP for e in upto_backward):
-                self._report_once(
+                self.report_once(
                     unit.anchor(clip),
                     f"`{clip_text}` runs after `{loops.describe(semantics, previous.node)}` ("
                     f"{loops.place(semantics, unit, previous)}): the update has already used the unclipped gradients, "
                     "so clipping changes nothing and a gradient spike can still blow up the weights. Clip between "
                     "`loss.backward()` and `optimizer.step()`.",
-                    reported,
                 )
             return
         if previous is None:
@@ -92,13 +76,12 @@ class StepOrder(StaticRule):
                 and not unit.inside_one_call(clip, backward)
                 and any(e.kind == STEP for e in after[after.index(backward) + 1 :])
             ):
-                self._report_once(
+                self.report_once(
                     unit.anchor(clip),
                     f"`{clip_text}` runs before `{loops.describe(semantics, backward.node)}` ("
                     f"{loops.place(semantics, unit, backward)}): it clips the gradients of the previous step (or "
                     "none at all), and the gradients the optimizer then uses are never clipped. Clip between "
                     "`loss.backward()` and `optimizer.step()`.",
-                    reported,
                 )
                 return
         scaled_step = next((e for e in upto_backward if e.kind == STEP and e.amp), None)
@@ -107,13 +90,12 @@ class StepOrder(StaticRule):
         since = before[before.index(previous) + 1 :] if previous is not None else before
         if any(e.kind == UNSCALE for e in since):
             return
-        self._report_once(
+        self.report_once(
             unit.anchor(clip),
             f"`{clip_text}` clips gradients that the GradScaler still holds multiplied by the loss scale (often "
             f"65536), and `{loops.describe(semantics, scaled_step.node)}` unscales them only afterwards: the "
             "threshold is compared with scaled values, so clipping is far too strong or never triggers. Call "
             f"`scaler.unscale_({scaled_step.target or 'optimizer'})` right before clipping.",
-            reported,
         )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.loops import MAYBE_MODE, MODE_KINDS, TRAIN, EvalSite
+from nnlint.static.loops import MAYBE_MODE, MODE_KINDS, TRAIN, EvalSite, LoopRule
 from nnlint.types import Severity
 
 
-class MissingEvalMode(StaticRule):
+class MissingEvalMode(LoopRule):
     """Evaluation code calls the model while it may still be in training mode (rules/NN405.md)."""
 
     code = "NN405"
@@ -18,10 +17,7 @@ class MissingEvalMode(StaticRule):
     severity = Severity.WARNING
     needles = ("val", "test", "dev_")
 
-    def visit_Module(self, node: cst.Module) -> None:
-        model = loops.loop_model(self.context.semantics)
-        if not model.relevant:
-            return
+    def check_model(self, model: loops.LoopModel) -> None:
         for site in loops.eval_sites(model):
             if not self._prepared(model, site):
                 self.report(site.model_calls[0].node, self._message(site))

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Set
+from typing import List, Optional
 
 import libcst as cst
 
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.loops import BACKWARD, EVAL, MAYBE_MODE, MODEL_CALL, STEP, TRAIN, Event, Frame, Unit
+from nnlint.static.loops import BACKWARD, EVAL, MAYBE_MODE, MODEL_CALL, STEP, TRAIN, Event, Frame, LoopRule, Unit
 from nnlint.static.semantics import argument
 from nnlint.types import Severity
 
 _SHADOW_MODEL = re.compile(r"ema|swa|teacher|averag|shadow|target", re.I)
 
 
-class MissingTrainMode(StaticRule):
+class MissingTrainMode(LoopRule):
     """Training continues in eval mode after an evaluation inside the training loop (rules/NN406.md)."""
 
     code = "NN406"
@@ -24,20 +23,13 @@ class MissingTrainMode(StaticRule):
     severity = Severity.WARNING
     needles = ("eval(", "train(False", "train(mode=False")
 
-    def visit_Module(self, node: cst.Module) -> None:
-        model = loops.loop_model(self.context.semantics)
-        if not model.relevant:
-            return
-        reported: Set[int] = set()
-        for function in model.functions():
-            if not model.complete(function):
-                continue
-            events = model.events(function)
-            for index, event in enumerate(events):
-                if event.kind == EVAL:
-                    self._check(function, events, index, event, reported)
+    def check_function(self, model: loops.LoopModel, function: loops.Function) -> None:
+        events = model.events(function)
+        for index, event in enumerate(events):
+            if event.kind == EVAL:
+                self._check(function, events, index, event)
 
-    def _check(self, function, events, index: int, event: Event, reported: Set[int]) -> None:
+    def _check(self, function: loops.Function, events: List[Event], index: int, event: Event) -> None:
         path = event.path
         first_call = next((i for i, frame in enumerate(path) if frame.kind == "call"), len(path))
         owned_loops = [frame.node for frame in path[:first_call] if frame.kind == "loop"]
@@ -64,10 +56,7 @@ class MissingTrainMode(StaticRule):
         if unit.of(TRAIN) or any("train" in e.receiver.lower() for e in unit.of(MAYBE_MODE)):
             return
         anchor = routine.node if routine is not None else event.node
-        if id(anchor) in reported:
-            return
-        reported.add(id(anchor))
-        self.report(anchor, self._message(routine, event, unit))
+        self.report_once(anchor, self._message(routine, event, unit))
 
     def _shadow_argument(self, routine: Frame, event: Event) -> bool:
         """The routine puts its argument in eval mode, and the caller passes an EMA/teacher copy."""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.loops import EvalSite
+from nnlint.static.loops import EvalSite, LoopRule
 from nnlint.types import Severity
 
 
-class MissingNoGradInEval(StaticRule):
+class MissingNoGradInEval(LoopRule):
     """Evaluation runs the model outside `torch.no_grad()`, building graphs nobody uses (rules/NN407.md)."""
 
     code = "NN407"
@@ -18,10 +17,7 @@ class MissingNoGradInEval(StaticRule):
     severity = Severity.INFO
     needles = ("val", "test", "dev_")
 
-    def visit_Module(self, node: cst.Module) -> None:
-        model = loops.loop_model(self.context.semantics)
-        if not model.relevant:
-            return
+    def check_model(self, model: loops.LoopModel) -> None:
         for site in loops.eval_sites(model):
             recorded = [call for call in site.model_calls if not loops.in_no_grad(call)]
             if recorded and not self._called_without_grad(model, site):

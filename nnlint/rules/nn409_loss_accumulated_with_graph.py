@@ -7,10 +7,9 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.loops import BACKWARD
-from nnlint.static.semantics import walk
+from nnlint.static.fastwalk import walk
+from nnlint.static.loops import BACKWARD, LoopRule
 from nnlint.types import Fix, Severity
 
 _DETACHING = frozenset({"item", "detach", "detach_", "tolist", "numpy", "__float__"})
@@ -41,7 +40,7 @@ _CRITERION = re.compile(r"criterion|^loss_?f(?:u)?n|^loss_func|^loss_function|^c
 _MAX_DEPTH = 8
 
 
-class LossAccumulatedWithGraph(StaticRule):
+class LossAccumulatedWithGraph(LoopRule):
     """A loss tensor summed or collected across iterations instead of `loss.item()` (rules/NN409.md)."""
 
     code = "NN409"
@@ -52,12 +51,10 @@ class LossAccumulatedWithGraph(StaticRule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self._model: Optional[loops.LoopModel] = None
         self._sinks: Dict[int, "_Flow"] = {}
 
-    def visit_Module(self, node: cst.Module) -> None:
-        model = loops.loop_model(self.context.semantics)
-        self._model = model if model.relevant else None
+    def check_model(self, model: loops.LoopModel) -> None:
+        """Nothing file-wide: the visit_ hooks below check each accumulation, once `self.model` is set."""
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.operator, cst.AddAssign):
@@ -86,7 +83,7 @@ class LossAccumulatedWithGraph(StaticRule):
             self._check(node, func.value, node.args[0].value)
 
     def _check(self, statement: cst.CSTNode, accumulator: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if self._model is None or not _is_ref(accumulator):
+        if self.model is None or not _is_ref(accumulator):
             return
         semantics = self.context.semantics
         loop = semantics.enclosing(statement, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef))
@@ -120,8 +117,8 @@ class LossAccumulatedWithGraph(StaticRule):
         semantics = self.context.semantics
         if loops.grad_disabled_at(semantics, statement):
             return True
-        if isinstance(function, cst.FunctionDef) and self._model is not None:
-            callers = loops.call_sites(self._model, function)
+        if isinstance(function, cst.FunctionDef) and self.model is not None:
+            callers = loops.call_sites(self.model, function)
             if not callers and not training:
                 return True  # evaluation code called from elsewhere, perhaps under no_grad
             return any(loops.grad_disabled_at(semantics, call) for call in callers)
@@ -130,8 +127,8 @@ class LossAccumulatedWithGraph(StaticRule):
     def _flow(self, function) -> "_Flow":
         key = id(function)
         if key not in self._sinks:
-            assert self._model is not None
-            self._sinks[key] = _Flow(self._model, function)
+            assert self.model is not None
+            self._sinks[key] = _Flow(self.model, function)
         return self._sinks[key]
 
     def _graph_tensor(self, expr: cst.BaseExpression, flow: "_Flow", depth: int) -> Optional[cst.BaseExpression]:

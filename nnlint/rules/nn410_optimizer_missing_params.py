@@ -6,9 +6,10 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from nnlint.rule import StaticRule
 from nnlint.static import loops
-from nnlint.static.semantics import FileSemantics, argument, walk
+from nnlint.static.fastwalk import walk
+from nnlint.static.loops import LoopRule
+from nnlint.static.semantics import FileSemantics, argument
 from nnlint.types import Severity
 
 # nn layers that own parameters; anything else from torch.nn is taken as parameter-free.
@@ -70,7 +71,7 @@ _DELIBERATE = (
 _Term = Tuple[str, Optional[str]]
 
 
-class OptimizerMissingParams(StaticRule):
+class OptimizerMissingParams(LoopRule):
     """The optimizer gets only some submodules' parameters; the others never train (rules/NN410.md)."""
 
     code = "NN410"
@@ -78,11 +79,8 @@ class OptimizerMissingParams(StaticRule):
     severity = Severity.WARNING
     needles = ("optim",)
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def check_model(self, model: loops.LoopModel) -> None:
         semantics = self.context.semantics
-        model = loops.loop_model(semantics)
-        if not model.relevant:
-            return
         if any(word in self.context.source for word in _DELIBERATE):
             return
         constructions = _optimizers(semantics)

@@ -7,7 +7,7 @@ from typing import Dict, Iterable, List, Optional, Set, cast
 import libcst as cst
 
 from nnlint.rule import StaticRule
-from nnlint.static.semantics import walk
+from nnlint.static.fastwalk import walk
 from nnlint.types import Severity
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from nnlint.static.semantics import walk
+from nnlint.static.fastwalk import walk
 
 if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin

@@ -8,22 +8,22 @@ silent on unknown values: precision first.
 
 from __future__ import annotations
 
-import inspect
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nnlint.static import torch_api
+from nnlint.static.collect import Collector, Scope, dotted_name
+from nnlint.static.fastwalk import positions_of, subtree_end
+from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.py and static/layers.py import it here
 from nnlint.static.torch_api import Kind
 
 if TYPE_CHECKING:
     from nnlint.static.project import ProjectIndex
 
 _MAX_DEPTH = 12
-Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
+_EXACT_TYPES: Dict[tuple, frozenset] = {}  # `enclosing`'s kinds -> the same as a set of leaf types (or empty)
 
 
 @dataclass(frozen=True)
@@ -69,24 +69,24 @@ class FileSemantics:
         self.path = path
         self.module = module
         self.project = project
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-        self.order: Dict[cst.CSTNode, int] = {}  # pre-order index: "before" without computing positions
-        self._imports: Dict[Scope, Dict[str, str]] = {}
-        self._assignments: Dict[Scope, Dict[str, List[Tuple[int, cst.BaseExpression]]]] = {}
-        self._self_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
-        self.classes: Dict[str, cst.ClassDef] = {}
+        collected = Collector(module)  # the one walk of the file
+        self.parents = collected.parents
+        self.order = collected.order  # pre-order index: "before" without computing positions
+        self._imports = collected.imports
+        self._assignments = collected.assignments
+        self._self_attributes = collected.self_attributes
+        self.classes = collected.classes
+        self.depth = collected.depth  # levels of nesting of the tree: libcst's own visitors recurse several per level
         self._origin_cache: Dict[int, Optional[Origin]] = {}
-        self._positions = None
+        self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
         self._nodes: Optional[List[cst.CSTNode]] = None  # the keys of `order`, as a list (descendants)
-        self.depth = 0  # levels of nesting of the tree: libcst's own visitors recurse several frames per level
-        _Collector(self).collect()
 
     # -- positions and names ------------------------------------------------------------------
     @property
-    def positions(self):
+    def positions(self) -> Mapping[cst.CSTNode, Any]:
         """libcst CodeRange per node, computed on first use (it costs a code-generation pass)."""
         if self._positions is None:
-            self._positions = _positions_of(self.module)
+            self._positions = positions_of(self.module)
         return self._positions
 
     def line(self, node: cst.CSTNode) -> int:
@@ -95,7 +95,7 @@ class FileSemantics:
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
         """The imported qualified name of a Name/Attribute (`nn.Softmax` -> `torch.nn.Softmax`), normalized; else None."""
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
@@ -130,14 +130,14 @@ class FileSemantics:
         if self._nodes is None:
             self._nodes = list(self.order)
         nodes, order = self._nodes, self.order
-        index, end = order[node] + 1, _subtree_end(node, order)
+        index, end = order[node] + 1, subtree_end(node, order)
         if not prune:
             return nodes[index:end]
         found = []
         while index < end:
             current = nodes[index]
             if isinstance(current, prune):
-                index = _subtree_end(current, order)
+                index = subtree_end(current, order)
             else:
                 found.append(current)
                 index += 1
@@ -418,252 +418,6 @@ def _is_call_target(semantics: FileSemantics, expr: cst.CSTNode) -> bool:
     return isinstance(parent, cst.Call) and parent.func is expr
 
 
-class _Collector(cst.CSTVisitor):
-    """One walk: parents, pre-order index, imports per scope, assignments per scope, `self.<attr>` per class.
-
-    Walked by `_walk`, not by libcst: only its visit_/leave_ hooks are used.
-    """
-
-    def __init__(self, semantics: FileSemantics) -> None:
-        super().__init__()
-        self.semantics = semantics
-        self.scopes: List[Scope] = [semantics.module]
-        self.classes: List[cst.ClassDef] = []
-
-    def collect(self) -> None:
-        self._walk(self.semantics.module, None, 0)
-
-    def _walk(self, node: cst.CSTNode, parent: Optional[cst.CSTNode], depth: int) -> None:
-        """`module.visit(self)` without libcst's generic visit, which rebuilds every node (3x the time)."""
-        if depth > self.semantics.depth:
-            self.semantics.depth = depth
-        order = self.semantics.order
-        order[node] = len(order)
-        if parent is not None:
-            self.semantics.parents[node] = parent
-        kind = type(node)
-        plan = _COLLECTOR_PLAN.get(kind)
-        if plan is None:
-            name = kind.__name__
-            plan = _COLLECTOR_PLAN[kind] = (
-                getattr(_Collector, "visit_" + name, None),
-                getattr(_Collector, "leave_" + name, None),
-                child_fields(kind),
-            )
-        visit, leave, fields = plan
-        if visit is not None:
-            visit(self, node)  # the collector's visit_ hooks never prune
-        if fields is None:  # see child_fields
-            for child in node.children:
-                self._walk(child, node, depth + 1)
-            fields = ()
-        for name in fields:
-            value = getattr(node, name)
-            if value is None or value is _NO_VALUE:
-                continue
-            if type(value) is tuple or type(value) is list:
-                for item in value:
-                    self._walk(item, node, depth + 1)
-            else:
-                self._walk(value, node, depth + 1)
-        if leave is not None:
-            leave(self, node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node)
-        self.semantics.classes.setdefault(node.name.value, node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.classes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.append(node)
-        self._parameters(node.params)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-
-    # Lambdas and comprehensions have names of their own; what they bind is unknown to us.
-    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef
-
-    def _enter_comprehension(self, node: cst.CSTNode) -> None:
-        self.scopes.append(node)
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
-    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_FunctionDef
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._record(node.target, cst.Ellipsis())
-
-    def visit_For(self, node: cst.For) -> None:
-        self._record(node.target, cst.Ellipsis())
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._record(node.asname.name, cst.Ellipsis())
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self._record(node.name.name, cst.Ellipsis())
-
-    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
-        self._record(original_node.target, original_node.value)
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        # `out.sigmoid_()` changes `out` in place: what it held before no longer says what it is.
-        func = original_node.func
-        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.endswith("__"):
-            if isinstance(func.value, cst.Name):
-                self._record(func.value, cst.Ellipsis())
-
-    def _parameters(self, params: cst.Parameters) -> None:
-        for param in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
-            self._record(param.name, cst.Ellipsis())
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                self._record(star.name, cst.Ellipsis())
-
-    def visit_Import(self, node: cst.Import) -> None:
-        imports = self.semantics._imports.setdefault(self.scopes[-1], {})
-        for alias in node.names:
-            dotted = _dotted(alias.name)
-            if dotted is None:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                imports[alias.asname.name.value] = dotted  # import torch.nn as nn
-            else:
-                head = dotted.split(".")[0]
-                imports[head] = head  # import torch.nn binds `torch`
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
-            return
-        module = _dotted(node.module)
-        imports = self.semantics._imports.setdefault(self.scopes[-1], {})
-        for alias in node.names:
-            name = _dotted(alias.name)
-            if module is None or name is None:
-                continue
-            bound = (
-                alias.asname.name.value
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
-                else name
-            )
-            imports[bound] = f"{module}.{name}"
-
-    # Assignments are recorded on leave: a name used inside its own assignment (`x = f(x)`) sees the
-    # previous value, as Python does.
-    def leave_Assign(self, original_node: cst.Assign) -> None:
-        for target in original_node.targets:
-            self._record(target.target, original_node.value)
-
-    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
-        if original_node.value is not None:
-            self._record(original_node.target, original_node.value)
-
-    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
-        # `x += y` makes x something else: make any later use unknown.
-        self._record(original_node.target, original_node)
-
-    def _record(self, target: cst.BaseExpression, value: cst.CSTNode) -> None:
-        index = len(self.semantics.order)
-        if isinstance(target, cst.Name):
-            per_scope = self.semantics._assignments.setdefault(self.scopes[-1], {})
-            per_scope.setdefault(target.value, []).append((index, value))
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:  # unpacking: the names become unknown
-                self._record(element.value, cst.Ellipsis())
-        elif (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and target.value.value == "self"
-            and self.classes
-            and len(self.scopes) > 1
-        ):
-            per_class = self.semantics._self_attributes.setdefault(self.classes[-1], {})
-            per_class.setdefault(target.attr.value, []).append(value)
-
-
-def _positions_of(module: cst.Module):
-    """PositionProvider's code ranges. Generated directly: MetadataWrapper.resolve would follow the
-    code-generation pass with a visit of the whole tree for (no) batchable providers, ~40% more time."""
-    provider = PositionProvider()
-    try:
-        provider._computed = {}
-        provider._gen_impl(module)  # type: ignore[attr-defined]
-        return provider._computed
-    except AttributeError:  # a libcst whose provider works differently: its public way
-        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-
-
-_COLLECTOR_PLAN: Dict[type, Tuple] = {}
-_EXACT_TYPES: Dict[tuple, frozenset] = {}
-_NO_VALUE = cst.MaybeSentinel.DEFAULT
-_VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
-_CHILD_FIELDS: Dict[type, Optional[Tuple[str, ...]]] = {}
-
-
-def child_fields(kind: type) -> Optional[Tuple[str, ...]]:
-    """The fields libcst visits for a node type, in its order: read once from the type's own visiting code
-    (every child is visited through visit_required/optional/sentinel/sequence(self, "field", ...)).
-    None where that code cannot be read (a libcst installed without its .py sources)."""
-    if kind not in _CHILD_FIELDS:
-        try:
-            source = inspect.getsource(kind._visit_and_replace_children)  # type: ignore[attr-defined]
-        except (OSError, TypeError):
-            _CHILD_FIELDS[kind] = None
-        else:
-            _CHILD_FIELDS[kind] = tuple(dict.fromkeys(_VISITED_FIELD.findall(source)))
-    return _CHILD_FIELDS[kind]
-
-
-def _subtree_end(node: cst.CSTNode, order: Dict[cst.CSTNode, int]) -> int:
-    """One past the pre-order index of the last node under `node`: follow the last child down."""
-    last = node
-    while True:
-        child = _last_child(last)
-        if child is None:
-            return order[last] + 1
-        last = child
-
-
-def _last_child(node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    fields = child_fields(type(node))
-    if fields is None:
-        children = node.children
-        return children[-1] if children else None
-    for name in reversed(fields):
-        value = getattr(node, name)
-        if value is None or value is _NO_VALUE:
-            continue
-        if type(value) is tuple or type(value) is list:
-            if value:
-                return value[-1]
-            continue
-        return value
-    return None
-
-
-def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """`node.visit(visitor)` for a read-only visitor (no attribute hooks), without rebuilding every node."""
-    if visitor.on_visit(node):
-        fields = child_fields(type(node))
-        if fields is None:  # libcst's own (slower) list of children, in the same order
-            for child in node.children:
-                walk(child, visitor)
-            fields = ()
-        for name in fields:
-            value = getattr(node, name)
-            if value is None or value is _NO_VALUE:
-                continue
-            if type(value) is tuple or type(value) is list:
-                for item in value:
-                    walk(item, visitor)
-            else:
-                walk(value, visitor)
-    visitor.on_leave(node)
-
-
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _BRANCHES = (cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally)
 
@@ -681,15 +435,3 @@ def _module_matches(imported: str, path: str) -> bool:
     if stem == "__init__":
         parts = parts[:-1]
     return bool(parts) and parts[-len(module) :] == module
-
-
-def _dotted(node: cst.CSTNode) -> Optional[str]:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not isinstance(node, cst.Name):
-        return None
-    parts.append(node.value)
-    return ".".join(reversed(parts))

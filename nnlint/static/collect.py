@@ -1,0 +1,199 @@
+"""The semantics collector: one walk of a parsed file that builds the tables FileSemantics answers from.
+
+The hottest code of the static pass (it runs on every parsed file): it walks by the fast walk's child fields
+(see fastwalk.py) and dispatches to its hooks through a per-type plan. Imports only libcst; never torch.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from nnlint.static.fastwalk import NO_VALUE, child_fields
+
+Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
+# node type -> (its visit_ hook, its leave_ hook, child_fields(type)), looked up once per type
+_COLLECTOR_PLAN: Dict[type, Tuple[Optional[Callable], Optional[Callable], Optional[Tuple[str, ...]]]] = {}
+
+
+def dotted_name(node: cst.CSTNode) -> Optional[str]:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+class Collector(cst.CSTVisitor):
+    """One walk: parents, pre-order index, imports per scope, assignments per scope, `self.<attr>` per class.
+
+    Walked by `_walk`, not by libcst: only its visit_/leave_ hooks are used. FileSemantics takes the tables.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.order: Dict[cst.CSTNode, int] = {}  # pre-order index: "before" without computing positions
+        self.imports: Dict[Scope, Dict[str, str]] = {}
+        self.assignments: Dict[Scope, Dict[str, List[Tuple[int, cst.BaseExpression]]]] = {}
+        self.self_attributes: Dict[cst.ClassDef, Dict[str, List[cst.BaseExpression]]] = {}
+        self.classes: Dict[str, cst.ClassDef] = {}  # the first class of each name
+        self.depth = 0  # levels of nesting of the tree
+        self.scopes: List[Scope] = [module]
+        self.class_stack: List[cst.ClassDef] = []
+        self._walk(module, None, 0)
+
+    def _walk(self, node: cst.CSTNode, parent: Optional[cst.CSTNode], depth: int) -> None:
+        """`module.visit(self)` without libcst's generic visit, which rebuilds every node (3x the time)."""
+        if depth > self.depth:
+            self.depth = depth
+        order = self.order
+        order[node] = len(order)
+        if parent is not None:
+            self.parents[node] = parent
+        kind = type(node)
+        plan = _COLLECTOR_PLAN.get(kind)
+        if plan is None:
+            name = kind.__name__
+            plan = _COLLECTOR_PLAN[kind] = (
+                getattr(Collector, "visit_" + name, None),
+                getattr(Collector, "leave_" + name, None),
+                child_fields(kind),
+            )
+        visit, leave, fields = plan
+        if visit is not None:
+            visit(self, node)  # the collector's visit_ hooks never prune
+        if fields is None:  # see child_fields
+            for child in node.children:
+                self._walk(child, node, depth + 1)
+            fields = ()
+        for name in fields:
+            value = getattr(node, name)
+            if value is None or value is NO_VALUE:
+                continue
+            if type(value) is tuple or type(value) is list:
+                for item in value:
+                    self._walk(item, node, depth + 1)
+            else:
+                self._walk(value, node, depth + 1)
+        if leave is not None:
+            leave(self, node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.class_stack.append(node)
+        self.classes.setdefault(node.name.value, node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(node)
+        self._parameters(node.params)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+
+    # Lambdas and comprehensions have names of their own; what they bind is unknown to us.
+    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef
+
+    def _enter_comprehension(self, node: cst.CSTNode) -> None:
+        self.scopes.append(node)
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_FunctionDef
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._record(node.target, cst.Ellipsis())
+
+    def visit_For(self, node: cst.For) -> None:
+        self._record(node.target, cst.Ellipsis())
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._record(node.asname.name, cst.Ellipsis())
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._record(node.name.name, cst.Ellipsis())
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self._record(original_node.target, original_node.value)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        # `out.sigmoid_()` changes `out` in place: what it held before no longer says what it is.
+        func = original_node.func
+        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.endswith("__"):
+            if isinstance(func.value, cst.Name):
+                self._record(func.value, cst.Ellipsis())
+
+    def _parameters(self, params: cst.Parameters) -> None:
+        for param in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
+            self._record(param.name, cst.Ellipsis())
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._record(star.name, cst.Ellipsis())
+
+    def visit_Import(self, node: cst.Import) -> None:
+        imports = self.imports.setdefault(self.scopes[-1], {})
+        for alias in node.names:
+            dotted = dotted_name(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                imports[alias.asname.name.value] = dotted  # import torch.nn as nn
+            else:
+                head = dotted.split(".")[0]
+                imports[head] = head  # import torch.nn binds `torch`
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = dotted_name(node.module)
+        imports = self.imports.setdefault(self.scopes[-1], {})
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if module is None or name is None:
+                continue
+            bound = (
+                alias.asname.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
+            imports[bound] = f"{module}.{name}"
+
+    # Assignments are recorded on leave: a name used inside its own assignment (`x = f(x)`) sees the
+    # previous value, as Python does.
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self._record(target.target, original_node.value)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        if original_node.value is not None:
+            self._record(original_node.target, original_node.value)
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        # `x += y` makes x something else: make any later use unknown.
+        self._record(original_node.target, original_node)
+
+    def _record(self, target: cst.BaseExpression, value: cst.CSTNode) -> None:
+        index = len(self.order)
+        if isinstance(target, cst.Name):
+            per_scope = self.assignments.setdefault(self.scopes[-1], {})
+            per_scope.setdefault(target.value, []).append((index, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:  # unpacking: the names become unknown
+                self._record(element.value, cst.Ellipsis())
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and self.class_stack
+            and len(self.scopes) > 1
+        ):
+            per_class = self.self_attributes.setdefault(self.class_stack[-1], {})
+            per_class.setdefault(target.attr.value, []).append(value)

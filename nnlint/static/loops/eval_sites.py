@@ -1,0 +1,129 @@
+"""Evaluation routines and validation loops of a file, and who calls them (used by NN405 and NN407; no torch).
+
+An evaluation site is an evaluation-named function, or a loop over a validation loader, that calls the
+model and does no training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+import libcst as cst
+
+from nnlint.static.loops.events import AUTOGRAD_GRAD, BACKWARD, MODEL_CALL, STEP, Event, Function, Loop, Unit
+from nnlint.static.loops.queries import is_eval_name, is_test_file, is_val_loader
+from nnlint.static.loops.syntax import text_of
+
+if TYPE_CHECKING:
+    from nnlint.static.loops.model import LoopModel
+    from nnlint.static.semantics import FileSemantics
+
+
+@dataclass(frozen=True, eq=False)
+class EvalSite:
+    """Code that evaluates a model: an evaluation-named function, or a loop over a validation loader."""
+
+    function: Function
+    loop: Optional[Loop]
+    model_calls: Tuple[Event, ...]
+    unit: Unit
+    trains: bool  # the function around a validation loop also trains: its callers cannot prepare for it
+
+
+def is_lightning_hook(semantics: FileSemantics, function: cst.FunctionDef) -> bool:
+    """Methods of a class that Lightning drives (it has `training_step` or derives from a Lightning class)."""
+    klass = semantics.class_of(function)
+    if klass is None:
+        return False
+    for base in klass.bases:
+        if "Lightning" in text_of(base.value):
+            return True
+    return any(isinstance(s, cst.FunctionDef) and s.name.value == "training_step" for s in klass.body.body)
+
+
+def eval_sites(model: LoopModel) -> List[EvalSite]:
+    """Every evaluation routine and validation loop of the file that calls the model and does no training."""
+    semantics = model.semantics
+    sites: List[EvalSite] = []
+    test_file = is_test_file(semantics.path)
+    for function in model.functions():
+        if not model.complete(function):
+            continue
+        events = model.events(function)
+        named = (
+            isinstance(function, cst.FunctionDef)
+            and is_eval_name(function.name.value)
+            and not (test_file and function.name.value.startswith("test"))
+            and not is_lightning_hook(semantics, function)
+        )
+        if named:
+            unit = Unit(function, None, events)
+            _add_site(sites, function, None, unit, semantics=semantics)
+            continue
+        trains = any(e.kind in (BACKWARD, STEP) for e in events)
+        for loop in model.loops(function):
+            if isinstance(loop, cst.For) and is_val_loader(loop.iter):
+                _add_site(sites, function, loop, Unit(function, loop, events), trains)
+    return sites
+
+
+def _add_site(
+    sites: List[EvalSite],
+    function: Function,
+    loop: Optional[Loop],
+    unit: Unit,
+    trains: bool = False,
+    semantics: Optional[FileSemantics] = None,
+) -> None:
+    if unit.of(BACKWARD, STEP, AUTOGRAD_GRAD):
+        return  # it trains or needs gradients (test-time adaptation, adversarial evaluation)
+    calls = tuple(e for e in unit.of(MODEL_CALL) if not any(f.kind == "call" for f in unit.tail(e)))
+    if semantics is not None:
+        # A named routine evaluates when it runs the model over data (in a loop or a comprehension),
+        # on a model it did not build itself: `def test(): net = ResNet18(); net(torch.randn(...))`
+        # is a shape check of a fresh model, not an evaluation.
+        calls = tuple(
+            e
+            for e in calls
+            if (unit.nested(e) or _in_comprehension(semantics, e.node, function))
+            and not _built_in(semantics, e.node, function)
+        )
+    if calls:
+        sites.append(EvalSite(function, loop, calls, unit, trains))
+
+
+def _in_comprehension(semantics: FileSemantics, node: cst.CSTNode, function: Function) -> bool:
+    current = semantics.parents.get(node)
+    while current is not None and current is not function:
+        if isinstance(current, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            return True
+        current = semantics.parents.get(current)
+    return False
+
+
+def _built_in(semantics: FileSemantics, call: cst.CSTNode, function: Function) -> bool:
+    """Whether the called model is constructed inside the same function."""
+    if not isinstance(call, cst.Call) or not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return False
+    construct = semantics.resolve(call.func)
+    if construct is call.func or not isinstance(construct, cst.Call):
+        return False
+    return semantics.enclosing(construct, (cst.FunctionDef,)) is function
+
+
+def call_sites(model: LoopModel, function: cst.FunctionDef) -> List[cst.Call]:
+    """Calls of `function` in its own file: by resolution, and for a method also `obj.name(...)`.
+
+    Callers in other files are not looked for: a routine only called from elsewhere counts as
+    called from code we do not see.
+    """
+    is_method = model.semantics.class_of(function) is not None
+    sites: List[cst.Call] = []
+    for call in model.calls_named(function.name.value):
+        func = call.func
+        if model.callee(call) is function:
+            sites.append(call)
+        elif is_method and isinstance(func, cst.Attribute) and text_of(func.value) != "self":
+            sites.append(call)
+    return sites
