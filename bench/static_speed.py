@@ -493,7 +493,7 @@ def _census(listing: Path) -> None:
     from nnlint.config import Config
     from nnlint.python_syntax import parses
     from nnlint.runner import Selection, selected_codes
-    from nnlint.static.engine import rules_for_text
+    from nnlint.static.dispatch import rules_for_text
     from nnlint.static.project import class_names
     from nnlint.types import Pass
 
@@ -519,12 +519,12 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
     """Exclusive CPU time per phase and per rule of one serial cold run (cache on), then optionally cProfile."""
     import libcst
 
-    from nnlint import registry
+    from nnlint import python_syntax, registry
     from nnlint.config import Config
     from nnlint.rules import ALL_RULES
     from nnlint.runner import Selection, selected_codes
+    from nnlint.static import analysis, cache_validation, engine, fastwalk, reading, semantics
     from nnlint.static import cache as cache_module
-    from nnlint.static import engine, fastwalk, semantics
     from nnlint.static.project import ProjectIndex
     from nnlint.types import Pass
 
@@ -552,13 +552,14 @@ def _profile(listing: Path, output: Path, with_cprofile: bool) -> None:
 
         return timed_call
 
-    engine.read_source = wrap(engine.read_source, "read + decode")
-    engine.python_syntax.parses = wrap(engine.python_syntax.parses, "ast pre-parse (files no rule needs)")
-    engine.rules_for_text = wrap(engine.rules_for_text, "needle scan")
-    engine.class_names = wrap(engine.class_names, "class-name scan")
-    engine.class_summaries = wrap(engine.class_summaries, "class summaries (for the cache)")
-    engine.digest = wrap(engine.digest, "content hash")
-    engine.run_rules = wrap(engine.run_rules, "rule dispatch (walk + hook calls, excl. hooks)")
+    # Each function is wrapped where the static pass's step modules look it up.
+    reading.read_source = wrap(reading.read_source, "read + decode")
+    python_syntax.parses = wrap(python_syntax.parses, "ast pre-parse (files no rule needs)")
+    analysis.rules_for_text = wrap(analysis.rules_for_text, "needle scan")
+    analysis.class_names = cache_validation.class_names = wrap(analysis.class_names, "class-name scan")
+    analysis.class_summaries = wrap(analysis.class_summaries, "class summaries (for the cache)")
+    cache_validation.digest = wrap(cache_validation.digest, "content hash")
+    analysis.run_rules = wrap(analysis.run_rules, "rule dispatch (walk + hook calls, excl. hooks)")
     libcst.parse_module = wrap(libcst.parse_module, "libcst parse")
     semantics.FileSemantics.__init__ = wrap(semantics.FileSemantics.__init__, "semantics collect (one walk)")
     cache_module.Cache.store = wrap(cache_module.Cache.store, "cache write")

@@ -9,7 +9,8 @@ from nnlint import registry, suppress
 from nnlint.config import Config, load_config
 from nnlint.discover import display_path
 from nnlint.runner import Pipeline, Selection, run, selected_codes
-from nnlint.static.engine import analyze, check_sources
+from nnlint.static.analysis import analyze
+from nnlint.static.engine import check_sources
 from nnlint.types import Finding, Pass
 
 

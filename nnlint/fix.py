@@ -1,4 +1,4 @@
-"""Applying fixes: edits to text, re-lint until stable, verify the result parses, write atomically.
+"""Applying fixes: edits to text, re-lint until stable, verify the result parses, write atomically (or show a diff).
 
 A fixed file must always parse, applying fixes twice must change nothing, and a file is written
 only if it did not change on disk while nnlint ran — with its encoding, BOM, line endings and
@@ -8,14 +8,18 @@ permissions kept.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import stat
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from nnlint import notebook
+from nnlint.static.reading import UnreadableSource, read_source
 from nnlint.text import line_starts
 from nnlint.types import Edit, Finding
 
@@ -123,3 +127,66 @@ def write_bytes_atomically(path: Path, original: bytes, data: bytes) -> None:
 def fixable(findings: Sequence[Finding], unsafe: bool) -> List[Finding]:
     """The findings whose fix `--fix` (with `--unsafe-fixes` if set) would apply."""
     return [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
+
+
+@dataclass
+class FixOutcome:
+    """What fixing every file did: the findings left, fixes applied (or shown) per file, diffs, notes on files skipped."""
+
+    findings: List[Finding]
+    fixed: Dict[str, int] = field(default_factory=dict)
+    diffs: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+
+def apply_all(
+    findings: Sequence[Finding],
+    paths: Mapping[str, Path],
+    texts: Dict[str, Optional[str]],
+    relint: Callable[[str, str], List[Finding]],
+    unsafe: bool = False,
+    diff: bool = False,
+) -> FixOutcome:
+    """Fix every file with fixable findings, or only show the diffs (`diff`); a file is fixed only if its text on disk
+    is still `texts[display]`, the text that was linted. `relint(display, text)` lints a candidate text.
+
+    `paths` maps display paths to files; `texts` is updated with what was written. The findings returned are those
+    of the written files' new texts plus the others unchanged."""
+    outcome = FixOutcome(list(findings))
+    for display in sorted({f.location.path for f in fixable(findings, unsafe)}):
+        path = paths[display]
+        try:
+            raw, text, encoding = read_source(path)
+        except UnreadableSource:
+            outcome.notes.append(f"{display} disappeared or became unreadable while nnlint ran; it was not fixed")
+            continue
+        if text != texts.get(display):
+            outcome.notes.append(f"{display} changed on disk while nnlint ran; it was not fixed (run nnlint again)")
+            continue
+        file_findings = [f for f in outcome.findings if f.location.path == display]
+        new_text, applied = fix_text(text, file_findings, functools.partial(relint, display), unsafe)
+        if new_text == text:
+            continue
+        in_notebook = notebook.is_notebook(path.name)
+        if diff:
+            outcome.diffs.append((notebook.cell_diff if in_notebook else unified_diff)(display, text, new_text))
+            outcome.fixed[display] = applied
+            continue
+        try:
+            if in_notebook:
+                write_bytes_atomically(path, raw, notebook.rebuild(raw, new_text))
+            else:
+                write_atomically(path, raw, new_text, encoding)
+        except notebook.NotebookError as error:
+            outcome.notes.append(f"{display}: {error}")
+            continue
+        except FileChanged:
+            outcome.notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
+            continue
+        except OSError as error:
+            outcome.notes.append(f"{display} could not be written ({error.strerror or error}); it was not fixed")
+            continue
+        outcome.fixed[display] = applied
+        texts[display] = new_text
+        outcome.findings = [f for f in outcome.findings if f.location.path != display] + relint(display, new_text)
+    return outcome

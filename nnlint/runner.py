@@ -140,56 +140,17 @@ def run(
     if not (fix_mode.write or fix_mode.diff):
         return RunResult(tuple(_in_cells(findings, texts)), len(files), read_text, graph=tuple(graph_results))
 
-    fixed: Dict[str, int] = {}
-    diffs: List[str] = []
-    notes: List[str] = []
-    for display in sorted({f.location.path for f in fix.fixable(findings, fix_mode.unsafe)}):
-        path = by_display[display]
-        try:
-            raw, text, encoding = read_source(path)
-        except UnreadableSource:
-            notes.append(f"{display} disappeared or became unreadable while nnlint ran; it was not fixed")
-            continue
-        if text != texts.get(display):
-            notes.append(f"{display} changed on disk while nnlint ran; it was not fixed (run nnlint again)")
-            continue
+    def relint(display: str, candidate: str) -> List[Finding]:
+        return pipeline(check_sources([(display, candidate)], rules), {display: candidate}.get)
 
-        def relint(candidate: str, display: str = display) -> List[Finding]:
-            return pipeline(check_sources([(display, candidate)], rules), {display: candidate}.get)
-
-        file_findings = [f for f in findings if f.location.path == display]
-        new_text, applied = fix.fix_text(text, file_findings, relint, fix_mode.unsafe)
-        if new_text == text:
-            continue
-        in_notebook = notebook.is_notebook(path.name)
-        if fix_mode.diff:
-            diffs.append((notebook.cell_diff if in_notebook else fix.unified_diff)(display, text, new_text))
-            fixed[display] = applied
-            continue
-        try:
-            if in_notebook:
-                fix.write_bytes_atomically(path, raw, notebook.rebuild(raw, new_text))
-            else:
-                fix.write_atomically(path, raw, new_text, encoding)
-        except notebook.NotebookError as error:
-            notes.append(f"{display}: {error}")
-            continue
-        except fix.FileChanged:
-            notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
-            continue
-        except OSError as error:
-            notes.append(f"{display} could not be written ({error.strerror or error}); it was not fixed")
-            continue
-        fixed[display] = applied
-        texts[display] = new_text
-        findings = [f for f in findings if f.location.path != display] + relint(new_text)
+    fixing = fix.apply_all(findings, by_display, texts, relint, fix_mode.unsafe, fix_mode.diff)
     return RunResult(
-        tuple(_in_cells(findings, texts)),
+        tuple(_in_cells(fixing.findings, texts)),
         len(files),
         read_text,
-        fixed,
-        tuple(diffs),
-        tuple(notes),
+        fixing.fixed,
+        tuple(fixing.diffs),
+        tuple(fixing.notes),
         tuple(graph_results),
     )
 

@@ -23,7 +23,7 @@ from nnlint.config import Config
 from nnlint.reporters import get_reporter
 from nnlint.reporters.base import ReportContext
 from nnlint.runner import GraphOptions, Performance, Selection, run
-from nnlint.static import engine
+from nnlint.static import schedule
 
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ("json", "sarif")
@@ -87,7 +87,7 @@ def test_two_runs_are_byte_identical(tree, baseline):
 @pytest.mark.parametrize("workers", [2])
 def test_worker_count_does_not_change_output(tree, baseline, workers):
     """The process pool (the tree has far more than PARALLEL_MIN_FILES files) gives the serial run's bytes."""
-    assert sum(1 for _ in tree.rglob("*.py")) >= engine.PARALLEL_MIN_FILES, "too few files for the pool"
+    assert sum(1 for _ in tree.rglob("*.py")) >= schedule.PARALLEL_MIN_FILES, "too few files for the pool"
     assert _outputs(tree, workers) == baseline
 
 
@@ -139,10 +139,10 @@ def test_pool_on_small_inputs_matches_serial(monkeypatch, tree, workers):
     """The pool forced on a handful of files (PARALLEL_MIN_FILES lowered): chunks of one or two files each."""
     cases = [tree / "fixtures" / name for name in ("NN402", "NN408", "NN205", "NN001", "NN002", "demo")]
     serial = _run_direct(cases, tree, 1)
-    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(schedule, "PARALLEL_MIN_FILES", 1)
     calls = []
-    original = engine._in_pool
-    monkeypatch.setattr(engine, "_in_pool", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = schedule._in_pool
+    monkeypatch.setattr(schedule, "_in_pool", lambda *a, **k: calls.append(1) or original(*a, **k))
     assert _run_direct(cases, tree, workers) == serial
     assert calls, "the pool was not used"
 

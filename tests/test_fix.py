@@ -99,3 +99,31 @@ def test_symlink_target_is_written_and_link_kept(tmp_path):
     link.symlink_to(target)
     fix.write_atomically(link, b"x = 1\n", "x = 2\n", "utf-8")
     assert link.is_symlink() and target.read_bytes() == b"x = 2\n"
+
+
+def _fixable_at(display):
+    return Finding(
+        "NN408", "x", "m", Severity.ERROR, Pass.STATIC, Location(display, 1, 1), Fix("t", (Edit(1, 5, 1, 6, "2"),))
+    )
+
+
+def test_apply_all_writes_fixed_files_and_relints_them(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    texts = {"m.py": "x = 1\n"}
+    outcome = fix.apply_all([_fixable_at("m.py")], {"m.py": path}, texts, lambda display, text: [])
+    assert path.read_text(encoding="utf-8") == "x = 2\n" and texts["m.py"] == "x = 2\n"
+    assert (outcome.fixed, outcome.findings, outcome.diffs, outcome.notes) == ({"m.py": 1}, [], [], [])
+
+
+def test_apply_all_with_diff_writes_nothing_and_skips_files_changed_since_the_lint(tmp_path):
+    (tmp_path / "m.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "n.py").write_text("x = 5\n", encoding="utf-8")
+    paths = {name: tmp_path / name for name in ("m.py", "n.py")}
+    findings = [_fixable_at("m.py"), _fixable_at("n.py")]
+    texts = {"m.py": "x = 1\n", "n.py": "x = 1\n"}  # n.py was saved again after the lint read it
+    outcome = fix.apply_all(findings, paths, texts, lambda display, text: [], diff=True)
+    assert (tmp_path / "m.py").read_text(encoding="utf-8") == "x = 1\n" and texts["m.py"] == "x = 1\n"
+    assert outcome.fixed == {"m.py": 1} and "+x = 2" in outcome.diffs[0]
+    assert outcome.notes == ["n.py changed on disk while nnlint ran; it was not fixed (run nnlint again)"]
+    assert outcome.findings == findings

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nnlint import registry
-from nnlint.static import engine
+from nnlint.static import engine, parse, schedule
 from nnlint.static.cache import Cache
 from nnlint.types import Pass
 
@@ -33,19 +33,19 @@ def test_skipping_files_by_needles_never_changes_findings(monkeypatch):
 
 def test_parallel_run_finds_the_same_as_serial(monkeypatch):
     serial = _keys(engine.check_files(_corpus(), STATIC_RULES, workers=1))
-    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(schedule, "PARALLEL_MIN_FILES", 2)
     assert _keys(engine.check_files(_corpus(), STATIC_RULES, workers=2)) == serial
 
 
 def _parses(monkeypatch):
     calls = []
-    original = engine.parse_source
+    original = parse.parse_source
 
     def counting(display, source, project):
         calls.append(display)
         return original(display, source, project)
 
-    monkeypatch.setattr(engine, "parse_source", counting)
+    monkeypatch.setattr(parse, "parse_source", counting)
     return calls
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 
@@ -46,6 +46,12 @@ class ProjectIndex:
             names = class_names(text)
             self._deferred.append((display, text, names))
             self._class_names.update(names)
+
+    def add_unparsed(self, files: Iterable[Tuple[str, str]], parser: Parser) -> None:
+        """Register (display path, text) files to be parsed when asked about, with `parser` unless it has one."""
+        self._parser = self._parser or parser
+        for display, text in files:
+            self.add_deferred(display, text)
 
     def files_where(self, wanted: Callable[[str], bool]) -> List["FileSemantics"]:
         """The parsed files, after parsing the deferred ones whose text `wanted` accepts."""
@@ -135,8 +141,9 @@ def _forward_returns(semantics: "FileSemantics", klass: cst.ClassDef) -> Optiona
     forward = method(klass, "forward")
     if forward is None:
         return None
-    origins = [semantics.origin(value) if value is not None else None for value in return_values(forward)]
-    if not origins or any(origin is None for origin in origins):
+    found = [semantics.origin(value) if value is not None else None for value in return_values(forward)]
+    origins = [origin for origin in found if origin is not None]
+    if not origins or len(origins) != len(found):
         return None
     if len({origin.kind for origin in origins}) != 1:
         return None

@@ -1,4 +1,6 @@
-"""Reading a source file's bytes into text the way Python would, or saying clearly why not."""
+"""Read step of the static pass: a source file's bytes into text the way Python would, or saying clearly why not.
+
+Never imports torch."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ import io
 import re
 import tokenize
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from nnlint import notebook
+from nnlint.rules.nn002_unreadable_file import UnreadableFile
+from nnlint.types import Finding, Location
 
 # PEP 263: a coding declaration on line 1 or 2.
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+Source = Tuple[str, "str | Finding"]  # (display path, text) or the finding for a file that could not be read
 
 
 class UnreadableSource(Exception):
@@ -21,6 +27,21 @@ class UnreadableSource(Exception):
     def __init__(self, message: str, line: int = 1) -> None:
         super().__init__(message)
         self.line = line
+
+
+def read_all(files: Sequence[Tuple[Path, str]], texts: Optional[Dict[str, Optional[str]]] = None) -> List[Source]:
+    """Each (path, display path) read once: its text, or an NN002 finding that says why it cannot be read.
+    `texts`, if given, receives the exact texts read (fixes must apply to those, not to a newer save)."""
+    sources: List[Source] = []
+    for path, display in files:
+        try:
+            text = read_source(path)[1]
+            sources.append((display, text))
+            if texts is not None:
+                texts[display] = text
+        except UnreadableSource as error:
+            sources.append((display, UnreadableFile.finding(Location(display, error.line, 1), str(error))))
+    return sources
 
 
 def read_source(path: Path) -> Tuple[bytes, str, str]:

@@ -1,0 +1,141 @@
+"""Cache hit? step of the static pass: which cached results still hold, which files to analyse, what to store.
+
+A cache entry (cache.py) matches its file's current text; it still holds while every cross-file
+answer it recorded (has class X? what does X.forward return? which files mention these words?) is the
+same for the files of this run. Never imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Set
+
+from nnlint.static.analysis import FileResult
+from nnlint.static.cache import Cache, digest
+from nnlint.static.project import class_names
+from nnlint.static.reading import Source
+from nnlint.types import Finding
+
+
+class CachedRun:
+    """One run's use of the result cache (or of none): batches of files to analyse, the cached results that hold."""
+
+    def __init__(self, sources: Sequence[Source], cache: Optional[Cache]) -> None:
+        self.sources = sources
+        self.cache = cache
+        self.entries: Dict[int, Dict[str, Any]] = {}
+        if cache is not None:
+            self.entries = {
+                i: e
+                for i, (d, text) in enumerate(sources)
+                if isinstance(text, str)
+                for e in [cache.load(d, digest(text))]
+                if e
+            }
+        self.fresh: List[int] = []  # analysed in this run, in order
+        self._valid: Set[int] = set()  # cached files whose every answer holds, as of the last next_batch()
+        self._answers: Dict[str, str] = {}  # texts_answer's memo for this run
+
+    def next_batch(self) -> List[int]:
+        """The files to analyse next ([] when done): without a cache all of them once; with one, the changed files
+        first, then the cached ones whose recorded answers no longer hold, until every answer holds."""
+        if self.cache is None:
+            return [] if self.fresh else list(range(len(self.sources)))
+        fresh = set(self.fresh)
+        self._valid = set(_still_valid(self.sources, self.entries, fresh, self._answers))
+        stale = [i for i in range(len(self.sources)) if i not in self._valid and i not in fresh]
+        # Changed files first: a file that only asked about them stays valid if their answers are the same.
+        return [i for i in stale if i not in self.entries] or stale
+
+    def record(self, batch: List[int], done: Dict[int, FileResult]) -> Dict[int, FileResult]:
+        """The results of one batch, with the answers only the whole run knows filled in ("texts" questions)."""
+        for index, result in done.items():
+            result.dependencies = [
+                (kind, name, texts_answer(self.sources, name, self._answers) if kind == "texts" else answer)
+                for kind, name, answer in result.dependencies
+            ]
+            self.entries[index] = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
+        self.fresh += batch
+        return done
+
+    def hits(self) -> Dict[int, FileResult]:
+        """The cached results that still hold, by source index."""
+        return {
+            index: FileResult(
+                [Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"]
+            )
+            for index in self._valid
+            for entry in [self.entries[index]]
+        }
+
+    def store(self, results: Dict[int, FileResult]) -> None:
+        """Write the entries of the files analysed in this run."""
+        if self.cache is None:
+            return
+        for index in self.fresh:
+            display, text = self.sources[index]
+            if isinstance(text, str):
+                result = results[index]
+                self.cache.store(
+                    display,
+                    digest(text),
+                    {
+                        "findings": [f.to_dict() for f in result.findings],
+                        "dependencies": result.dependencies,
+                        "classes": result.classes,
+                    },
+                )
+
+
+def _still_valid(
+    sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int], answers: Dict[str, str]
+) -> List[int]:
+    """The cached files whose every recorded cross-file answer is still the same (`fresh` ones were just analysed)."""
+    defined: Dict[str, List[int]] = {}
+    for index, (_, text) in enumerate(sources):
+        if isinstance(text, str):
+            for name in class_names(text):
+                defined.setdefault(name, []).append(index)
+    memo: Dict[int, bool] = {index: True for index in fresh}
+
+    def valid(index: int) -> bool:
+        if index in memo:
+            return memo[index]
+        memo[index] = index in entries  # optimistic inside a cycle of files that depend on each other
+        if index in entries:
+            memo[index] = all(answer_holds(kind, name, answer) for kind, name, answer in entries[index]["dependencies"])
+        return memo[index]
+
+    def answer_holds(kind: str, name: str, answer: Any) -> bool:
+        where = defined.get(name, [])
+        if kind == "has":
+            return bool(where) == answer
+        if kind == "texts":
+            return texts_answer(sources, name, answers) == answer
+        if not all(valid(i) and entries[i].get("classes") is not None for i in where):
+            return False
+        if kind == "defined":
+            return sorted(sources[i][0] for i in where if name in entries[i]["classes"]) == answer
+        summaries = [
+            entries[i]["classes"][name]
+            for i in sorted(where, key=lambda i: sources[i][0])
+            if name in entries[i]["classes"]
+        ]
+        same = len({x[0] if x else None for x in summaries}) == 1  # kinds agree, as in ProjectIndex.forward_origin
+        return (summaries[0] if summaries and same and summaries[0] is not None else None) == answer
+
+    return [index for index in entries if index not in fresh and valid(index)]
+
+
+def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str]) -> str:
+    """Which files contain every word of `key` (NUL-separated), and their exact contents, as one digest:
+    a cached finding that depended on them is redone when any of them changes, appears or goes.
+    `memo` keeps the answers of one run (every file that asked the same question gets the same)."""
+    if key not in memo:
+        words = key.split("\x00")
+        found = sorted(
+            (display, digest(text))
+            for display, text in sources
+            if isinstance(text, str) and all(w in text for w in words)
+        )
+        memo[key] = digest(repr(found))
+    return memo[key]
