@@ -158,14 +158,14 @@ class _Supervisor:
                     break
                 elapsed = time.monotonic() - started
                 if current is not None and elapsed > self.limits.seconds:
-                    _kill(process)
+                    kill_group(process)
                     self.results[current] = self._aborted(
                         current,
                         f"it did not finish within {self.limits.seconds:g} s (an endless loop or a very slow import?)",
                     )
                     return
                 if not ready and elapsed > STARTUP_SECONDS:
-                    _kill(process)
+                    kill_group(process)
                     return
                 time.sleep(POLL_SECONDS)
         tail.join()
@@ -198,11 +198,11 @@ def _death(code: Optional[int], stderr: str) -> str:
     return why + (f"; its last output: {last[0][:300]}" if last else "")
 
 
-def _kill(process: subprocess.Popen) -> None:
-    """Kill the worker and whatever it started (its own process group)."""
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started with `start_new_session=True` and whatever it started (its process group)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    except (ProcessLookupError, PermissionError, AttributeError):  # AttributeError: no process groups (Windows)
         process.kill()
     process.wait()
 
