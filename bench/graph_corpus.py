@@ -5,7 +5,7 @@
     corpus/graph-venv/bin/python bench/graph_corpus.py --list --timm 160    # the selection, no run
 
 Each model is a factory target (`bench/graph_corpus.py:torchvision_model` or `:timm_model`, with the model
-name as keyword argument) checked by `nnlint.graph.isolation.run_targets` in worker processes, exactly as
+name as keyword argument) checked by `nnlint.graph.isolated.run_targets` in worker processes, exactly as
 `nnlint` checks a configured model, in two modes:
   configured: the documented input (3x224x224, 3x299x299 for Inception v3, timm's pretrained_cfg input_size);
   inferred:   no input given, so nnlint infers one from the first layer and tries several sizes.
@@ -214,8 +214,9 @@ def main() -> int:
 
     from nnlint import registry
     from nnlint.config import InputSpec
-    from nnlint.graph.isolation import Limits, run_targets
+    from nnlint.graph.isolated import run_targets
     from nnlint.graph.targets import GraphTarget
+    from nnlint.isolation.supervise import Limits
     from nnlint.types import Pass
 
     models: List[Tuple[str, str, Tuple[int, ...]]] = []
@@ -261,7 +262,7 @@ def main() -> int:
                     "name": name,
                     "mode": mode,
                     "configured_input": list(target.inputs[0].shape) if target.inputs else None,
-                    "input": outcome.input,
+                    "input": outcome.input_description,
                     "method": outcome.method,
                     "seconds": round(outcome.seconds, 3),
                     "timings": {k: round(v, 3) for k, v in outcome.timings.items()},

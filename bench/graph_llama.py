@@ -6,7 +6,7 @@
 
 Each measurement runs in a fresh process, so the peak RSS is that of one check (torch's import included):
   in-process: `check_target` called directly, with a breakdown of where the time goes;
-  isolated:   `nnlint.graph.isolation.run_targets`, the path `nnlint` itself takes (a worker process).
+  isolated:   `nnlint.graph.isolated.run_targets`, the path `nnlint` itself takes (a worker process).
 Goal: under 10 s and under 1.5 GB peak RSS.
 """
 
@@ -198,8 +198,9 @@ def isolated(seq: int) -> dict:
     """The worker path, timed from here; the peak RSS is the worker's (RUSAGE_CHILDREN)."""
     from nnlint import registry
     from nnlint.config import InputSpec
-    from nnlint.graph.isolation import Limits, run_targets
+    from nnlint.graph.isolated import run_targets
     from nnlint.graph.targets import GraphTarget
+    from nnlint.isolation.supervise import Limits
     from nnlint.types import Pass
 
     codes = [code for code, rule in registry.BY_CODE.items() if Pass.GRAPH in rule.passes]

@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
 from nnlint import __version__
+from nnlint.command import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
+from nnlint.graph.result import GraphResult
 from nnlint.types import Severity
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules", "graph", "probe", "server")
-
-
-class UsageError(Exception):
-    """A problem with how nnlint was called or configured (exit code 2)."""
 
 
 def _split(values: Optional[List[str]]) -> tuple:
@@ -171,7 +168,7 @@ def _cmd_check(argv: List[str]) -> int:
     from nnlint import registry
     from nnlint.config import ConfigError, load_config
     from nnlint.discover import MissingPath
-    from nnlint.graph.isolation import Limits
+    from nnlint.isolation.supervise import Limits
     from nnlint.reporters import get_reporter
     from nnlint.reporters.base import ReportContext
     from nnlint.runner import FixMode, GraphOptions, Performance, Selection, run
@@ -185,7 +182,7 @@ def _cmd_check(argv: List[str]) -> int:
         fix_mode = FixMode(write=options.fix and not options.diff, diff=options.diff, unsafe=options.unsafe_fixes)
         target = _model_target(options)
         graph = GraphOptions(
-            not options.no_graph, (target,) if target else (), Limits(options.graph_timeout, _memory_cap(), _workers())
+            not options.no_graph, (target,) if target else (), Limits.for_machine(options.graph_timeout)
         )
         cache_dir = None if options.no_cache else Path(config.cache_dir or (config.root or cwd) / ".nnlint_cache")
         if cache_dir is not None and not cache_dir.is_absolute():
@@ -206,7 +203,7 @@ def _cmd_check(argv: List[str]) -> int:
                 outcome.method, "not analysed"
             )
             print(
-                f"nnlint: graph: {graph_target.target}: {how}; input {outcome.input or '-'}; {outcome.seconds:.2f} s",
+                f"nnlint: graph: {graph_target.target}: {how}; input {outcome.input_description or '-'}; {outcome.seconds:.2f} s",
                 file=sys.stderr,
             )
     if options.diff:
@@ -236,23 +233,11 @@ def _cmd_check(argv: List[str]) -> int:
     return EXIT_FINDINGS if failing and not options.exit_zero else EXIT_CLEAN
 
 
-def _memory_cap() -> int:
-    """Memory cap per graph worker: half the machine's memory (0 = none where unknown)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-def _workers() -> int:
-    """Graph workers: one per core, at most 4 (each imports torch)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def _cmd_graph(argv: List[str], out: TextIO) -> int:
     """`nnlint graph TARGET`: a torchinfo-like table computed on the meta device, and the graph findings."""
     from nnlint.config import load_config
-    from nnlint.graph.isolation import Limits, run_targets
+    from nnlint.graph.isolated import run_targets
+    from nnlint.isolation.supervise import Limits
     from nnlint.registry import BY_CODE
     from nnlint.types import Pass
 
@@ -265,9 +250,8 @@ def _cmd_graph(argv: List[str], out: TextIO) -> int:
     target = _model_target(options)
     config = load_config([Path.cwd()])
     codes = [code for code, rule in BY_CODE.items() if Pass.GRAPH in rule.passes]
-    outcome = run_targets(
-        [target], config.root or Path.cwd(), codes, Limits(options.graph_timeout, _memory_cap()), summary=True
-    )[0]
+    limits = Limits.for_machine(options.graph_timeout, max_workers=1)
+    outcome = run_targets([target], config.root or Path.cwd(), codes, limits, summary=True)[0]
     _print_summary(outcome, out)
     for finding in outcome.findings:
         out.write(
@@ -277,19 +261,19 @@ def _cmd_graph(argv: List[str], out: TextIO) -> int:
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
-def _print_summary(outcome, out: TextIO) -> None:
+def _print_summary(outcome: GraphResult, out: TextIO) -> None:
     rows = [("module", "type", "output shape", "parameters", "trainable")]
-    for row in outcome.summary:
-        shape = row["output_shape"]
+    for entry in outcome.summary:
+        shape = entry["output_shape"]
         rows.append(
             (
-                row["module"],
-                row["type"],
+                entry["module"],
+                entry["type"],
                 "-"
                 if shape is None
                 else str(list(shape) if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape) else shape),
-                f"{row['parameters']:,}",
-                f"{row['trainable']:,}",
+                f"{entry['parameters']:,}",
+                f"{entry['trainable']:,}",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
@@ -302,7 +286,7 @@ def _print_summary(outcome, out: TextIO) -> None:
         )
     if outcome.method:
         out.write(
-            f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input}; {outcome.seconds:.2f} s\n"
+            f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input_description}; {outcome.seconds:.2f} s\n"
         )
 
 

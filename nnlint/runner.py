@@ -13,8 +13,10 @@ from nnlint import fix, notebook, registry, suppress
 from nnlint.config import Config
 from nnlint.discover import discover, display_path, pairs
 from nnlint.graph.discovery import discover_models
-from nnlint.graph.isolation import Limits, TargetOutcome, run_targets
+from nnlint.graph.isolated import run_targets
+from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
+from nnlint.isolation.supervise import Limits
 from nnlint.static.cache import Cache, salt_for
 from nnlint.static.engine import check_files, check_sources
 from nnlint.static.project import ProjectIndex
@@ -68,7 +70,7 @@ class RunResult:
     fixed: Dict[str, int] = field(default_factory=dict)
     diffs: Tuple[str, ...] = ()
     notes: Tuple[str, ...] = ()
-    graph: Tuple[Tuple[GraphTarget, TargetOutcome], ...] = ()
+    graph: Tuple[Tuple[GraphTarget, GraphResult], ...] = ()
 
 
 def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
@@ -166,7 +168,7 @@ def graph_targets(project: ProjectIndex, config: Config, graph: GraphOptions) ->
     return targets
 
 
-def _graph_pass(project, config, codes, root, cwd, graph: GraphOptions) -> List[Tuple[GraphTarget, TargetOutcome]]:
+def _graph_pass(project, config, codes, root, cwd, graph: GraphOptions) -> List[Tuple[GraphTarget, GraphResult]]:
     graph_codes = [code for code in codes if Pass.GRAPH in registry.BY_CODE[code].passes]
     if not graph.enabled or config.graph == "off" or not graph_codes or importlib.util.find_spec("torch") is None:
         return []

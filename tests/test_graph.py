@@ -14,8 +14,9 @@ from graph_support import graph_findings  # noqa: E402
 
 from nnlint.cli import main  # noqa: E402
 from nnlint.config import Config, InputSpec  # noqa: E402
-from nnlint.graph.isolation import Limits, run_targets  # noqa: E402
+from nnlint.graph.isolated import run_targets  # noqa: E402
 from nnlint.graph.targets import GraphTarget  # noqa: E402
+from nnlint.isolation.supervise import Limits  # noqa: E402
 from nnlint.runner import GraphOptions, run  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -483,12 +484,12 @@ def test_declared_image_size_is_tried_first(tmp_path):
 
 def test_worker_events_split_across_writes_are_read_whole(tmp_path):
     """A large event (many findings) reaches the parent in several writes: it must wait for the newline."""
-    from nnlint.graph.isolation import _Events
+    from nnlint.isolation.protocol import EventReader
 
     path = tmp_path / "results.jsonl"
     path.write_text('{"event": "ready"}\n{"event": "done", "find', encoding="utf-8")
     with open(path, encoding="utf-8") as handle:
-        events = _Events(handle)
+        events = EventReader(handle)
         assert events.read() == [{"event": "ready"}]
         with open(path, "a", encoding="utf-8") as out:
             out.write('ings": []}\n')

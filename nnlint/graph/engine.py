@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Type
 
@@ -18,6 +17,7 @@ from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
 from nnlint.graph.interpreter import Propagation, describe, fast_recurrent_layers, run_shapes
 from nnlint.graph.loading import LoadError, build, import_object, is_user_file
+from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
 from nnlint.rule import GraphRule, OptionValues, Rule
 from nnlint.rules.nn003_internal_error import InternalError
@@ -29,20 +29,6 @@ from nnlint.rules.nn301_shape_mismatch import ShapeMismatch
 from nnlint.types import Finding, Location, Pass
 
 BATCHES = (2, 3)  # two batch sizes: the batch dimension is the one that follows them
-
-
-@dataclass
-class TargetResult:
-    """What checking one target produced."""
-
-    findings: List[Finding] = field(default_factory=list)
-    method: str = ""
-    input_description: str = ""
-    seconds: float = 0.0
-    summary: List[Dict[str, Any]] = field(default_factory=list)
-    timings: Dict[str, float] = field(
-        default_factory=dict
-    )  # seconds per phase (import, build, trace, inputs, runs, rules) and CPU seconds (cpu)
 
 
 class _Clock:
@@ -76,7 +62,7 @@ def check_target(
     rules: Sequence[Type[Rule]],
     want_summary: bool = False,
     options: Optional[OptionValues] = None,
-) -> TargetResult:
+) -> GraphResult:
     """Run the graph pass on one target; every failure in user code becomes a finding. `options`: rule options."""
     cpu = time.process_time()
     result = _check(target, root, rules, want_summary, options or {})
@@ -86,9 +72,9 @@ def check_target(
 
 def _check(
     target: GraphTarget, root: Path, rules: Sequence[Type[Rule]], want_summary: bool, options: OptionValues
-) -> TargetResult:
+) -> GraphResult:
     started = time.perf_counter()
-    result = TargetResult()
+    result = GraphResult()
     clock = _Clock(result.timings)
     fallback = Location(*target.where(root))
     try:
@@ -139,7 +125,7 @@ def _check(
     return _done(result, started)
 
 
-def _done(result: TargetResult, started: float) -> TargetResult:
+def _done(result: GraphResult, started: float) -> GraphResult:
     result.seconds = time.perf_counter() - started
     return result
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Callable, Dict, List
 
+from nnlint.isolation.supervise import kill_group
 from nnlint.types import Finding, Pass
 
 Done = Callable[[str, List[Finding]], None]
@@ -62,7 +62,7 @@ class GraphOnSave:
         with self._lock:
             process = self._running.pop(uri, None)
         if process is not None:
-            _kill(process)
+            kill_group(process)
 
     def stop_all(self) -> None:
         """Stop every run (the server is exiting)."""
@@ -94,11 +94,3 @@ def graph_findings(output: bytes, path: Path, cwd: Path) -> List[Finding]:
         if os.path.normcase(os.path.abspath(cwd / item["path"])) == target:
             findings.append(Finding.from_dict(item))
     return findings
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        process.kill()
-    process.wait()

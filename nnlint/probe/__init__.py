@@ -2,7 +2,7 @@
 
 `nnlint.probe(model, inputs, ...)` calls `nnlint.probe.api.probe`: this package is callable, so the
 function and the package share the name. `engine.py` and what it imports touch torch and run inside
-a worker (CLI) or the caller's process; this file, `cli.py`, `report.py`, `baseline.py` and
+a worker (CLI) or the caller's process; this file, `cli.py`, `isolated.py`, `report.py`, `baseline.py` and
 `targets.py` stay light.
 """
 

@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO
 
+from nnlint.command import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from nnlint.discover import display_path
+from nnlint.probe.isolated import run_targets
 from nnlint.probe.report import ProbeReport
 from nnlint.probe.targets import ProbeTarget
 from nnlint.types import Finding, Pass, Severity
@@ -74,11 +76,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str], out: TextIO) -> int:
-    """Run the command; returns the exit code. Usage problems raise nnlint.cli.UsageError."""
+    """Run the command; returns the exit code. Usage problems raise nnlint.command.UsageError."""
     from nnlint import registry
-    from nnlint.cli import EXIT_CLEAN, EXIT_FINDINGS, UsageError, _memory_cap
     from nnlint.config import ConfigError, load_config
-    from nnlint.graph.isolation import Limits, run_targets
+    from nnlint.isolation.supervise import Limits
     from nnlint.probe.baseline import BaselineError, drift, load, save
     from nnlint.runner import Pipeline, Selection, selected_codes
 
@@ -96,20 +97,21 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     except (ConfigError, BaselineError, ValueError) as error:
         raise UsageError(str(error)) from None
     root = config.root or cwd
-    memory = 0 if options.device != "cpu" and _cuda_possible() else _memory_cap()  # CUDA needs a large address space
-    outcomes = run_targets(
+    limits = Limits.for_machine(options.timeout, max_workers=1)
+    if options.device != "cpu" and _cuda_possible():
+        limits = replace(limits, memory=0)  # CUDA needs a large address space
+    results = run_targets(
         targets,
         root,
         codes,
-        Limits(options.timeout, memory, 1),
-        kind="probe",
-        options={"device": options.device, "steps": options.steps, "seed": options.seed, "rules": config.options},
+        limits,
+        {"device": options.device, "steps": options.steps, "seed": options.seed, "rules": config.options},
     )
     pipeline = Pipeline(frozenset(codes), config, {}, root)
     reports: List[ProbeReport] = []
-    for target, outcome in zip(targets, outcomes):
-        report = ProbeReport.from_dict(outcome.report) if outcome.report else ProbeReport(target.target)
-        findings = list(outcome.findings)
+    for target, result in zip(targets, results):
+        report = result.report or ProbeReport(target.target)
+        findings = list(result.findings)
         entry = saved.get(target.target)
         if entry is not None:
             findings += drift(report.to_dict(), entry, config.options)
@@ -124,7 +126,6 @@ def main(argv: Sequence[str], out: TextIO) -> int:
 
 
 def _targets(options: argparse.Namespace, config) -> List[ProbeTarget]:
-    from nnlint.cli import UsageError
     from nnlint.config import parse_table
 
     if options.model is None:
