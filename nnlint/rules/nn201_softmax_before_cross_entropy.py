@@ -2,7 +2,7 @@
 
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
-from nnlint.static.torch_api import Kind
+from nnlint.static.torch_api import Kind, loss_needles
 from nnlint.types import Pass, Severity
 
 
@@ -12,9 +12,9 @@ class SoftmaxBeforeCrossEntropy(LossInputRule):
     code = "NN201"
     name = "softmax-before-cross-entropy"
     severity = Severity.ERROR
-    needles = ("cross_entropy", "CrossEntropyLoss")
     passes = (Pass.STATIC, Pass.PROBE)
     losses = frozenset({"cross_entropy"})
+    needles = loss_needles(losses)
     wrong_kinds = frozenset({Kind.SOFTMAX})
 
     def message(self, loss: str, origin: Origin) -> str:

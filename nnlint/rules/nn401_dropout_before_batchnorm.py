@@ -17,7 +17,7 @@ class DropoutBeforeBatchnorm(LayerPairRule):
     code = "NN401"
     name = "dropout-before-batchnorm"
     severity = Severity.WARNING
-    needles = ("Dropout", "dropout")
+    needles = torch_api.needles(torch_api.DROPOUT_MODULES, torch_api.DROPOUT_FUNCTIONS)
     passes = (Pass.STATIC, Pass.PROBE)
 
     def check_call(self, node: cst.Call) -> None:

@@ -7,7 +7,7 @@ from typing import List, Optional, Set
 import libcst as cst
 
 from nnlint.rule import StaticRule
-from nnlint.static import loops
+from nnlint.static import loops, torch_api
 from nnlint.static.loops import BACKWARD, CLIP, SCHEDULER_STEP, STEP, UNSCALE, Event, Unit
 from nnlint.types import Severity
 
@@ -20,7 +20,7 @@ class StepOrder(StaticRule):
     code = "NN404"
     name = "step-order"
     severity = Severity.WARNING
-    needles = ("step(", "clip_grad")
+    needles = ("step(",) + torch_api.needles(torch_api.CLIP_FUNCTIONS)
 
     def visit_Module(self, node: cst.Module) -> None:
         model = loops.loop_model(self.context.semantics)
