@@ -43,6 +43,9 @@ PARAMETERIZED = frozenset(
         "LazyConvTranspose1d",
         "LazyConvTranspose2d",
         "LazyConvTranspose3d",
+        "LazyInstanceNorm1d",
+        "LazyInstanceNorm2d",
+        "LazyInstanceNorm3d",
         "LazyLinear",
         "Linear",
         "MultiheadAttention",
@@ -58,18 +61,8 @@ PARAMETERIZED = frozenset(
         "TransformerEncoderLayer",
     )
 )
-# Layers that own parameters only when built with `affine=True` (their default is False).
-AFFINE_OPTIONAL = frozenset(
-    NN + name
-    for name in (
-        "InstanceNorm1d",
-        "InstanceNorm2d",
-        "InstanceNorm3d",
-        "LazyInstanceNorm1d",
-        "LazyInstanceNorm2d",
-        "LazyInstanceNorm3d",
-    )
-)
+# Layers that own parameters only when built with `affine=True` (their default is False; the lazy ones default to True).
+AFFINE_OPTIONAL = frozenset(NN + name for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"))
 # Containers: they own nothing themselves but hold layers or parameters.
 CONTAINERS = frozenset(
     NN + name for name in ("ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential")
