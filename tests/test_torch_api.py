@@ -1,4 +1,4 @@
-"""The torch vocabulary (`nnlint/static/torch_api/`): tidy tables that agree, and every name resolves in the installed torch."""
+"""The torch vocabulary (`nnlint/static/torch_api/`): tidy, consistent tables whose names all resolve in torch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nnlint.static import torch_api
 
 PACKAGE = Path(torch_api.__file__).resolve().parent
 
-# Tables of bare names, resolved under a prefix: (prefix of the items or dict keys, prefix of the dict's string values).
+# Bare-name tables, resolved under a prefix: (prefix of the items or dict keys, prefix of the dict's string values).
 BARE: Dict[str, Tuple[str, Optional[str]]] = {
     "ACTIVATION_METHODS": ("torch.Tensor.", None),
     "LOGIT_LOSSES": ("torch.nn.functional.", None),
@@ -84,7 +84,7 @@ def _resolve(qualified: str) -> bool:
     return False
 
 
-# -- without torch: the tables are tidy and agree with one another ------------------------------------------------------
+# -- without torch: the tables are tidy and agree with one another ---------------------------------------------------
 
 
 def test_every_table_is_resolved_or_declared_third_party():
@@ -99,7 +99,7 @@ def test_every_table_is_resolved_or_declared_third_party():
 
 
 def test_names_are_in_the_normal_form_the_static_pass_matches():
-    """`torch.nn.modules.linear.Linear` is normalised to `torch.nn.Linear` before matching: listing it could never match."""
+    """`torch.nn.modules.linear.Linear` is normalised to `torch.nn.Linear` before matching: listed, it never matches."""
     unmatched = [name for _, name in _qualified_names() if torch_api.normalize(name) != name]
     assert not unmatched
 
@@ -155,7 +155,7 @@ def test_needles_are_the_shortest_last_segments():
     assert torch_api.loss_needles({"cross_entropy"}) == ("CrossEntropyLoss", "cross_entropy")
 
 
-# -- with torch: every name exists, and the layer tables tell the truth --------------------------------------------------
+# -- with torch: every name exists, and the layer tables tell the truth ----------------------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ class ModuleCreatedInForward(StaticRule):
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return
         qualified = semantics.qualified_name(node.func)
-        if not classes.owns_parameters(qualified, node):
+        if qualified is None or not classes.owns_parameters(qualified, node):
             return
         owner = classes.owner(semantics, node)
         if owner is None or owner[0].name.value != "forward" or not classes.is_module_like(semantics, owner[1]):

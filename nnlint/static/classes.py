@@ -39,7 +39,7 @@ def is_parameter(qualified: Optional[str]) -> bool:
     return qualified in torch_api.PARAMETER_SPELLINGS
 
 
-def owns_parameters(qualified: Optional[str], construct: cst.Call) -> bool:
+def owns_parameters(qualified: str, construct: cst.Call) -> bool:
     """Whether this call builds a torch layer that owns parameters: a PARAMETERIZED layer not given
     `affine=False` (or `elementwise_affine=False`), or an InstanceNorm given `affine=True`."""
     if qualified in torch_api.PARAMETERIZED:

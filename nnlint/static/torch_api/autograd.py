@@ -1,4 +1,4 @@
-"""Gradient-mode switches (`no_grad`, `enable_grad`...) and the autograd entry points, by qualified name. No torch import."""
+"""Gradient-mode switches (`no_grad`, `enable_grad`...) and autograd entry points, by name. No torch import."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a value is (softmax output, logits, dropout output...) by the torch function, method or layer that made it. No torch import."""
+"""What a value is (softmax output, logits...) by the torch call or layer that made it. No torch import."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""torch.nn layers and what they hold: parameters, nothing, other modules; bases that make a class an nn.Module. No torch import."""
+"""torch.nn layers by what they hold (parameters, nothing, other modules), and nn.Module bases. No torch import."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How torch qualified names are spelled: the common prefixes, normal form, short display and rule needles. Plain data: no torch import."""
+"""How torch names are spelled: common prefixes, normal form, short display, rule needles. No torch import."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def short(qualified_name: str) -> str:
 
 
 def needles(*tables: Iterable[str]) -> Tuple[str, ...]:
-    """Words a file must contain to call any listed API: each name's last segment, less those containing a shorter one.
+    """Words a file must contain to call any listed API: each name's last segment, less those holding a shorter one.
 
     Any spelling of a qualified name (`nn.X`, `from torch.nn import X as Y`) writes its last segment somewhere
     in the file, so a rule whose needles these are can skip every file that contains none of them.

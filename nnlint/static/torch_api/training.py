@@ -1,4 +1,4 @@
-"""Training-loop vocabulary: gradient clipping, AMP scalers, optimizers and schedulers, and the frameworks a file may use. No torch import."""
+"""Training-loop vocabulary: clipping, AMP scalers, optimizers, schedulers, frameworks. No torch import."""
 
 from __future__ import annotations
 
