@@ -10,6 +10,7 @@ from typing import Dict, List
 import libcst as cst
 
 from nnlint.graph.targets import GraphTarget
+from nnlint.static import torch_api
 from nnlint.static.project import ProjectIndex, method
 from nnlint.static.semantics import FileSemantics
 
@@ -51,7 +52,7 @@ class _ModuleClasses:
             qualified = semantics.qualified_name(base.value)
             if (
                 qualified is not None
-                and qualified.startswith("torch.nn.")
+                and qualified.startswith(torch_api.NN)
                 and qualified.rsplit(".", 1)[-1][:1].isupper()
             ):
                 return True
@@ -77,7 +78,7 @@ class _ModuleClasses:
                 qualified = semantics.qualified_name(base.value)
                 if (
                     qualified is not None
-                    and qualified.startswith("torch.nn.")
+                    and qualified.startswith(torch_api.NN)
                     and qualified.rsplit(".", 1)[-1] not in _NO_ARGUMENTS
                 ):
                     return False
@@ -95,7 +96,5 @@ class _ModuleClasses:
         return found
 
 
-# torch.nn classes whose constructor needs no argument.
-_NO_ARGUMENTS = frozenset(
-    {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity"}
-)
+# Last segments of the torch.nn classes whose constructor needs no argument.
+_NO_ARGUMENTS = frozenset(name.rsplit(".", 1)[-1] for name in torch_api.NO_ARGUMENT_MODULES)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from nnlint.rule import ProbeRule
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
-from nnlint.static.torch_api import Kind
+from nnlint.static.torch_api import Kind, loss_needles
 from nnlint.types import Severity
 
 if TYPE_CHECKING:
@@ -21,8 +21,8 @@ class SoftmaxBeforeCrossEntropy(LossInputRule, ProbeRule):
     code = "NN201"
     name = "softmax-before-cross-entropy"
     severity = Severity.ERROR
-    needles = ("cross_entropy", "CrossEntropyLoss")
     losses = frozenset({"cross_entropy"})
+    needles = loss_needles(losses)
     wrong_kinds = frozenset({Kind.SOFTMAX})
 
     def message(self, loss: str, origin: Origin) -> str:

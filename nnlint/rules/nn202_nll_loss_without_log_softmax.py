@@ -2,7 +2,7 @@
 
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
-from nnlint.static.torch_api import Kind
+from nnlint.static.torch_api import Kind, loss_needles
 from nnlint.types import Severity
 
 
@@ -12,8 +12,8 @@ class NllLossWithoutLogSoftmax(LossInputRule):
     code = "NN202"
     name = "nll-loss-without-log-softmax"
     severity = Severity.ERROR
-    needles = ("nll_loss", "NLLLoss")
     losses = frozenset({"nll_loss"})
+    needles = loss_needles(losses)
     wrong_kinds = frozenset({Kind.SOFTMAX, Kind.LOGITS, Kind.SIGMOID})
 
     def message(self, loss: str, origin: Origin) -> str:

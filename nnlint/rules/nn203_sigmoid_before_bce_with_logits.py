@@ -2,7 +2,7 @@
 
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
-from nnlint.static.torch_api import Kind
+from nnlint.static.torch_api import Kind, loss_needles
 from nnlint.types import Severity
 
 
@@ -12,8 +12,8 @@ class SigmoidBeforeBceWithLogits(LossInputRule):
     code = "NN203"
     name = "sigmoid-before-bce-with-logits"
     severity = Severity.ERROR
-    needles = ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss")
     losses = frozenset({"binary_cross_entropy_with_logits"})
+    needles = loss_needles(losses)
     wrong_kinds = frozenset({Kind.SIGMOID})
 
     def message(self, loss: str, origin: Origin) -> str:

@@ -2,7 +2,7 @@
 
 from nnlint.rules.loss_input import LossInputRule
 from nnlint.static.semantics import Origin
-from nnlint.static.torch_api import Kind
+from nnlint.static.torch_api import Kind, loss_needles
 from nnlint.types import Severity
 
 
@@ -12,8 +12,8 @@ class BceLossOnLogits(LossInputRule):
     code = "NN204"
     name = "bce-loss-on-logits"
     severity = Severity.ERROR
-    needles = ("binary_cross_entropy", "BCELoss")
     losses = frozenset({"binary_cross_entropy"})
+    needles = loss_needles(losses)
     wrong_kinds = frozenset({Kind.LOGITS})
 
     def message(self, loss: str, origin: Origin) -> str:

@@ -8,13 +8,12 @@ import libcst as cst
 
 from nnlint.rule import StaticRule
 from nnlint.static import torch_api
-from nnlint.static.layers import ACTIVATION_FUNCTIONS, ACTIVATION_METHODS, ACTIVATION_MODULES, layer_class
+from nnlint.static.layers import layer_class
 from nnlint.static.project import method, return_values
 from nnlint.static.semantics import FileSemantics, argument, sequential_layers
-from nnlint.static.torch_api import Kind
+from nnlint.static.torch_api import ACTIVATION_FUNCTIONS, ACTIVATION_METHODS, ACTIVATION_MODULES, Kind
 from nnlint.types import Severity
 
-_LOGIT_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy_with_logits"})
 _MAX_DEPTH = 6
 Found = Tuple[str, int]  # (the activation as written, its line)
 
@@ -24,13 +23,13 @@ class ActivationAfterLogits(StaticRule):
 
     code = "NN206"
     name = "activation-after-logits"
-    needles = ("cross_entropy", "CrossEntropyLoss", "BCEWithLogitsLoss")
+    needles = torch_api.loss_needles(torch_api.LOGIT_LOSSES)
     severity = Severity.WARNING
 
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         loss = semantics.loss_call(node)
-        if loss is None or loss.name not in _LOGIT_LOSSES or loss.input is None:
+        if loss is None or loss.name not in torch_api.LOGIT_LOSSES or loss.input is None:
             return
         found = _activated_logits(semantics, loss.input, 0)
         if found is None:

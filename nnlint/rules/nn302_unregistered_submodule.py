@@ -8,14 +8,14 @@ import libcst as cst
 
 from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
-from nnlint.static.classes import PARAMETER, STATELESS
+from nnlint.static.classes import PARAMETER
 from nnlint.types import Severity
 
 _MUTATORS = frozenset({"append", "insert", "extend", "update", "setdefault"})
 _REGISTRATION = frozenset({"add_module", "register_module", "register_parameter", "setattr"})
 _PLAIN_FACTORIES = frozenset({"list", "dict", "tuple"})
 # Layers and loss modules that hold nothing to train, move or save: harmless in a plain container.
-_HARMLESS = STATELESS | {"torch.nn." + name for name in torch_api.LOSS_CLASSES}
+_HARMLESS = torch_api.STATELESS | {torch_api.NN + name for name in torch_api.LOSS_CLASSES}
 
 
 class UnregisteredSubmodule(StaticRule):

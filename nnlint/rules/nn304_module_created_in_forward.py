@@ -8,11 +8,9 @@ import libcst as cst
 
 from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
-from nnlint.static.classes import PARAMETERIZED
 from nnlint.static.fastwalk import walk
 from nnlint.types import Severity
 
-_NO_AFFINE = ("affine", "elementwise_affine")
 _KEEPERS = frozenset({"add_module", "register_module", "setattr", "append", "extend", "insert", "__setitem__"})
 
 
@@ -29,7 +27,7 @@ class ModuleCreatedInForward(StaticRule):
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return
         qualified = semantics.qualified_name(node.func)
-        if qualified not in PARAMETERIZED or _without_affine(node):
+        if qualified is None or not classes.owns_parameters(qualified, node):
             return
         owner = classes.owner(semantics, node)
         if owner is None or owner[0].name.value != "forward" or not classes.is_module_like(semantics, owner[1]):
@@ -65,17 +63,6 @@ class ModuleCreatedInForward(StaticRule):
             return True  # `self.fc = nn.Linear(...)`, `self.heads[k] = ...`: stored
         names = {t.value for t in targets if isinstance(t, cst.Name)}
         return _stored_later(forward, names)
-
-
-def _without_affine(node: cst.Call) -> bool:
-    """`nn.LayerNorm(d, elementwise_affine=False)` and friends own no parameters."""
-    return any(
-        arg.keyword is not None
-        and arg.keyword.value in _NO_AFFINE
-        and isinstance(arg.value, cst.Name)
-        and arg.value.value == "False"
-        for arg in node.args
-    )
 
 
 def _callee(call: cst.Call) -> Optional[str]:

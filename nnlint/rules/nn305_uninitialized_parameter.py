@@ -9,24 +9,11 @@ from typing import List, Optional, Set
 import libcst as cst
 
 from nnlint.rule import StaticRule
-from nnlint.static import classes
+from nnlint.static import classes, torch_api
 from nnlint.static.fastwalk import walk
 from nnlint.static.semantics import argument
 from nnlint.types import Severity
 
-_EMPTY = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
-_LEGACY = frozenset(
-    {
-        "torch.Tensor",
-        "torch.FloatTensor",
-        "torch.DoubleTensor",
-        "torch.HalfTensor",
-        "torch.BFloat16Tensor",
-        "torch.cuda.FloatTensor",
-        "torch.cuda.DoubleTensor",
-        "torch.cuda.HalfTensor",
-    }
-)
 _TENSOR_PASSTHROUGH = frozenset(
     {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "contiguous", "requires_grad_"}
 )
@@ -80,7 +67,7 @@ class UninitializedParameter(StaticRule):
 
     code = "NN305"
     name = "uninitialized-parameter"
-    needles = ("Parameter",)
+    needles = torch_api.needles(torch_api.PARAMETER_SPELLINGS)
     severity = Severity.WARNING
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -202,9 +189,9 @@ def _uninitialised(semantics, expr: cst.BaseExpression) -> Optional[str]:
     sizes = [arg for arg in expr.args if arg.keyword is None]
     if any(_is_zero(arg.value) for arg in sizes):
         return None  # an empty placeholder
-    if qualified in _EMPTY and sizes:
+    if qualified in torch_api.EMPTY_FACTORIES and sizes:
         return qualified
-    if qualified in _LEGACY and sizes and all(_looks_like_size(arg) for arg in sizes):
+    if qualified in torch_api.LEGACY_TENSOR_TYPES and sizes and all(_looks_like_size(arg) for arg in sizes):
         return (
             qualified  # `torch.Tensor(n, m)` allocates; `torch.Tensor([1., 2.])` or `torch.Tensor(array)` copies data
         )
@@ -270,7 +257,7 @@ class _InitFinder(cst.CSTVisitor):
             func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
         )
         qualified = self.semantics.qualified_name(func)
-        if name in _INIT_CALLS or (qualified or "").startswith("torch.nn.init."):
+        if name in _INIT_CALLS or (qualified or "").startswith(torch_api.INIT_MODULE):
             self.found = True
         elif name is not None and name != "__init__" and _INIT_METHOD.search(name):
             self.found = True  # `self.init_weights()`, `init_params(self)`

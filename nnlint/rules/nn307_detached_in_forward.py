@@ -8,15 +8,13 @@ import libcst as cst
 
 from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
-from nnlint.static.classes import PARAMETERIZED, TARGET_NETWORK
+from nnlint.static.classes import TARGET_NETWORK
 from nnlint.static.fastwalk import walk
 from nnlint.static.semantics import sequential_layers
+from nnlint.static.torch_api import PARAMETERIZED
 from nnlint.types import Severity
 
 _TO_PYTHON = frozenset({"item", "numpy", "tolist"})
-_BACK_TO_TENSOR = frozenset(
-    {"torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor", "torch.FloatTensor"}
-)
 _CUTS = frozenset({"detach"}) | _TO_PYTHON
 _CUT_METHODS = _CUTS | {"cpu"}
 
@@ -171,7 +169,7 @@ def _harmless(rule: DetachedInForward, cut: cst.CSTNode) -> bool:
     semantics = rule.context.semantics
     parent = semantics.parents.get(cut)
     while parent is not None and not isinstance(parent, cst.BaseSmallStatement):
-        if isinstance(parent, cst.Call) and semantics.qualified_name(parent.func) in _BACK_TO_TENSOR:
+        if isinstance(parent, cst.Call) and semantics.qualified_name(parent.func) in torch_api.TENSOR_FROM_DATA:
             return False
         parent = semantics.parents.get(parent)
     return True

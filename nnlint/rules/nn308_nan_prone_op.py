@@ -7,13 +7,14 @@ from typing import Optional
 import libcst as cst
 
 from nnlint.rule import StaticRule
+from nnlint.static import torch_api
 from nnlint.static.layers import in_differentiated_code, without_gradients
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
 from nnlint.types import Severity
 
 _PROBABILITIES = {Kind.SOFTMAX: "softmax", Kind.SIGMOID: "sigmoid"}
-_ROOTS = {"torch.sqrt": "torch.sqrt", "torch.rsqrt": "torch.rsqrt", "torch.special.sqrt": "torch.sqrt"}
+_ROOTS = torch_api.ROOT_FUNCTIONS
 _REDUCTIONS = frozenset({"sum", "mean"})
 
 
@@ -22,7 +23,7 @@ class NanProneOp(StaticRule):
 
     code = "NN308"
     name = "nan-prone-op"
-    needles = ("log", "sqrt", "**")
+    needles = torch_api.needles((torch_api.LOG,), torch_api.ROOT_FUNCTIONS) + ("**",)
     severity = Severity.WARNING
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -37,9 +38,9 @@ class NanProneOp(StaticRule):
             and not node.args
             else None
         )
-        if qualified == "torch.log" or method == "log":
-            value = argument(node, 0, "input") if qualified == "torch.log" else receiver
-            self._check_log(node, value, "torch.log" if qualified else ".log()")
+        if qualified == torch_api.LOG or method == "log":
+            value = argument(node, 0, "input") if qualified == torch_api.LOG else receiver
+            self._check_log(node, value, torch_api.LOG if qualified else ".log()")
         elif qualified in _ROOTS or method in ("sqrt", "rsqrt"):
             value = argument(node, 0, "input") if qualified in _ROOTS else receiver
             self._check_root(node, value, _ROOTS[qualified] if qualified in _ROOTS else f".{method}()")
@@ -116,7 +117,7 @@ def _is_squared_distance(semantics, value: cst.BaseExpression) -> bool:
         return False
     func = reduced.func
     qualified = semantics.qualified_name(func)
-    if qualified in ("torch.sum", "torch.mean"):
+    if qualified in torch_api.REDUCTIONS:
         squares = argument(reduced, 0, "input")
     elif (
         isinstance(func, cst.Attribute)
@@ -144,7 +145,7 @@ def _squared(semantics, value: cst.BaseExpression) -> Optional[cst.BaseExpressio
         return None
     func = square.func
     qualified = semantics.qualified_name(func)
-    if qualified == "torch.square" or (qualified == "torch.pow" and _is_two(argument(square, 1, "exponent"))):
+    if qualified == torch_api.SQUARE or (qualified == torch_api.POW and _is_two(argument(square, 1, "exponent"))):
         return argument(square, 0, "input")
     if isinstance(func, cst.Attribute) and (qualified is None or not qualified.startswith("torch")):
         if func.attr.value == "square" or (func.attr.value == "pow" and _is_two(argument(square, 0, "exponent"))):

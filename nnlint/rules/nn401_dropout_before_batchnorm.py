@@ -25,7 +25,7 @@ class DropoutBeforeBatchnorm(LayerPairRule, ProbeRule):
     code = "NN401"
     name = "dropout-before-batchnorm"
     severity = Severity.WARNING
-    needles = ("Dropout", "dropout")
+    needles = torch_api.needles(torch_api.DROPOUT_MODULES, torch_api.DROPOUT_FUNCTIONS)
     needs = frozenset({Need.VARIANCE_SHIFT})
 
     def check_call(self, node: cst.Call) -> None:

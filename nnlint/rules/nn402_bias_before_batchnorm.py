@@ -18,7 +18,7 @@ class BiasBeforeBatchnorm(LayerPairRule):
 
     code = "NN402"
     name = "bias-before-batchnorm"
-    needles = ("BatchNorm", "batch_norm")
+    needles = torch_api.needles(torch_api.BATCHNORM_MODULES, (torch_api.BATCH_NORM_FUNCTION,))
     severity = Severity.WARNING
     fix_availability = "sometimes"
 

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import libcst as cst
 
-from nnlint.static import loops
+from nnlint.static import loops, torch_api
 from nnlint.static.loops import BACKWARD, CLIP, SCHEDULER_STEP, STEP, UNSCALE, Event, LoopRule, Unit
 from nnlint.types import Severity
 
@@ -19,7 +19,7 @@ class StepOrder(LoopRule):
     code = "NN404"
     name = "step-order"
     severity = Severity.WARNING
-    needles = ("step(", "clip_grad")
+    needles = ("step(",) + torch_api.needles(torch_api.CLIP_FUNCTIONS)
 
     def check_unit(self, model: loops.LoopModel, unit: Unit) -> None:
         for index, event in enumerate(unit.events):

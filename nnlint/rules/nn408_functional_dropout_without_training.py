@@ -9,10 +9,6 @@ from nnlint.static import torch_api
 from nnlint.static.layers import enclosing_module_method
 from nnlint.types import Fix, Severity
 
-_F = "torch.nn.functional."
-_DROPOUTS = frozenset(
-    _F + name for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
-)
 _TRAINING_POSITION = 2  # F.dropout(input, p, training, inplace)
 
 
@@ -21,14 +17,14 @@ class FunctionalDropoutWithoutTraining(StaticRule):
 
     code = "NN408"
     name = "functional-dropout-without-training"
-    needles = ("dropout",)
+    needles = torch_api.needles(torch_api.DROPOUT_FUNCTIONS)
     severity = Severity.ERROR
     fix_availability = "always"
 
     def visit_Call(self, node: cst.Call) -> None:
         semantics = self.context.semantics
         qualified = semantics.qualified_name(node.func)
-        if qualified not in _DROPOUTS or not node.args:
+        if qualified not in torch_api.DROPOUT_FUNCTIONS or not node.args:
             return
         if any(arg.star for arg in node.args) or any(
             arg.keyword is not None and arg.keyword.value == "training" for arg in node.args

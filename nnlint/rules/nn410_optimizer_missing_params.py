@@ -6,58 +6,12 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from nnlint.static import loops
+from nnlint.static import classes, loops, torch_api
 from nnlint.static.fastwalk import walk
 from nnlint.static.loops import LoopRule
 from nnlint.static.semantics import FileSemantics, argument
 from nnlint.types import Severity
 
-# nn layers that own parameters; anything else from torch.nn is taken as parameter-free.
-_PARAMETERISED = frozenset(
-    "torch.nn." + name
-    for name in (
-        "Linear",
-        "Bilinear",
-        "LazyLinear",
-        "Conv1d",
-        "Conv2d",
-        "Conv3d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "ConvTranspose3d",
-        "LazyConv1d",
-        "LazyConv2d",
-        "LazyConv3d",
-        "BatchNorm1d",
-        "BatchNorm2d",
-        "BatchNorm3d",
-        "SyncBatchNorm",
-        "LayerNorm",
-        "GroupNorm",
-        "InstanceNorm1d",
-        "InstanceNorm2d",
-        "InstanceNorm3d",
-        "RMSNorm",
-        "Embedding",
-        "EmbeddingBag",
-        "RNN",
-        "LSTM",
-        "GRU",
-        "RNNCell",
-        "LSTMCell",
-        "GRUCell",
-        "MultiheadAttention",
-        "Transformer",
-        "TransformerEncoder",
-        "TransformerDecoder",
-        "TransformerEncoderLayer",
-        "TransformerDecoderLayer",
-        "PReLU",
-        "Sequential",
-        "ModuleList",
-        "ModuleDict",
-    )
-)
 # Words that say part of a model is deliberately left alone (frozen, or pretrained and probed).
 _DELIBERATE = (
     "requires_grad",
@@ -77,7 +31,7 @@ class OptimizerMissingParams(LoopRule):
     code = "NN410"
     name = "optimizer-missing-params"
     severity = Severity.WARNING
-    needles = ("optim",)
+    needles = torch_api.needles((torch_api.OPTIM,))
 
     def check_model(self, model: loops.LoopModel) -> None:
         semantics = self.context.semantics
@@ -152,9 +106,7 @@ def _optimizers(semantics: FileSemantics) -> List[cst.Call]:
         if not loops.dotted(call.func):
             continue
         qualified = semantics.qualified_name(call.func) or ""
-        if qualified.startswith("torch.optim.") and not qualified.startswith(
-            ("torch.optim.lr_scheduler", "torch.optim.swa_utils")
-        ):
+        if qualified.startswith(torch_api.OPTIM) and not qualified.startswith(torch_api.NOT_OPTIMIZERS):
             if qualified.rsplit(".", 1)[-1][:1].isupper():
                 found.append(call)
     return found
@@ -276,7 +228,9 @@ def _submodules(semantics: FileSemantics, klass: cst.ClassDef) -> Dict[str, bool
                 continue
             qualified = semantics.qualified_name(value.func)
             if qualified is not None and qualified.startswith("torch"):
-                result[target.attr.value] = qualified in _PARAMETERISED
+                result[target.attr.value] = qualified in torch_api.CONTAINERS or classes.owns_parameters(
+                    qualified, value
+                )
             elif semantics.project.has_class(loops.last_name(value.func) or ""):
                 result[target.attr.value] = True
     return result

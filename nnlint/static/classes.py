@@ -13,25 +13,12 @@ from nnlint.static.semantics import walk
 if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics
 
-_NN = "torch.nn."
-PARAMETER = _NN + "Parameter"
-_PARAMETER_SPELLINGS = {PARAMETER, _NN + "parameter.Parameter"}
-
+# What `module_construction` returns for `nn.Parameter(...)`.
+PARAMETER = torch_api.PARAMETER
 # Bases outside torch.nn that are nn.Modules.
-MODULE_BASES = frozenset(
-    {
-        "pytorch_lightning.LightningModule",
-        "pytorch_lightning.core.LightningModule",
-        "pytorch_lightning.core.module.LightningModule",
-        "lightning.LightningModule",
-        "lightning.pytorch.LightningModule",
-        "lightning.pytorch.core.module.LightningModule",
-        "torch.jit.ScriptModule",
-        "torch.fx.GraphModule",
-    }
-)
-# Capitalised names in torch.nn that are not modules.
-_NOT_MODULES = frozenset({"Buffer", "UninitializedBuffer", "UninitializedParameter"})
+MODULE_BASES = torch_api.TORCH_MODULE_BASES | torch_api.LIGHTNING_MODULE_BASES
+# Last segments of the capitalised names in torch.nn that are not modules.
+_NOT_MODULES = frozenset(name.rsplit(".", 1)[-1] for name in torch_api.NOT_MODULES)
 # Bases that surely do not make a class an nn.Module.
 _KNOWN_NON_MODULE_PREFIXES = (
     "builtins.",
@@ -40,155 +27,41 @@ _KNOWN_NON_MODULE_PREFIXES = (
     "enum.",
     "collections.",
     "dataclasses.",
-    "torch.autograd.",
-    "torch.utils.data.",
-    "torch.optim.",
-    "torch.distributions.",
-)
-
-# torch.nn layers that own parameters (with their default arguments).
-PARAMETERIZED = frozenset(
-    _NN + name
-    for name in (
-        "Linear",
-        "Bilinear",
-        "LazyLinear",
-        "Conv1d",
-        "Conv2d",
-        "Conv3d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "ConvTranspose3d",
-        "LazyConv1d",
-        "LazyConv2d",
-        "LazyConv3d",
-        "LazyConvTranspose1d",
-        "LazyConvTranspose2d",
-        "LazyConvTranspose3d",
-        "BatchNorm1d",
-        "BatchNorm2d",
-        "BatchNorm3d",
-        "SyncBatchNorm",
-        "LazyBatchNorm1d",
-        "LazyBatchNorm2d",
-        "LazyBatchNorm3d",
-        "LayerNorm",
-        "GroupNorm",
-        "RMSNorm",
-        "Embedding",
-        "EmbeddingBag",
-        "RNN",
-        "LSTM",
-        "GRU",
-        "RNNCell",
-        "LSTMCell",
-        "GRUCell",
-        "MultiheadAttention",
-        "Transformer",
-        "TransformerEncoder",
-        "TransformerDecoder",
-        "TransformerEncoderLayer",
-        "TransformerDecoderLayer",
-        "PReLU",
-    )
-)
-# torch.nn modules with neither parameters nor buffers nor train/eval behaviour: harmless anywhere.
-STATELESS = frozenset(
-    _NN + name
-    for name in (
-        "ReLU",
-        "ReLU6",
-        "LeakyReLU",
-        "ELU",
-        "SELU",
-        "CELU",
-        "GELU",
-        "SiLU",
-        "Mish",
-        "Sigmoid",
-        "Tanh",
-        "Hardtanh",
-        "Hardsigmoid",
-        "Hardswish",
-        "Hardshrink",
-        "Softshrink",
-        "Tanhshrink",
-        "Softplus",
-        "Softsign",
-        "LogSigmoid",
-        "Threshold",
-        "GLU",
-        "Softmax",
-        "Softmax2d",
-        "LogSoftmax",
-        "Softmin",
-        "Identity",
-        "Flatten",
-        "Unflatten",
-        "Upsample",
-        "UpsamplingNearest2d",
-        "UpsamplingBilinear2d",
-        "PixelShuffle",
-        "PixelUnshuffle",
-        "ChannelShuffle",
-        "MaxPool1d",
-        "MaxPool2d",
-        "MaxPool3d",
-        "AvgPool1d",
-        "AvgPool2d",
-        "AvgPool3d",
-        "AdaptiveMaxPool1d",
-        "AdaptiveMaxPool2d",
-        "AdaptiveMaxPool3d",
-        "AdaptiveAvgPool1d",
-        "AdaptiveAvgPool2d",
-        "AdaptiveAvgPool3d",
-        "LPPool1d",
-        "LPPool2d",
-        "ZeroPad1d",
-        "ZeroPad2d",
-        "ZeroPad3d",
-        "ConstantPad1d",
-        "ConstantPad2d",
-        "ConstantPad3d",
-        "ReflectionPad1d",
-        "ReflectionPad2d",
-        "ReflectionPad3d",
-        "ReplicationPad1d",
-        "ReplicationPad2d",
-        "ReplicationPad3d",
-        "CircularPad1d",
-        "CircularPad2d",
-        "CircularPad3d",
-        "CosineSimilarity",
-        "PairwiseDistance",
-        "Fold",
-        "Unfold",
-    )
-)
-# Wrappers that take a module and return it (reparametrised).
-_MODULE_WRAPPERS = frozenset(
-    {
-        _NN + "utils.spectral_norm",
-        _NN + "utils.weight_norm",
-        _NN + "utils.parametrizations.spectral_norm",
-        _NN + "utils.parametrizations.weight_norm",
-        _NN + "utils.parametrizations.orthogonal",
-    }
-)
+) + torch_api.TORCH_NON_MODULE_PACKAGES
+# Keyword arguments that, given False, leave a layer without its weight and bias.
+_AFFINE_KEYWORDS = ("affine", "elementwise_affine")
 # Names of the modules that are stop-gradient targets by design.
 TARGET_NETWORK = re.compile(r"target|teacher|ema|momentum|frozen|pretrained|old|prev|ref", re.IGNORECASE)
 
 
 def is_parameter(qualified: Optional[str]) -> bool:
     """Whether a qualified name is `nn.Parameter`."""
-    return qualified in _PARAMETER_SPELLINGS
+    return qualified in torch_api.PARAMETER_SPELLINGS
+
+
+def owns_parameters(qualified: str, construct: cst.Call) -> bool:
+    """Whether this call builds a torch layer that owns parameters: a PARAMETERIZED layer not given
+    `affine=False` (or `elementwise_affine=False`), or an InstanceNorm given `affine=True`."""
+    if qualified in torch_api.PARAMETERIZED:
+        return _affine_keyword(construct) != "False"
+    if qualified in torch_api.AFFINE_OPTIONAL:
+        return _affine_keyword(construct) == "True"
+    return False
+
+
+def _affine_keyword(construct: cst.Call) -> Optional[str]:
+    """`True`/`False` when the call passes one of them as `affine=` or `elementwise_affine=`, else None."""
+    for arg in construct.args:
+        if arg.keyword is not None and arg.keyword.value in _AFFINE_KEYWORDS and isinstance(arg.value, cst.Name):
+            if arg.value.value in ("True", "False"):
+                return arg.value.value
+    return None
 
 
 def _torch_module_name(qualified: str) -> bool:
-    if not qualified.startswith(_NN) or is_parameter(qualified):
+    if not qualified.startswith(torch_api.NN) or is_parameter(qualified):
         return False
-    parts = qualified[len(_NN) :].split(".")
+    parts = qualified[len(torch_api.NN) :].split(".")
     if parts[0] in ("functional", "init", "utils", "parameter"):
         return False
     return parts[-1][:1].isupper() and parts[-1] not in _NOT_MODULES
@@ -226,7 +99,7 @@ def is_module_class(
             continue
         qualified = semantics.qualified_name(base.value)
         if qualified is not None and (
-            qualified in MODULE_BASES or qualified == _NN + "Module" or _torch_module_name(qualified)
+            qualified in MODULE_BASES or qualified == torch_api.MODULE or _torch_module_name(qualified)
         ):
             return True
         if qualified is not None and qualified.startswith(_KNOWN_NON_MODULE_PREFIXES):
@@ -289,7 +162,7 @@ def module_construction(semantics: "FileSemantics", expr: cst.BaseExpression) ->
             return PARAMETER
         if _torch_module_name(qualified):
             return qualified
-        if qualified in _MODULE_WRAPPERS and expr.args:
+        if qualified in torch_api.MODULE_WRAPPERS and expr.args:
             return module_construction(semantics, expr.args[0].value)
         return None
     name = semantics.local_class(expr.func)

@@ -18,69 +18,9 @@ from nnlint.static.project import method
 from nnlint.static.semantics import FileSemantics, argument, sequential_layers, walk
 from nnlint.static.torch_api import Kind
 
-_NN = "torch.nn."
-_F = "torch.nn.functional."
-
-# Activations that distort raw logits (sigmoid and softmax have rules of their own: NN201, NN203).
-ACTIVATION_MODULES = frozenset(
-    _NN + name
-    for name in (
-        "ReLU",
-        "ReLU6",
-        "LeakyReLU",
-        "GELU",
-        "ELU",
-        "SELU",
-        "CELU",
-        "SiLU",
-        "Mish",
-        "Softplus",
-        "Tanh",
-        "Hardtanh",
-        "Hardswish",
-    )
-)
-ACTIVATION_FUNCTIONS = frozenset(
-    {"torch.relu", "torch.relu_", "torch.tanh", "torch.selu", "torch.celu"}
-    | {
-        _F + name
-        for name in (
-            "relu",
-            "relu_",
-            "relu6",
-            "leaky_relu",
-            "gelu",
-            "elu",
-            "selu",
-            "celu",
-            "silu",
-            "mish",
-            "softplus",
-            "tanh",
-            "hardtanh",
-            "hardswish",
-        )
-    }
-)
-ACTIVATION_METHODS = frozenset({"relu", "relu_", "tanh", "tanh_"})
-
-# Position of `bias` in the constructor of layers that have one: Linear(in, out, bias), Conv2d(in,
-# out, kernel_size, stride, padding, dilation, groups, bias), ConvTranspose2d(..., groups, bias, dilation).
-BIAS_POSITION = {
-    _NN + "Linear": 2,
-    _NN + "LazyLinear": 1,
-    **{_NN + f"Conv{d}d": 7 for d in (1, 2, 3)},
-    **{_NN + f"ConvTranspose{d}d": 7 for d in (1, 2, 3)},
-    **{_NN + f"LazyConv{d}d": 6 for d in (1, 2, 3)},
-    **{_NN + f"LazyConvTranspose{d}d": 6 for d in (1, 2, 3)},
-}
-
 # What `bias_argument` returns for a layer that leaves `bias` at its default, True.
 DEFAULT_BIAS = cst.Name("True")
 
-_NO_GRAD = frozenset(
-    {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
-)
 # Words in a function's name that say it computes something to differentiate.
 _LOSS_WORDS = ("loss", "criterion", "triplet", "contrastive")
 _INIT_METHODS = frozenset({"__init__", "reset_parameters", "_init_weights", "init_weights"})
@@ -105,11 +45,7 @@ class LayerPairRule(StaticRule):
         argument_of = semantics.parents.get(semantics.parents.get(node))  # List -> Arg -> Call
         if not isinstance(argument_of, cst.Call):
             return False
-        return semantics.qualified_name(argument_of.func) in (
-            "torch.nn.ModuleList",
-            "torch.nn.ModuleDict",
-            "torch.nn.ParameterList",
-        )
+        return semantics.qualified_name(argument_of.func) in torch_api.UNORDERED_CONTAINERS
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._check_appends(node.body)
@@ -174,7 +110,7 @@ def producer(semantics: FileSemantics, value: Optional[cst.BaseExpression]) -> O
 
 def bias_argument(class_name: str, construct: cst.Call) -> Optional[cst.BaseExpression]:
     """The expression given for `bias`, `DEFAULT_BIAS` when it is left at its default, or None when unknowable."""
-    position = BIAS_POSITION.get(class_name)
+    position = torch_api.BIAS_POSITION.get(class_name)
     if position is None or any(arg.star for arg in construct.args):
         return None  # *args / **kwargs may carry it
     value = argument(construct, position, "bias")
@@ -219,7 +155,7 @@ def is_module_class(semantics: FileSemantics, klass: cst.ClassDef, seen: Tuple[s
         if base.keyword is not None:
             continue
         qualified = semantics.qualified_name(base.value)
-        if qualified is not None and (qualified.startswith(_NN) or qualified.endswith("LightningModule")):
+        if qualified is not None and (qualified.startswith(torch_api.NN) or qualified.endswith("LightningModule")):
             return True
         name = base.value.value if isinstance(base.value, cst.Name) else None
         local = semantics.classes.get(name) if name else None
@@ -288,4 +224,4 @@ def in_differentiated_code(semantics: FileSemantics, node: cst.CSTNode) -> bool:
 def _is_no_grad(semantics: FileSemantics, expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Call):
         expr = expr.func
-    return semantics.qualified_name(expr) in _NO_GRAD
+    return semantics.qualified_name(expr) in torch_api.NO_GRAD_CONTEXTS
