@@ -185,4 +185,4 @@ def test_every_rule_has_a_firing_case_and_a_near_miss():
             continue
         if not any(stem.startswith("ok_") for stem in stems) or all(stem.startswith("ok_") for stem in stems):
             incomplete.append(rule.code)
-    assert incomplete == [], "rules without a firing case and an ok_* case in fixtures/"
+    assert incomplete == [], f"rules without a firing case and an ok_* case in fixtures/: {incomplete}"
