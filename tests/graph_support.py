@@ -35,12 +35,12 @@ def targets_in_process(
     targets: Sequence[GraphTarget],
     root: Path,
     codes: Sequence[str],
-    limits: Limits = Limits(),
+    limits: Optional[Limits] = None,
     summary: bool = False,
     kind: str = "graph",
     options: Optional[Dict[str, Any]] = None,
 ) -> List[TargetOutcome]:
-    """`isolation.run_targets` without the workers: same contract, so the runner cannot tell the difference.
+    """`isolation.run_targets` without the workers (limits do not apply): same contract, so the runner cannot tell.
     Only for models known to behave (no exit, hang or crash): isolation itself is tested in test_graph.py."""
     from nnlint.graph.engine import check_target
 
@@ -50,9 +50,7 @@ def targets_in_process(
     for target in targets:
         result = check_target(target, root, rules, summary)
         outcomes.append(
-            TargetOutcome(
-                result.findings, result.method, result.input_description, result.seconds, result.summary
-            )
+            TargetOutcome(result.findings, result.method, result.input_description, result.seconds, result.summary)
         )
     return outcomes
 
