@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List, Optional, Sequence
+from unittest import mock
 
-from nnlint import registry
+from nnlint import registry, runner
+from nnlint.config import Config
 from nnlint.graph.discovery import discover_models
+from nnlint.graph.isolation import Limits, TargetOutcome
+from nnlint.graph.targets import GraphTarget
 from nnlint.static.engine import check_sources
 from nnlint.static.project import ProjectIndex
 from nnlint.types import Finding, Pass
@@ -25,3 +29,34 @@ def graph_findings(source: str, folder: Path, name: str = "example.py") -> List[
     for target in discover_models(project):
         findings.extend(check_target(target, folder, rules).findings)
     return findings
+
+
+def targets_in_process(
+    targets: Sequence[GraphTarget],
+    root: Path,
+    codes: Sequence[str],
+    limits: Optional[Limits] = None,
+    summary: bool = False,
+    kind: str = "graph",
+    options: Optional[Dict[str, Any]] = None,
+) -> List[TargetOutcome]:
+    """`isolation.run_targets` without the workers (limits do not apply): same contract, so the runner cannot tell.
+    Only for models known to behave (no exit, hang or crash): isolation itself is tested in test_graph.py."""
+    from nnlint.graph.engine import check_target
+
+    assert kind == "graph", "the probe's CLI jobs are tested through their workers"
+    rules = registry.rules_for(codes)
+    outcomes = []
+    for target in targets:
+        result = check_target(target, root, rules, summary)
+        outcomes.append(
+            TargetOutcome(result.findings, result.method, result.input_description, result.seconds, result.summary)
+        )
+    return outcomes
+
+
+def run_in_process(paths: Sequence[Path], config: Config, cwd: Path) -> runner.RunResult:
+    """`nnlint PATHS` (static and graph passes, configured and discovered models, suppression, dedupe),
+    with the graph targets checked in this process."""
+    with mock.patch.object(runner, "run_targets", targets_in_process):
+        return runner.run(paths, config, cwd)

@@ -1,4 +1,4 @@
-"""Running rule-page examples of the probe in-process: call each `test_*` function, collect every report."""
+"""Running probe examples in-process: call each `test_*` function of a file, collect every report's findings."""
 
 from __future__ import annotations
 
@@ -17,12 +17,19 @@ def probe_findings(
     source: str, folder: Path, name: str = "probe_example.py", expect_failure: bool = False
 ) -> List[Finding]:
     """Findings of every `nnlint.probe(...)` call made by the example's `test_*` functions."""
+    path = folder / name
+    path.write_text(source, encoding="utf-8")
+    return probe_file_findings(path, expect_failure)
+
+
+def probe_file_findings(path: Path, expect_failure: bool = False) -> List[Finding]:
+    """Findings of every `nnlint.probe(...)` call made by the `test_*` functions of the file at `path`, in
+    file order. An AssertionError in a test function is raised unless `expect_failure` (rule pages end with
+    `assert report.ok, report`, which their bad examples fail)."""
     import torch
 
     from nnlint.probe import api
 
-    path = folder / name
-    path.write_text(source, encoding="utf-8")
     reports = []
     original = api.probe
 
@@ -31,6 +38,9 @@ def probe_findings(
         reports.append(report)
         return report
 
+    # For a model defined outside the user's files (a bare nn.Linear), the probe blames the line that called it:
+    # make it look past this wrapper to the example's own call.
+    recording.__code__ = recording.__code__.replace(co_filename="<probe_support.recording>")
     api.probe = recording
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -43,6 +53,7 @@ def probe_findings(
         spec.loader.exec_module(module)
         for key, value in vars(module).items():
             if key.startswith("test_") and callable(value):
+                torch.manual_seed(0)  # each test starts from the same state, whatever the ones before it drew
                 try:
                     value()
                 except AssertionError:

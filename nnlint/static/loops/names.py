@@ -1,62 +1,31 @@
-"""The vocabulary of the loop model: torch names it matches, and the naming habits it reads receivers by (no imports).
-
-All in one place so that the torch names can later come from the project's torch vocabulary.
-"""
+"""The vocabulary of the loop model: the torch names it matches (from `static.torch_api`) and the naming habits it
+reads receivers by. No torch import."""
 
 from __future__ import annotations
 
 import re
 
-CLIP_FUNCTIONS = frozenset(
-    {
-        "torch.nn.utils.clip_grad_norm_",
-        "torch.nn.utils.clip_grad_value_",
-        "torch.nn.utils.clip_grad_norm",
-        "torch.nn.utils.clip_grad_value",
-        "torch.nn.utils.clip_grad.clip_grad_norm_",
-        "torch.nn.utils.clip_grad.clip_grad_value_",
-        "torch.nn.utils.clip_grad.clip_grad_norm",
-    }
+# The torch names come from the project's one torch vocabulary (tested against the installed torch).
+from nnlint.static.torch_api import (
+    CLIP_FUNCTIONS as CLIP_FUNCTIONS,
 )
-GRAD_SCALERS = frozenset(
-    {
-        "torch.cuda.amp.GradScaler",
-        "torch.cuda.amp.grad_scaler.GradScaler",
-        "torch.amp.GradScaler",
-        "torch.amp.grad_scaler.GradScaler",
-        "torch.cpu.amp.GradScaler",
-        "torch.GradScaler",
-    }
+from nnlint.static.torch_api import (
+    ENABLE_GRAD as ENABLE_GRAD,
 )
-NO_GRAD_CONTEXTS = frozenset(
-    {
-        "torch.no_grad",
-        "torch.inference_mode",
-        "torch.autograd.no_grad",
-        "torch.autograd.inference_mode",
-        "torch.autograd.grad_mode.no_grad",
-        "torch.autograd.grad_mode.inference_mode",
-    }
+from nnlint.static.torch_api import (
+    FOREIGN_FRAMEWORKS as FOREIGN_FRAMEWORKS,
 )
-SET_GRAD_ENABLED = frozenset(
-    {"torch.set_grad_enabled", "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.set_grad_enabled"}
+from nnlint.static.torch_api import (
+    GRAD_SCALERS as GRAD_SCALERS,
 )
-ENABLE_GRAD = frozenset({"torch.enable_grad", "torch.autograd.enable_grad", "torch.autograd.grad_mode.enable_grad"})
-# Top-level packages whose import makes a file a PyTorch file, and those that make it someone else's.
-FOREIGN_FRAMEWORKS = frozenset({"tensorflow", "keras", "jax", "flax", "paddle", "mindspore", "mxnet"})
-TORCH_FRAMEWORKS = frozenset(
-    {
-        "torch",
-        "torchvision",
-        "torchaudio",
-        "torchtext",
-        "lightning",
-        "pytorch_lightning",
-        "accelerate",
-        "transformers",
-        "timm",
-        "deepspeed",
-    }
+from nnlint.static.torch_api import (
+    NO_GRAD_CONTEXTS as NO_GRAD_CONTEXTS,
+)
+from nnlint.static.torch_api import (
+    SET_GRAD_ENABLED as SET_GRAD_ENABLED,
+)
+from nnlint.static.torch_api import (
+    TORCH_FRAMEWORKS as TORCH_FRAMEWORKS,
 )
 
 OPTIMIZER_NAME = re.compile(
