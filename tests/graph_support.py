@@ -9,8 +9,9 @@ from unittest import mock
 from nnlint import registry, runner
 from nnlint.config import Config
 from nnlint.graph.discovery import discover_models
-from nnlint.graph.isolation import Limits, TargetOutcome
+from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
+from nnlint.isolation.supervise import Limits
 from nnlint.static.engine import check_sources
 from nnlint.static.project import ProjectIndex
 from nnlint.types import Finding, Pass
@@ -37,22 +38,15 @@ def targets_in_process(
     codes: Sequence[str],
     limits: Optional[Limits] = None,
     summary: bool = False,
-    kind: str = "graph",
     options: Optional[Dict[str, Any]] = None,
-) -> List[TargetOutcome]:
-    """`isolation.run_targets` without the workers (limits do not apply): same contract, so the runner cannot tell.
-    Only for models known to behave (no exit, hang or crash): isolation itself is tested in test_graph.py."""
+) -> List[GraphResult]:
+    """`graph.isolated.run_targets` without the workers (limits do not apply): same contract, so the runner cannot
+    tell. Only for models known to behave (no exit, hang or crash): isolation itself is tested in test_graph.py."""
     from nnlint.graph.engine import check_target
 
-    assert kind == "graph", "the probe's CLI jobs are tested through their workers"
     rules = registry.rules_for(codes)
-    outcomes = []
-    for target in targets:
-        result = check_target(target, root, rules, summary)
-        outcomes.append(
-            TargetOutcome(result.findings, result.method, result.input_description, result.seconds, result.summary)
-        )
-    return outcomes
+    rule_options = (options or {}).get("rules")
+    return [check_target(target, root, rules, summary, rule_options) for target in targets]
 
 
 def run_in_process(paths: Sequence[Path], config: Config, cwd: Path) -> runner.RunResult:

@@ -6,6 +6,7 @@ import importlib.util
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import torch
@@ -93,7 +94,9 @@ def _check(
     clock.lap("trace")
     result.method = "fx" if gm is not None else "hooks"
     if example is not None:
-        plan = input_plans.InputPlan(lambda b, s: example, (0,), lambda s: "the factory's example inputs")
+        plan: Optional[input_plans.InputPlan] = input_plans.InputPlan(
+            lambda b, s: example, (0,), lambda s: "the factory's example inputs"
+        )
     elif target.inputs is not None:
         plan = input_plans.from_specs(target.inputs)
     else:
@@ -148,7 +151,7 @@ class _Tracer(fx.Tracer):
         if node.op in ("placeholder", "output"):
             return node  # made by the tracer itself: the stack is the caller's, not the model's
         lines = []
-        frame = sys._getframe(1)
+        frame: Optional[FrameType] = sys._getframe(1)
         while frame is not None:
             code = frame.f_code
             if is_user_file(code.co_filename):
@@ -274,7 +277,7 @@ def _attempt(model: nn.Module, gm: Optional[fx.GraphModule], inputs: Tuple[torch
 def _find_working_size(model, gm, plan, inferred: bool) -> Tuple[Optional[int], list, Optional[Propagation]]:
     """(first size that runs at the first batch size, failures before it, its propagation with fx). An
     inferred input that fails before its first layer is wrong at every size: stop there."""
-    failures = []
+    failures: List[Any] = []
     for size in plan.sizes:
         ok, where, error, propagation = _attempt(model, gm, plan.make(BATCHES[0], size))
         if ok:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, cast
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union, cast
 
 import torch
 from torch import nn
@@ -106,7 +106,7 @@ Measure = Callable[[Any, LossValue], Tuple[Optional[torch.Tensor], Optional[torc
 def train(
     model: nn.Module,
     params: Sequence[nn.Parameter],
-    optimizer: torch.optim.Optimizer,
+    optimizer: Union[torch.optim.Optimizer, Adam],
     step_inputs: Args,
     loss: Callable[[Any], LossValue],
     measure: Measure,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Union, cast
 
 import libcst as cst
 
@@ -32,7 +32,9 @@ class MissingTrainMode(LoopRule):
     def _check(self, function: loops.Function, events: List[Event], index: int, event: Event) -> None:
         path = event.path
         first_call = next((i for i, frame in enumerate(path) if frame.kind == "call"), len(path))
-        owned_loops = [frame.node for frame in path[:first_call] if frame.kind == "loop"]
+        owned_loops = [
+            cast(Union[cst.For, cst.While], frame.node) for frame in path[:first_call] if frame.kind == "loop"
+        ]
         if not owned_loops or _SHADOW_MODEL.search(event.receiver):
             return
         routine = next(

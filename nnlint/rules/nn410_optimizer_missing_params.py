@@ -179,7 +179,8 @@ def _name_at(semantics: FileSemantics, call: cst.Call, target: str) -> Optional[
 class _Spelling(cst.CSTVisitor):
     def __init__(self, semantics: FileSemantics, target: str) -> None:
         super().__init__()
-        self.semantics, self.target, self.found = semantics, target, None
+        self.semantics, self.target = semantics, target
+        self.found: Optional[cst.BaseExpression] = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if (

@@ -136,7 +136,8 @@ def owner(semantics: "FileSemantics", node: cst.CSTNode) -> Optional[Tuple[cst.F
     function = semantics.enclosing(node, (cst.FunctionDef, cst.Lambda))
     if not isinstance(function, cst.FunctionDef):
         return None
-    klass = semantics.parents.get(semantics.parents.get(function))  # FunctionDef -> IndentedBlock -> ClassDef
+    block = semantics.parents.get(function)  # FunctionDef -> IndentedBlock -> ClassDef
+    klass = semantics.parents.get(block) if block is not None else None
     return (function, klass) if isinstance(klass, cst.ClassDef) else None
 
 

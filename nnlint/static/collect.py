@@ -99,13 +99,14 @@ class Collector(cst.CSTVisitor):
         self.scopes.pop()
 
     # Lambdas and comprehensions have names of their own; what they bind is unknown to us.
-    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef
+    # one pair of scope hooks serves every kind of scope (libcst types each hook by its node class)
+    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef  # type: ignore[assignment]
 
-    def _enter_comprehension(self, node: cst.CSTNode) -> None:
+    def _enter_comprehension(self, node: Scope) -> None:
         self.scopes.append(node)
 
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
-    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_FunctionDef
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension  # type: ignore[assignment]
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_FunctionDef  # type: ignore[assignment]
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._record(node.target, cst.Ellipsis())
@@ -178,9 +179,9 @@ class Collector(cst.CSTVisitor):
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         # `x += y` makes x something else: make any later use unknown.
-        self._record(original_node.target, original_node)
+        self._record(original_node.target, original_node)  # type: ignore[arg-type]  # a statement: "unknown"
 
-    def _record(self, target: cst.BaseExpression, value: cst.CSTNode) -> None:
+    def _record(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         index = len(self.order)
         if isinstance(target, cst.Name):
             per_scope = self.assignments.setdefault(self.scopes[-1], {})

@@ -42,7 +42,8 @@ class LayerPairRule(StaticRule):
 
     def _in_unordered_container(self, node: cst.List) -> bool:
         semantics = self.context.semantics
-        argument_of = semantics.parents.get(semantics.parents.get(node))  # List -> Arg -> Call
+        argument = semantics.parents.get(node)
+        argument_of = semantics.parents.get(argument) if argument is not None else None  # List -> Arg -> Call
         if not isinstance(argument_of, cst.Call):
             return False
         return semantics.qualified_name(argument_of.func) in torch_api.UNORDERED_CONTAINERS
@@ -159,7 +160,7 @@ def is_module_class(semantics: FileSemantics, klass: cst.ClassDef, seen: Tuple[s
             return True
         name = base.value.value if isinstance(base.value, cst.Name) else None
         local = semantics.classes.get(name) if name else None
-        if local is not None and name not in seen and is_module_class(semantics, local, seen + (name,)):
+        if local is not None and name not in seen and is_module_class(semantics, local, (*seen, str(name))):
             return True
     return bool(klass.bases) and method(klass, "forward") is not None
 

@@ -9,7 +9,7 @@ silent on unknown values: precision first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Type, TypeVar, cast
 
 import libcst as cst
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 _MAX_DEPTH = 12
 _EXACT_TYPES: Dict[tuple, frozenset] = {}  # `enclosing`'s kinds -> the same as a set of leaf types (or empty)
+
+
+_Node = TypeVar("_Node", bound=cst.CSTNode)
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ class FileSemantics:
                 index += 1
         return found
 
-    def enclosing(self, node: cst.CSTNode, kinds: tuple) -> Optional[cst.CSTNode]:
+    def enclosing(self, node: cst.CSTNode, kinds: Tuple[Type[_Node], ...]) -> Optional[_Node]:
         """The nearest ancestor of one of the given node types."""
         parents = self.parents
         current = parents.get(node)
@@ -155,7 +158,7 @@ class FileSemantics:
         if exact:  # leaf node classes: a set lookup, not isinstance (slow on libcst's abstract base classes)
             while current is not None and type(current) not in exact:
                 current = parents.get(current)
-            return current
+            return cast(Optional[_Node], current)
         while current is not None and not isinstance(current, kinds):
             current = parents.get(current)
         return current
@@ -163,7 +166,7 @@ class FileSemantics:
     def scope_of(self, node: cst.CSTNode) -> Scope:
         """The function (or the module) whose local names `node` sees."""
         function = self.enclosing(node, _SCOPES)
-        return function if function is not None else self.module
+        return cast(Scope, function) if function is not None else self.module
 
     def class_of(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
         """The class whose method contains `node`, if any."""
