@@ -10,9 +10,10 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Set, Tuple, Type
 
 from nnlint import registry
+from nnlint.rule import Rule
 from nnlint.types import Severity
 
 if sys.version_info >= (3, 11):
@@ -307,9 +308,11 @@ def _per_file_ignores(value: Any, key: str) -> Dict[str, Tuple[str, ...]]:
     return {pattern: _rule_list(codes, _join(key, pattern)) for pattern, codes in _table(value, key).items()}
 
 
-def _severities(value: Any, key: str) -> Dict[str, Severity]:
-    levels: Dict[str, Severity] = {}
-    for name, level in _table(value, key).items():
+def _by_rule(value: Any, key: str, twice: str) -> Iterator[Tuple[str, Type[Rule], Any]]:
+    """(entry, rule, value) for each `code-or-name = value` of a table keyed by rule; a rule may appear once
+    (`twice`: the error's words for a repeat, with `{code}`)."""
+    seen: Set[str] = set()
+    for name, item in _table(value, key).items():
         entry = _join(key, name)
         rule = registry.lookup(name)
         if rule is None:
@@ -317,25 +320,23 @@ def _severities(value: Any, key: str) -> Dict[str, Severity]:
                 f"`{entry}`: {name!r} is not a rule code or rule name (see `nnlint rules`)"
                 f"{_did_you_mean(name, _rule_words())}"
             )
-        if rule.code in levels:
-            raise _Invalid(f"`{entry}`: the severity of {rule.code} is given twice")
-        levels[rule.code] = Severity(_one_of(*(s.value for s in Severity))(level, entry))
-    return levels
+        if rule.code in seen:
+            raise _Invalid(f"`{entry}`: " + twice.format(code=rule.code))
+        seen.add(rule.code)
+        yield entry, rule, item
+
+
+def _severities(value: Any, key: str) -> Dict[str, Severity]:
+    return {
+        rule.code: Severity(_one_of(*(s.value for s in Severity))(level, entry))
+        for entry, rule, level in _by_rule(value, key, "the severity of {code} is given twice")
+    }
 
 
 def _rule_options(value: Any, key: str) -> Dict[str, Dict[str, Any]]:
     """`[tool.nnlint.options.NN313]` tables: declared options of known rules, with values of the declared type."""
     options: Dict[str, Dict[str, Any]] = {}
-    for name, table in _table(value, key).items():
-        entry = _join(key, name)
-        rule = registry.lookup(name)
-        if rule is None:
-            raise _Invalid(
-                f"`{entry}`: {name!r} is not a rule code or rule name (see `nnlint rules`)"
-                f"{_did_you_mean(name, _rule_words())}"
-            )
-        if rule.code in options:
-            raise _Invalid(f"`{entry}`: the options of {rule.code} are given twice")
+    for entry, rule, table in _by_rule(value, key, "the options of {code} are given twice"):
         declared = {option.name: option for option in rule.options}
         if not declared:
             raise _Invalid(f"`{entry}`: {rule.code} ({rule.name}) has no options")
