@@ -55,6 +55,11 @@ _INIT_CALLS = frozenset(
 )
 _FROZEN_DTYPE = re.compile(r"(^|\.|_)(u?int\d*|long|short|bool|float8\w*|fp8|qu?int\w*)($|_)", re.IGNORECASE)
 _SKIPS_INIT = re.compile(r"\b(skip_init|init_empty_weights|no_init_weights)\b")
+# Arithmetic that keeps integer sizes integers (`/` makes a float, which no constructor takes as a size).
+_SIZE_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Power)
+# Builtins and math functions that return an integer: a size when passed to a legacy constructor.
+_INTEGER_BUILTINS = frozenset({"int", "len", "round", "max", "min", "sum"})
+_INTEGER_MATH = frozenset({"prod", "ceil", "floor", "comb", "gcd", "lcm", "isqrt"})
 _INIT_METHOD = re.compile(r"init|reset", re.IGNORECASE)
 _SIZE_NAME = re.compile(
     r"^(n|d|k|m|dim|size|num|len|width|height)($|_)|(dim|dims|size|features|channels|classes|heads|units|len|length|num|width)s?$",
@@ -179,6 +184,7 @@ class _InitFunctions(cst.CSTVisitor):
 
 def _uninitialised(semantics, expr: cst.BaseExpression) -> Optional[str]:
     """The allocating call, as written, when `expr` allocates memory without setting it."""
+    expr = semantics.resolve(expr)  # `w = torch.Tensor(n, m)` then `nn.Parameter(w)`
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Call):
         if expr.func.attr.value not in _TENSOR_PASSTHROUGH:
             return None  # `.uniform_()`, `.normal_()`: initialised in place
@@ -191,7 +197,7 @@ def _uninitialised(semantics, expr: cst.BaseExpression) -> Optional[str]:
         return None  # an empty placeholder
     if qualified in torch_api.EMPTY_FACTORIES and sizes:
         return qualified
-    if qualified in torch_api.LEGACY_TENSOR_TYPES and sizes and all(_looks_like_size(arg) for arg in sizes):
+    if qualified in torch_api.LEGACY_TENSOR_TYPES and sizes and _are_sizes(sizes):
         return (
             qualified  # `torch.Tensor(n, m)` allocates; `torch.Tensor([1., 2.])` or `torch.Tensor(array)` copies data
         )
@@ -202,18 +208,49 @@ def _is_zero(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Integer) and expr.value == "0"
 
 
-def _looks_like_size(arg: cst.Arg) -> bool:
-    value = arg.value
-    if arg.star == "*":
+def _are_sizes(sizes: List[cst.Arg]) -> bool:
+    """Whether the positional arguments of a legacy constructor are sizes rather than data to copy.
+
+    Data comes as one argument (`torch.Tensor(array)`): two or more positional arguments are always
+    sizes, whatever they are (`torch.Tensor(len(vocab), dim)`, `torch.Tensor(n + int(flag), m)`).
+    """
+    if len(sizes) >= 2 or sizes[0].star == "*":
         return True
-    if isinstance(value, cst.Integer):
+    return _looks_like_size(sizes[0].value)
+
+
+def _looks_like_size(value: cst.BaseExpression) -> bool:
+    """An integer, a name that says it is a size, an integer-valued call, or arithmetic on such operands."""
+    if isinstance(value, cst.Integer) or _is_integer_call(value):
         return True
-    if isinstance(value, cst.BinaryOperation):
-        return all(isinstance(side, (cst.Integer, cst.Name, cst.Attribute)) for side in (value.left, value.right))
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _SIZE_ARITHMETIC):
+        return all(_is_size_operand(side) for side in (value.left, value.right))
     name = (
         value.value if isinstance(value, cst.Name) else value.attr.value if isinstance(value, cst.Attribute) else None
     )
     return name is not None and bool(_SIZE_NAME.search(name))
+
+
+def _is_size_operand(value: cst.BaseExpression) -> bool:
+    """An operand of size arithmetic: any name or attribute (`self.hidden * 2`), a number, an integer call, or more arithmetic."""
+    if isinstance(value, (cst.Integer, cst.Name, cst.Attribute)) or _is_integer_call(value):
+        return True
+    return isinstance(value, cst.BinaryOperation) and _looks_like_size(value)
+
+
+def _is_integer_call(value: cst.BaseExpression) -> bool:
+    """`int(...)`, `len(...)`, `math.prod(...)` and the like: calls that return an integer."""
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    if isinstance(func, cst.Name):
+        return func.value in _INTEGER_BUILTINS
+    return (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value in ("math", "np", "numpy")
+        and func.attr.value in _INTEGER_MATH
+    )
 
 
 def _initialises(semantics, klass: cst.ClassDef, seen: Set[int]) -> bool:
