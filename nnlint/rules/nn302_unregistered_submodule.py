@@ -9,6 +9,7 @@ import libcst as cst
 from nnlint.rule import StaticRule
 from nnlint.static import classes, torch_api
 from nnlint.static.classes import PARAMETER
+from nnlint.static.stateless import is_stateless_module_class
 from nnlint.types import Severity
 
 _MUTATORS = frozenset({"append", "insert", "extend", "update", "setdefault"})
@@ -150,7 +151,7 @@ class _AttributeFacts:
         semantics = self.semantics
         if isinstance(expr, cst.Call):
             built = classes.module_construction(semantics, expr)
-            return built if built is not None and built not in _HARMLESS else None
+            return built if built is not None and not _harmless(semantics, built) else None
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
             parts = [element.value for element in expr.elements]
         elif isinstance(expr, cst.Dict):
@@ -179,6 +180,17 @@ class _AttributeFacts:
         scope: Any = semantics.scope_of(name)  # a function's: the module scope was ruled out above
         uses = [n for n in classes.names_in(scope.body) if n.value == name.value]
         return value if len(uses) == 2 else None
+
+
+def _harmless(semantics, built: str) -> bool:
+    """A module that holds nothing to train, move or save and ignores train/eval mode: a torch activation, pooling
+    or loss layer, or a class of the checked files with no parameter, buffer or stateful submodule."""
+    if built in _HARMLESS:
+        return True
+    if built.startswith("torch"):
+        return False
+    found = classes.find_class(semantics, built)
+    return found is not None and is_stateless_module_class(found[0], found[1])
 
 
 def _container(semantics, value: cst.BaseExpression) -> Optional[str]:
