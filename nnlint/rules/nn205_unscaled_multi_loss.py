@@ -8,6 +8,7 @@ import libcst as cst
 
 from nnlint.rule import StaticRule
 from nnlint.static import torch_api
+from nnlint.static.reductions import term_reduction
 from nnlint.static.semantics import Origin
 from nnlint.types import Severity
 
@@ -31,6 +32,8 @@ class UnscaledMultiLoss(StaticRule):
         terms = list(_add_terms(node))
         if any(_is_weighted(term) for term in terms):
             return  # the user already scales the terms against each other
+        if self._check_reductions(node, terms):
+            return
         losses = [loss for loss in (self._loss_term(term) for term in terms) if loss is not None]
         if len(losses) < 2:
             return
@@ -48,6 +51,29 @@ class UnscaledMultiLoss(StaticRule):
         ]
         if len(regression) >= 2 or (adversarial and others):
             self.report(node, self._message([origin for origin, _ in losses], bool(adversarial and others)))
+
+    def _check_reductions(self, node: cst.BinaryOperation, terms: List[cst.BaseExpression]) -> bool:
+        """A term summed over the batch added to a term averaged over it: report, and say whether it did."""
+        reduced = [r for r in (term_reduction(self.context.semantics, term) for term in terms) if r is not None]
+        summed = [r for r in reduced if r.reduction == "sum"]
+        averaged = [r for r in reduced if r.reduction == "mean"]
+        if not summed or not averaged:
+            return False
+        semantics = self.context.semantics
+        summed_words = ", ".join(f"{r.description} (line {semantics.line(r.node)})" for r in summed)
+        averaged_words = ", ".join(f"{r.description} (line {semantics.line(r.node)})" for r in averaged)
+        summed_words = summed_words[:1].upper() + summed_words[1:]
+        self.report(
+            node,
+            f"{summed_words} {'are' if len(summed) > 1 else 'is'} summed over the batch and every element, but "
+            f"{averaged_words} {'are' if len(averaged) > 1 else 'is'} averaged, and "
+            "they are added with no weights: the summed term grows with the batch size and the tensor size, so it "
+            "is hundreds or thousands of times larger and drives training alone while the averaged one barely "
+            "moves it (in a VAE, a summed KL against a mean reconstruction collapses the posterior: blurry, "
+            "average outputs). Use the same reduction for every term (or divide the summed one by the batch "
+            "size) and weight the terms explicitly.",
+        )
+        return True
 
     def _loss_term(self, term: cst.BaseExpression) -> Optional[Tuple[Origin, bool]]:
         semantics = self.context.semantics
