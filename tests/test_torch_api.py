@@ -26,6 +26,7 @@ BARE: Dict[str, Tuple[str, Optional[str]]] = {
     "MODULE_PASSTHROUGH_METHODS": ("torch.nn.Module.", None),
     "PASSTHROUGH_METHODS": ("torch.Tensor.", None),
     "REGRESSION_LOSSES": ("torch.nn.functional.", None),
+    "SELECTION_METHODS": ("torch.Tensor.", None),
 }
 # Tables of third-party names: nothing to resolve in torch.
 NOT_TORCH = frozenset({"FOREIGN_FRAMEWORKS", "LIGHTNING_MODULE_BASES", "TORCH_FRAMEWORKS"})

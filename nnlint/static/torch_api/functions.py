@@ -62,6 +62,17 @@ REDUCTIONS = frozenset({"torch.mean", "torch.sum"})
 SQUARE = "torch.square"
 POW = "torch.pow"
 
+# Norms a tensor is divided by to normalise it (NN308: with no eps, a zero vector gives 0/0).
+NORM_FUNCTIONS = frozenset({"torch.linalg.norm", "torch.linalg.vector_norm", "torch.norm"})
+# Rectifiers: their outputs are exactly 0 over whole rows, so a sum or norm of them can be 0 (NN308).
+RECTIFIER_FUNCTIONS = frozenset({"torch.relu", FUNCTIONAL + "relu", FUNCTIONAL + "relu6"})
+RECTIFIER_MODULES = frozenset({NN + "ReLU", NN + "ReLU6"})
+# Tensor methods that pick entries of a tensor, keeping their values (NN308: picked probabilities are probabilities).
+SELECTION_METHODS = frozenset(
+    {"gather", "index_select", "masked_select", "reshape", "select", "squeeze", "take_along_dim", "unsqueeze", "view"}
+)
+SELECTION_FUNCTIONS = frozenset({"torch.gather", "torch.index_select", "torch.masked_select", "torch.take_along_dim"})
+
 # Constant targets mark an adversarial (GAN) term: the loss compares with "all real" / "all fake".
 CONSTANT_TARGET_FUNCTIONS = frozenset(
     {"torch.full", "torch.full_like", "torch.ones", "torch.ones_like", "torch.zeros", "torch.zeros_like"}
