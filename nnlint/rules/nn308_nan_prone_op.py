@@ -315,14 +315,8 @@ def _is_plain_argument(semantics, name: cst.Name) -> bool:
     ):
         return False
     for node in semantics.descendants(function.body):
-        target = None
-        if isinstance(node, cst.AssignTarget):
-            target = node.target
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-            target = node.target
-        elif isinstance(node, (cst.For, cst.CompFor)):
-            target = node.target
-        elif isinstance(node, cst.NamedExpr):
+        target: Optional[cst.CSTNode] = None
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
             target = node.target
         if target is not None and any(
             isinstance(n, cst.Name) and n.value == name.value for n in [target, *semantics.descendants(target)]
