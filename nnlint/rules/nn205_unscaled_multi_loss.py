@@ -29,7 +29,14 @@ class UnscaledMultiLoss(StaticRule):
         parent = self.context.semantics.parents.get(node)
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Add):
             return  # only the whole sum
-        terms = list(_add_terms(node))
+        self._check_sum(node, list(_add_terms(node)))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        """`loss = ce` then `loss += feat_loss`: the running total and the added term are terms of one sum."""
+        if isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name):
+            self._check_sum(node, [node.target, *_add_terms(node.value)])
+
+    def _check_sum(self, node: cst.CSTNode, terms: List[cst.BaseExpression]) -> None:
         if any(_is_weighted(term) for term in terms):
             return  # the user already scales the terms against each other
         if self._check_reductions(node, terms):
@@ -52,7 +59,7 @@ class UnscaledMultiLoss(StaticRule):
         if len(regression) >= 2 or (adversarial and others):
             self.report(node, self._message([origin for origin, _ in losses], bool(adversarial and others)))
 
-    def _check_reductions(self, node: cst.BinaryOperation, terms: List[cst.BaseExpression]) -> bool:
+    def _check_reductions(self, node: cst.CSTNode, terms: List[cst.BaseExpression]) -> bool:
         """A term summed over the batch added to a term averaged over it: report, and say whether it did."""
         reduced = [r for r in (term_reduction(self.context.semantics, term) for term in terms) if r is not None]
         summed = [r for r in reduced if r.reduction == "sum"]
