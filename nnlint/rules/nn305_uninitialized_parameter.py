@@ -58,7 +58,7 @@ _SKIPS_INIT = re.compile(r"\b(skip_init|init_empty_weights|no_init_weights)\b")
 # Arithmetic that keeps integer sizes integers (`/` makes a float, which no constructor takes as a size).
 _SIZE_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Power)
 # Builtins and math functions that return an integer: a size when passed to a legacy constructor.
-_INTEGER_BUILTINS = frozenset({"int", "len", "round", "max", "min", "sum"})
+_INTEGER_BUILTINS = frozenset({"int", "len", "round", "max", "min"})
 _INTEGER_MATH = frozenset({"prod", "ceil", "floor", "comb", "gcd", "lcm", "isqrt"})
 _INIT_METHOD = re.compile(r"init|reset", re.IGNORECASE)
 _SIZE_NAME = re.compile(

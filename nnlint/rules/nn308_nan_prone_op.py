@@ -194,14 +194,14 @@ def _is_difference(semantics, value: cst.BaseExpression) -> bool:
 
 
 _MAX_STEPS = 6
-# Reshaping or indexing a norm keeps it a norm: `a.norm(dim=1)[:, None]`, `.unsqueeze(-1)`, `.expand_as(a)`.
 # Casts that turn a boolean mask into numbers.
 _CASTS = frozenset({"float", "double", "half", "to", "type", "type_as", "long", "int"})
+# Reshaping or indexing a norm keeps it a norm: `a.norm(dim=1)[:, None]`, `.unsqueeze(-1)`, `.expand_as(a)`.
 _SHAPE_METHODS = frozenset({"unsqueeze", "view", "reshape", "expand_as", "expand", "detach", "squeeze"})
 
 
 def _unselected(semantics, value: cst.BaseExpression) -> cst.BaseExpression:
-    """The tensor whose entries `value` picks: `p[:, 1]`, `p.gather(1, y)`, `p.max(-1)[0]`, `torch.gather(p, ...)` -> `p`."""
+    """The tensor whose entries `value` picks: `p[:, 1]`, `p.gather(1, y)`, `p.min(-1)[0]`, `torch.gather(p, ...)` -> `p`."""
     for _ in range(_MAX_STEPS):
         resolved = semantics.resolve(value)
         if isinstance(resolved, cst.Subscript):
@@ -211,9 +211,8 @@ def _unselected(semantics, value: cst.BaseExpression) -> cst.BaseExpression:
             and isinstance(resolved.func, cst.Attribute)
             and (resolved.func.attr.value in torch_api.SELECTION_METHODS or resolved.func.attr.value == "min")
         ):
-            value = (
-                resolved.func.value
-            )  # `.min(dim)` returns values (and indices): still probabilities (a max never is 0)
+            # `.min(dim)` returns values (and indices): still probabilities; a max is never 0, so it is not followed
+            value = resolved.func.value
         elif (
             isinstance(resolved, cst.Call)
             and semantics.qualified_name(resolved.func) in torch_api.SELECTION_FUNCTIONS
