@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, Optional
 
 import libcst as cst
 
+from nnlint.static import torch_api
 from nnlint.static.semantics import argument
 
 if TYPE_CHECKING:
@@ -45,8 +46,15 @@ def term_reduction(semantics: "FileSemantics", term: cst.BaseExpression) -> Opti
         if stated == "none":
             written = f'{origin.description} with `reduction="none"` then `.{applied}()`'
         return ReducedTerm(reduction, written, origin.loss.call)  # type: ignore[arg-type]
-    if applied is None and _is_summed_gaussian_kl(semantics, semantics.resolve(expr)):
-        return ReducedTerm("sum", "the hand-written KL term `torch.sum(...)`", semantics.resolve(expr))
+    resolved = semantics.resolve(expr)
+    if (
+        applied is not None
+        and isinstance(resolved, cst.Call)
+        and semantics.qualified_name(resolved.func) in torch_api.KL_DIVERGENCE_FUNCTIONS
+    ):
+        return ReducedTerm(applied, f"`kl_divergence(...).{applied}()`", resolved)  # elementwise KL, then reduced
+    if applied is None and _is_summed_gaussian_kl(semantics, resolved):
+        return ReducedTerm("sum", "the hand-written KL term `torch.sum(...)`", resolved)
     return None
 
 

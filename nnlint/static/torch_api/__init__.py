@@ -44,6 +44,7 @@ from nnlint.static.torch_api.kinds import (
     Kind,
 )
 from nnlint.static.torch_api.losses import (
+    KL_DIVERGENCE_FUNCTIONS,
     LOGIT_LOSSES,
     LOSS_CLASSES,
     LOSS_FUNCTIONS,
@@ -104,6 +105,7 @@ __all__ = [
     "FUNCTION_KINDS",
     "GRAD_SCALERS",
     "INIT_MODULE",
+    "KL_DIVERGENCE_FUNCTIONS",
     "Kind",
     "LEGACY_TENSOR_TYPES",
     "LIGHTNING_MODULE_BASES",

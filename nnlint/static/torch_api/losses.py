@@ -33,6 +33,8 @@ LOSS_CLASSES = {
 LOSS_FUNCTIONS = frozenset(LOSS_CLASSES.values())
 # Losses that measure a distance between predictions and real-valued targets.
 REGRESSION_LOSSES = frozenset({"huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"})
+# torch.distributions' KL between two distributions: one value per sample and dimension, not reduced (NN205).
+KL_DIVERGENCE_FUNCTIONS = frozenset({"torch.distributions.kl.kl_divergence", "torch.distributions.kl_divergence"})
 # Losses that expect raw logits (NN206: no activation may cut them first).
 LOGIT_LOSSES = frozenset({"binary_cross_entropy_with_logits", "cross_entropy"})
 
