@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -156,7 +157,9 @@ def _late_replacements(semantics: FileSemantics, constructions: List[cst.Call]) 
             target = code(assign.targets[0].target)
             if not any(_inside_layer(target, layer, sub is None) for layer, (_, sub) in zip(layers, terms)):
                 continue
-            if target in code(assign.value) or not _builds_layer(semantics, assign.value):
+            if re.search(re.escape(target) + r"(?![\w.])", code(assign.value)) or not _builds_layer(
+                semantics, assign.value
+            ):
                 continue  # `model.fc = nn.Sequential(nn.Dropout(), model.fc)` keeps the old parameters
             if any(semantics.order[other] > semantics.order[assign] for other in later):
                 continue
