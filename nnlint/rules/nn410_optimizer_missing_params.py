@@ -106,7 +106,6 @@ class OptimizerMissingParams(LoopRule):
             "group for each left-out submodule), or freeze them explicitly with `requires_grad_(False)`.",
         )
 
-
     def _report_library_part(self, params: cst.BaseExpression, base: str, covered: Set[str], library: str) -> None:
         given = ", ".join(f"`{base}.{name}`" for name in sorted(covered))
         self.report(
