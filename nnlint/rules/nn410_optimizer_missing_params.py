@@ -150,10 +150,14 @@ def _late_replacements(semantics: FileSemantics, constructions: List[cst.Call]) 
             for other in constructions
             if other is not call and (semantics.enclosing(other, (cst.FunctionDef,)) or semantics.module) is scope
         ]
-        for assign in _assignments(semantics, scope):
+        assignments = _assignments(semantics, scope)
+        bases = {base for base, _ in terms}
+        for assign in assignments:
             if semantics.order[assign] < semantics.order[call] or len(assign.targets) != 1:
                 continue
             target = code(assign.targets[0].target)
+            if target in bases:
+                break  # the model itself is bound to a new object: its layers are no longer the optimizer's
             if not any(_inside_layer(target, layer, sub is None) for layer, (_, sub) in zip(layers, terms)):
                 continue
             if re.search(re.escape(target) + r"(?![\w.])", code(assign.value)) or not _builds_layer(
@@ -168,7 +172,7 @@ def _late_replacements(semantics: FileSemantics, constructions: List[cst.Call]) 
 
 
 def _assignments(semantics: FileSemantics, scope: cst.CSTNode) -> List[cst.Assign]:
-    """The `x.attr = ...` / `x.attr[i] = ...` statements written directly in a function (not in nested ones)."""
+    """The assignments written directly in a function (not in nested ones), in source order."""
     finder = _LayerAssignments()
     walk(scope.body if isinstance(scope, cst.FunctionDef) else scope, finder)
     return finder.found
@@ -180,8 +184,7 @@ class _LayerAssignments(cst.CSTVisitor):
         self.found: List[cst.Assign] = []
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets):
-            self.found.append(node)
+        self.found.append(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
