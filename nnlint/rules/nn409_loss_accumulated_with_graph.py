@@ -102,6 +102,8 @@ class LossAccumulatedWithGraph(LoopRule):
         if _reset_in(loop, name, semantics.order[statement], semantics):
             return
         text = semantics.module.code_for_node(tensor)
+        if _detached_in(loop, text, semantics.order[statement], semantics):
+            return  # `if with_backward: loss.backward(); loss = loss.detach()`: detached where it was backpropagated
         fix = Fix(f"Accumulate `{text}.item()`", (self.context.replace(tensor, f"{text}.item()"),), safe=False)
         self.report(
             statement,
@@ -198,6 +200,26 @@ def _reset_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
     finder = _Resets(name, semantics, before)
     walk(loop, finder)
     return finder.found
+
+
+def _detached_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
+    """Whether the loop rebinds the added name to a detached value before the addition (`loss = loss.detach()`)."""
+    finder = _Rebinds(name, semantics, before)
+    walk(loop, finder)
+    return finder.found
+
+
+class _Rebinds(cst.CSTVisitor):
+    def __init__(self, name: str, semantics, before: int) -> None:
+        super().__init__()
+        self.name, self.semantics, self.before = name, semantics, before
+        self.found = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.semantics.order[node] < self.before and _detached(node.value):
+            code = self.semantics.module.code_for_node
+            if any(code(target.target) == self.name for target in node.targets):
+                self.found = True
 
 
 def _references(semantics, node: cst.CSTNode, name: str) -> bool:
