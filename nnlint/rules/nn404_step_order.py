@@ -45,6 +45,8 @@ class StepOrder(LoopRule):
         if unit.conditional(scheduler) and _guards(unit, scheduler) != _guards(unit, later):
             return  # a guarded scheduler step (warm-up only, first epoch only) is deliberate
         semantics = self.context.semantics
+        if _warning_silenced(semantics, scheduler.node):
+            return  # `with warnings.catch_warnings(): scheduler.step()`: the author knows PyTorch's warning
         self.report_once(
             unit.anchor(scheduler),
             f"`{loops.describe(semantics, scheduler.node)}` runs before `{loops.describe(semantics, later.node)}` "
@@ -131,6 +133,19 @@ def _directly_in(unit: Unit, event: Event) -> bool:
     if unit.loop is None:
         return not any(frame.kind == "loop" for frame in event.path)
     return not unit.nested(event)
+
+
+def _warning_silenced(semantics, node: cst.CSTNode) -> bool:
+    """The call sits in a `with warnings.catch_warnings():` block."""
+    current = semantics.parents.get(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, cst.With) and any(
+            loops.last_name(item.item.func if isinstance(item.item, cst.Call) else item.item) == "catch_warnings"
+            for item in current.items
+        ):
+            return True
+        current = semantics.parents.get(current)
+    return False
 
 
 def _guards(unit: Unit, event: Event) -> List[cst.CSTNode]:
