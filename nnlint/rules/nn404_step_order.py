@@ -31,16 +31,22 @@ class StepOrder(LoopRule):
                 self._check_clip(unit, index, event)
 
     def _check_scheduler(self, unit: Unit, index: int, scheduler: Event) -> None:
-        if scheduler.has_args or unit.conditional(scheduler):
-            return  # `step(metric)`/`step(epoch)` set the value explicitly; a guarded step is deliberate
+        if scheduler.has_args:
+            return  # `step(metric)`/`step(epoch)` set the value explicitly
         events = _together(unit.events, scheduler)
+        if not unit.conditional(scheduler) and self._check_accumulated_step(unit, events, scheduler):
+            return
         position = events.index(scheduler)
         if any(e.kind == STEP for e in events[:position]):
             return
         later = next((e for e in events[position + 1 :] if e.kind == STEP), None)
         if later is None or unit.inside_one_call(scheduler, later):
             return
+        if unit.conditional(scheduler) and _guards(unit, scheduler) != _guards(unit, later):
+            return  # a guarded scheduler step (warm-up only, first epoch only) is deliberate
         semantics = self.context.semantics
+        if _warning_silenced(semantics, scheduler.node):
+            return  # `with warnings.catch_warnings(): scheduler.step()`: the author knows PyTorch's warning
         self.report_once(
             unit.anchor(scheduler),
             f"`{loops.describe(semantics, scheduler.node)}` runs before `{loops.describe(semantics, later.node)}` "
@@ -49,6 +55,29 @@ class StepOrder(LoopRule):
             "(PyTorch warns about this order). Call the scheduler after `optimizer.step()` — at the end of the "
             "iteration, or after the batch loop for an epoch-level schedule.",
         )
+
+    def _check_accumulated_step(self, unit: Unit, events: List[Event], scheduler: Event) -> bool:
+        """A scheduler stepped on every micro-batch while the optimizer steps every N (gradient accumulation)."""
+        steps = [e for e in events if e.kind == STEP and _directly_in(unit, e)]
+        if not steps or any(not unit.conditional(step) for step in steps):
+            return False
+        step = steps[0]
+        condition = loops.accumulation_condition(unit.tail(step))
+        if condition is None or unit.inside_one_call(scheduler, step):
+            return False
+        semantics = self.context.semantics
+        test = loops.describe(semantics, condition)
+        if "sync_gradients" in test:
+            return False  # Accelerate's prepared scheduler skips the steps where the optimizer did not step
+        self.report_once(
+            unit.anchor(scheduler),
+            f"`{loops.describe(semantics, scheduler.node)}` runs on every iteration, but "
+            f"`{loops.describe(semantics, step.node)}` ({loops.place(semantics, unit, step)}) only when `{test}`: "
+            "with gradient accumulation the schedule advances once per micro-batch, several times per update, so "
+            "warm-up and decay finish that many times too early (and the first scheduler steps come before any "
+            "optimizer step). Step the scheduler inside the same `if`, right after the optimizer step.",
+        )
+        return True
 
     def _check_clip(self, unit: Unit, index: int, clip: Event) -> None:
         semantics = self.context.semantics
@@ -104,6 +133,24 @@ def _directly_in(unit: Unit, event: Event) -> bool:
     if unit.loop is None:
         return not any(frame.kind == "loop" for frame in event.path)
     return not unit.nested(event)
+
+
+def _warning_silenced(semantics, node: cst.CSTNode) -> bool:
+    """The call sits in a `with warnings.catch_warnings():` block."""
+    current = semantics.parents.get(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, cst.With) and any(
+            loops.last_name(item.item.func if isinstance(item.item, cst.Call) else item.item) == "catch_warnings"
+            for item in current.items
+        ):
+            return True
+        current = semantics.parents.get(current)
+    return False
+
+
+def _guards(unit: Unit, event: Event) -> List[cst.CSTNode]:
+    """The `if` branches and earlier jumps around an event inside this unit: both events run together when equal."""
+    return [frame.node for frame in unit.tail(event) if frame.kind in ("cond", "jump")]
 
 
 def _together(events: List[Event], at: Event) -> List[Event]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Union, cast
+from typing import List, Optional, Tuple, Union, cast
 
 import libcst as cst
 
@@ -41,8 +41,12 @@ class MissingTrainMode(LoopRule):
             (f for f in path[first_call:] if f.kind == "call" and loops.is_eval_name(f.owner.name.value)),  # type: ignore[union-attr]
             None,
         )
-        if routine is None:
-            if first_call < len(path) or not _validation_follows(events[index + 1 :]):
+        if routine is None and first_call < len(path):
+            routine = self._helper_leaving_eval(path, first_call, event)
+            if routine is None:
+                return
+        elif routine is None:
+            if not _validation_follows(events[index + 1 :]):
                 return
         else:
             if any(f.kind == "loop" for f in path[path.index(routine) + 1 :]):
@@ -57,8 +61,48 @@ class MissingTrainMode(LoopRule):
             return
         if unit.of(TRAIN) or any("train" in e.receiver.lower() for e in unit.of(MAYBE_MODE)):
             return
+        if _at_epoch_end(unit, path):
+            return  # `if i == len(loader) - 1: validate()`: the next epoch's `model.train()` comes right after
         anchor = routine.node if routine is not None else event.node
-        self.report_once(anchor, self._message(routine, event, unit))
+        outer = next(
+            (
+                e
+                for e in events
+                if e.kind == TRAIN
+                and e not in unit.events
+                and any(f.kind == "loop" and any(f.node is loop for loop in owned_loops) for f in e.path)
+            ),
+            None,
+        )  # `model.train()` at the start of each epoch, while the evaluation runs inside the batch loop
+        self.report_once(anchor, self._message(routine, event, unit, outer))
+
+    def _helper_leaving_eval(self, path: Tuple[Frame, ...], first_call: int, event: Event) -> Optional[Frame]:
+        """A same-file helper, whatever its name (`log_samples`, `check_accuracy`), that switches the trained model
+        to eval mode itself: `.eval()` directly in its body, on the model the loop trains."""
+        routine = path[first_call]
+        rest = path[first_call + 1 :]
+        if any(frame.kind in ("call", "loop") for frame in rest):
+            return None  # deeper helpers, or `m.eval()` over submodules
+        callee = routine.owner
+        if not isinstance(callee, cst.FunctionDef) or not isinstance(routine.node, cst.Call):
+            return None
+        semantics = self.context.semantics
+        receiver = event.receiver
+        names = [param.name.value for param in callee.params.params]
+        if names and names[0] == "self":
+            names = names[1:]
+        spelled: Optional[cst.BaseExpression] = None
+        if receiver in names:
+            spelled = argument(routine.node, names.index(receiver), receiver)
+            if spelled is None:
+                return None
+        elif receiver.startswith("self.") and loops.text_of(routine.node.func).startswith("self."):
+            spelled = cast(cst.Call, event.node).func
+            spelled = spelled.value if isinstance(spelled, cst.Attribute) else None
+        if spelled is None or _SHADOW_MODEL.search(loops.text_of(spelled)):
+            return None
+        model = loops.loop_model(semantics)
+        return routine if model.is_model_callee(spelled) else None
 
     def _shadow_argument(self, routine: Frame, event: Event) -> bool:
         """The routine puts its argument in eval mode, and the caller passes an EMA/teacher copy."""
@@ -76,19 +120,37 @@ class MissingTrainMode(LoopRule):
             return True  # cannot tell what is passed: stay silent
         return bool(_SHADOW_MODEL.search(self.context.semantics.module.code_for_node(value)))
 
-    def _message(self, routine: Optional[Frame], event: Event, unit: Unit) -> str:
+    def _message(self, routine: Optional[Frame], event: Event, unit: Unit, outer: Optional[Event]) -> str:
         semantics = self.context.semantics
         switch = f"`{loops.describe(semantics, event.node)}` (line {semantics.line(event.node)})"
         if routine is not None:
             what = f"`{loops.describe(semantics, routine.node)}` switches the model to eval mode with {switch}"
         else:
             what = f"{switch} switches the model to eval mode for validation"
+        if outer is not None:
+            return (
+                f"{what} inside the loop over batches, and `{loops.describe(semantics, outer.node)}` (line "
+                f"{semantics.line(outer.node)}) runs only outside this loop: after each evaluation the rest of the "
+                "epoch trains with dropout off and BatchNorm frozen on its running statistics, so the model trains "
+                "differently (usually worse) than intended. Call `.train()` right after the evaluation (or at the "
+                "end of the evaluation routine)."
+            )
         return (
             f"{what}, and nothing in this training loop switches it back with `.train()`: after the first "
             "evaluation, training runs with dropout off and BatchNorm frozen on its running statistics, so the "
             "model trains differently (usually worse) from then on. Call `model.train()` at the start of each "
             "epoch (or at the end of the evaluation routine)."
         )
+
+
+def _at_epoch_end(unit: Unit, path: Tuple[Frame, ...]) -> bool:
+    """The evaluation runs under a test on the loader's length (the last batch of the epoch)."""
+    for frame in unit.tail_of(path):
+        if frame.kind == "call":
+            return False
+        if frame.kind == "cond" and isinstance(frame.owner, cst.If) and "len(" in loops.text_of(frame.owner.test):
+            return True
+    return False
 
 
 def _validation_follows(events) -> bool:

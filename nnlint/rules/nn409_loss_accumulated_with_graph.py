@@ -102,6 +102,8 @@ class LossAccumulatedWithGraph(LoopRule):
         if _reset_in(loop, name, semantics.order[statement], semantics):
             return
         text = semantics.module.code_for_node(tensor)
+        if _detached_in(loop, text, semantics.order[statement], semantics):
+            return  # `if with_backward: loss.backward(); loss = loss.detach()`: detached where it was backpropagated
         fix = Fix(f"Accumulate `{text}.item()`", (self.context.replace(tensor, f"{text}.item()"),), safe=False)
         self.report(
             statement,
@@ -190,21 +192,72 @@ def _detached(expr: cst.BaseExpression) -> bool:
 
 
 def _reset_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
-    """Whether the accumulator is re-initialised inside the loop before it is added to."""
-    finder = _Resets(name, semantics)
+    """Whether the accumulator is re-initialised inside the loop: it then holds the graphs of a few iterations only.
+
+    A fresh value before the addition, or after it on the same iteration path (`running_loss = 0` after the
+    optimizer step of gradient accumulation, `total -= total`, `total.zero_()`, `losses.clear()`).
+    """
+    finder = _Resets(name, semantics, before)
     walk(loop, finder)
-    return any(position < before for position in finder.lines)
+    return finder.found
+
+
+def _detached_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
+    """Whether the loop rebinds the added name to a detached value before the addition (`loss = loss.detach()`)."""
+    finder = _Rebinds(name, semantics, before)
+    walk(loop, finder)
+    return finder.found
+
+
+class _Rebinds(cst.CSTVisitor):
+    def __init__(self, name: str, semantics, before: int) -> None:
+        super().__init__()
+        self.name, self.semantics, self.before = name, semantics, before
+        self.found = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self.semantics.order[node] < self.before and _detached(node.value):
+            code = self.semantics.module.code_for_node
+            if any(code(target.target) == self.name for target in node.targets):
+                self.found = True
+
+
+def _references(semantics, node: cst.CSTNode, name: str) -> bool:
+    finder = _Refs(semantics.module.code_for_node)
+    walk(node, finder)
+    return name in finder.refs
 
 
 class _Resets(cst.CSTVisitor):
-    def __init__(self, name: str, semantics) -> None:
+    def __init__(self, name: str, semantics, before: int) -> None:
         super().__init__()
-        self.name, self.semantics, self.lines = name, semantics, []  # type: ignore[var-annotated]
+        self.name, self.semantics, self.before = name, semantics, before
+        self.found = False
+
+    def _is_name(self, node: cst.CSTNode) -> bool:
+        return self.semantics.module.code_for_node(node) == self.name
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            if self.semantics.module.code_for_node(target.target) == self.name:
-                self.lines.append(self.semantics.order[node])
+            if not self._is_name(target.target):
+                continue
+            if self.semantics.order[node] < self.before or _detached(node.value):
+                self.found = True
+            elif not _references(self.semantics, node.value, self.name):
+                self.found = True  # a fresh value (0, None, a new tensor) after the addition
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if self._is_name(node.target) and self._is_name(node.value) and isinstance(node.operator, cst.SubtractAssign):
+            self.found = True  # `total -= total`
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("zero_", "clear") and self._is_name(func.value):
+            self.found = True
+
+    def visit_Del(self, node: cst.Del) -> None:
+        if self._is_name(node.target):
+            self.found = True
 
 
 class _Flow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -35,9 +36,12 @@ class OptimizerMissingParams(LoopRule):
 
     def check_model(self, model: loops.LoopModel) -> None:
         semantics = self.context.semantics
+        constructions = _optimizers(semantics)
+        if constructions and "add_param_group" not in self.context.source:
+            for call, replacement in _late_replacements(semantics, constructions):
+                self._report_late(semantics, call, replacement)
         if any(word in self.context.source for word in _DELIBERATE):
             return
-        constructions = _optimizers(semantics)
         terms_of = {id(call): _terms(semantics, _params(call)) for call in constructions}
         for call in constructions:
             terms = terms_of[id(call)]
@@ -71,6 +75,10 @@ class OptimizerMissingParams(LoopRule):
         spelled = _name_at(semantics, call, base)
         if params is None or spelled is None:
             return
+        library = _library_model(semantics, spelled)
+        if library is not None:
+            self._report_library_part(params, base, covered, library)
+            return
         owner = semantics.module_class(spelled)
         if owner is None or owner[0].startswith("torch"):
             return
@@ -97,6 +105,130 @@ class OptimizerMissingParams(LoopRule):
             f"initialisation and cap what the model can learn. Pass `{base}.parameters()` (or add a parameter "
             "group for each left-out submodule), or freeze them explicitly with `requires_grad_(False)`.",
         )
+
+    def _report_library_part(self, params: cst.BaseExpression, base: str, covered: Set[str], library: str) -> None:
+        given = ", ".join(f"`{base}.{name}`" for name in sorted(covered))
+        self.report(
+            params,
+            f"The optimizer gets the parameters of {given} only, and nothing freezes the rest of `{base}` (a "
+            f"`{library}`): the rest still receives gradients on every backward pass but is never updated, so it "
+            "stays as it was built (random weights unless pretrained ones were loaded) while the run pays for its "
+            f"backward pass. Pass `{base}.parameters()` to train the whole model, or freeze the rest with "
+            f"`{base}.requires_grad_(False)` (then re-enable {given}) if only that part should train.",
+        )
+
+    def _report_late(self, semantics: FileSemantics, call: cst.Call, replacement: cst.Assign) -> None:
+        code = semantics.module.code_for_node
+        target = code(replacement.targets[0].target)
+        params = _params(call)
+        assert params is not None
+        self.report(
+            replacement,
+            f"`{target}` is replaced after the optimizer was built over `{code(params)}` (line "
+            f"{semantics.line(call)}): the optimizer holds the parameters of the old layer, so the new `{target}` "
+            "receives gradients but is never updated and keeps its random initialisation. Replace the layer first "
+            "and build the optimizer afterwards (or add the new parameters with `optimizer.add_param_group`).",
+        )
+
+
+def _late_replacements(semantics: FileSemantics, constructions: List[cst.Call]) -> List[Tuple[cst.Call, cst.Assign]]:
+    """A layer of the optimized model assigned a new module after the optimizer was built, in the same function.
+
+    `opt = SGD(model.parameters()); model.fc = nn.Linear(512, 10)`: the new layer's parameters are not in `opt`.
+    An optimizer built again after the replacement covers them.
+    """
+    found: List[Tuple[cst.Call, cst.Assign]] = []
+    code = semantics.module.code_for_node
+    for call in constructions:
+        terms = _terms(semantics, _params(call))
+        if not terms:
+            continue
+        scope = semantics.enclosing(call, (cst.FunctionDef,)) or semantics.module
+        layers = [base if sub is None else f"{base}.{sub}" for base, sub in terms]
+        later = [
+            other
+            for other in constructions
+            if other is not call and (semantics.enclosing(other, (cst.FunctionDef,)) or semantics.module) is scope
+        ]
+        assignments = _assignments(semantics, scope)
+        bases = {base for base, _ in terms}
+        for assign in assignments:
+            if semantics.order[assign] < semantics.order[call] or len(assign.targets) != 1:
+                continue
+            target = code(assign.targets[0].target)
+            if target in bases:
+                break  # the model itself is bound to a new object: its layers are no longer the optimizer's
+            if not any(_inside_layer(target, layer, sub is None) for layer, (_, sub) in zip(layers, terms)):
+                continue
+            if re.search(re.escape(target) + r"(?![\w.])", code(assign.value)) or not _builds_layer(
+                semantics, assign.value
+            ):
+                continue  # `model.fc = nn.Sequential(nn.Dropout(), model.fc)` keeps the old parameters
+            if any(semantics.order[other] > semantics.order[assign] for other in later):
+                continue
+            found.append((call, assign))
+            break
+    return found
+
+
+def _assignments(semantics: FileSemantics, scope: cst.CSTNode) -> List[cst.Assign]:
+    """The assignments written directly in a function (not in nested ones), in source order."""
+    finder = _LayerAssignments()
+    walk(scope.body if isinstance(scope, cst.FunctionDef) else scope, finder)
+    return finder.found
+
+
+class _LayerAssignments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: List[cst.Assign] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _inside_layer(target: str, layer: str, whole_model: bool) -> bool:
+    """`model.fc` is part of `model` (the whole model); `model.fc[0]` and `model.fc.weight` are part of `model.fc`."""
+    if target.startswith((layer + ".", layer + "[")):
+        return True
+    return not whole_model and target == layer
+
+
+def _builds_layer(semantics: FileSemantics, value: cst.BaseExpression, depth: int = 0) -> bool:
+    """A new layer with parameters: a torch layer, a container of such, a `Parameter`, or a module class of the project."""
+    if not isinstance(value, cst.Call) or not loops.dotted(value.func) or depth > 3:
+        return False
+    qualified = semantics.qualified_name(value.func)
+    if qualified is not None and qualified.startswith("torch"):
+        if qualified in torch_api.CONTAINERS:
+            return any(_builds_layer(semantics, arg.value, depth + 1) for arg in value.args)
+        return qualified in _PARAMETER or classes.owns_parameters(qualified, value)
+    name = loops.last_name(value.func) or ""
+    return name[:1].isupper() and semantics.project.has_class(name)
+
+
+_PARAMETER = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+_LIBRARY_MODELS = ("torchvision.models.", "timm.create_model", "timm.models.")
+
+
+def _library_model(semantics: FileSemantics, spelled: cst.BaseExpression) -> Optional[str]:
+    """`resnet18` when the model is built by a model zoo (torchvision, timm) whose classes we cannot read."""
+    construct = semantics.resolve(spelled)
+    if not isinstance(construct, cst.Call) or not loops.dotted(construct.func):
+        return None
+    qualified = semantics.qualified_name(construct.func) or ""
+    if not qualified.startswith(_LIBRARY_MODELS):
+        return None
+    return qualified.rsplit(".", 1)[-1]
 
 
 def _optimizers(semantics: FileSemantics) -> List[cst.Call]:

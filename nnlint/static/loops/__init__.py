@@ -49,7 +49,7 @@ from nnlint.static.loops.queries import (
     place,
 )
 from nnlint.static.loops.rule import LoopRule
-from nnlint.static.loops.syntax import dotted, last_name
+from nnlint.static.loops.syntax import dotted, last_name, text_of
 
 __all__ = [
     "AUTOGRAD_GRAD",
@@ -90,4 +90,5 @@ __all__ = [
     "last_name",
     "loop_model",
     "place",
+    "text_of",
 ]

@@ -77,12 +77,16 @@ class Unit:
 
     def tail(self, event: Event) -> Tuple[Frame, ...]:
         """The frames of `event` inside this unit."""
+        return self.tail_of(event.path)
+
+    def tail_of(self, path: Tuple[Frame, ...]) -> Tuple[Frame, ...]:
+        """The frames of a path inside this unit."""
         if self.loop is None:
-            return event.path
-        for index, frame in enumerate(event.path):
+            return path
+        for index, frame in enumerate(path):
             if frame.node is self.loop:
-                return event.path[index + 1 :]
-        return event.path
+                return path[index + 1 :]
+        return path
 
     def conditional(self, event: Event) -> bool:
         """Whether the event runs only on some iterations (inside an `if`, an `except`, or after a `continue`)."""

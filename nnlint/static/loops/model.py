@@ -39,6 +39,7 @@ class LoopModel:
         self._computing: List[int] = []
         self._roles: Dict[int, Optional[str]] = {}
         self._calls_by_name: Optional[Dict[str, List[cst.Call]]] = None
+        self._class_names: Optional[Dict[str, cst.ClassDef]] = None
 
     # -- functions and units -------------------------------------------------------------------
     def functions(self) -> List[Function]:
@@ -109,8 +110,32 @@ class LoopModel:
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
             klass = self.semantics.class_of(call)
             if klass is not None:
-                return self._unique(klass, func.attr.value)
+                return self._method(klass, func.attr.value, 0)
         return None
+
+    def _method(self, klass: cst.ClassDef, name: str, depth: int) -> Optional[cst.FunctionDef]:
+        """`self.name` in a method of `klass`: its own method, else one of a base class written in the same file."""
+        found = self._unique(klass, name)
+        if found is not None or depth > 4 or name in self._defs.get(id(klass), {}):
+            return found  # defined twice in the class (property setters, overloads): unknown
+        for base in klass.bases:
+            value = base.value
+            parent = self._classes().get(value.value) if isinstance(value, cst.Name) else None
+            if parent is not None and parent is not klass:
+                found = self._method(parent, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _classes(self) -> Dict[str, cst.ClassDef]:
+        """The module-level classes of the file, by name (a name defined twice is left out)."""
+        if self._class_names is None:
+            named: Dict[str, List[cst.ClassDef]] = {}
+            for statement in self.module.body:
+                if isinstance(statement, cst.ClassDef):
+                    named.setdefault(statement.name.value, []).append(statement)
+            self._class_names = {name: found[0] for name, found in named.items() if len(found) == 1}
+        return self._class_names
 
     def function_named(self, at: cst.CSTNode, name: str) -> Optional[cst.FunctionDef]:
         """The one function `name` means at `at`: defined in an enclosing function, else at module level."""

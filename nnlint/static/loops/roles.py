@@ -21,8 +21,12 @@ def receiver_role(semantics: FileSemantics, expr: cst.BaseExpression) -> Optiona
     """'optimizer', 'scheduler' or 'scaler' for a receiver, by its construction, else by its name."""
     if isinstance(expr, (cst.Name, cst.Attribute)):
         construct = semantics.resolve(expr)
+        qualified = None
         if isinstance(construct, cst.Call) and dotted(construct.func):
             qualified = semantics.qualified_name(construct.func) or ""
+        else:
+            qualified = _annotated_type(semantics, expr)  # `def train(..., opt: torch.optim.Optimizer)`
+        if qualified is not None:
             if qualified.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.SWALR")):
                 return "scheduler"
             if qualified in GRAD_SCALERS:
@@ -41,6 +45,28 @@ def receiver_role(semantics: FileSemantics, expr: cst.BaseExpression) -> Optiona
         return "scaler"
     if OPTIMIZER_NAME.match(name):
         return "optimizer"
+    return None
+
+
+def _annotated_type(semantics: FileSemantics, expr: cst.BaseExpression) -> Optional[str]:
+    """The annotated type of a parameter (`optimizer: Optimizer`, `Optional[...]` unwrapped), used as it is or kept
+    in `self.<name>` by `__init__`."""
+    name = semantics.self_attribute(expr) if isinstance(expr, cst.Attribute) else expr
+    if not isinstance(name, cst.Name):
+        return None
+    function = semantics.enclosing(name, (cst.FunctionDef,))
+    if function is None:
+        return None
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value != name.value or param.annotation is None:
+            continue
+        annotation = param.annotation.annotation
+        if isinstance(annotation, cst.Subscript) and last_name(annotation.value) == "Optional":
+            element = annotation.slice[0].slice if annotation.slice else None
+            annotation = element.value if isinstance(element, cst.Index) else annotation
+        if dotted(annotation):
+            return semantics.qualified_name(annotation)
     return None
 
 
