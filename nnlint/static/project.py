@@ -62,7 +62,11 @@ class ProjectIndex:
         """files_where for files whose text contains every word. The answer depends on the words anywhere in
         any file, not on class names, so the cache checks it against every file's current text."""
         self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
-        return self.files_where(lambda text: all(word in text for word in words))
+        return [
+            semantics
+            for semantics in self.files_where(lambda text: all(word in text for word in words))
+            if semantics.text is None or all(word in semantics.text for word in words)
+        ]
 
     @property
     def files(self) -> List["FileSemantics"]:
