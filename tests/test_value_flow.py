@@ -91,3 +91,10 @@ def test_unknown_callers_keep_the_parameter_unknown():
         "def main(models, x, y):\n    for m in models:\n        fit(m, x, y)\n"
     )
     assert check_source(source) == []
+
+
+def test_two_file_mnist_named_alone():
+    case = FIXTURES / "NN202" / "two_files"
+    assert _codes([case / "main.py"], case.parent) == [("two_files/main.py", "NN202")]
+    ok = FIXTURES / "NN202" / "ok_two_files"
+    assert _codes([ok / "main.py"], ok.parent) == []
