@@ -54,6 +54,13 @@ def function_called(semantics: "FileSemantics", call: cst.Call) -> Optional[Tupl
 def call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cst.Param) -> Optional[List[CallSite]]:
     """Every call of `function` in the project and what it binds to `param`; None when the calls cannot all be
     found (a nested function, a method called through an unknown object, `self` itself)."""
+    key = (id(function), param.name.value)
+    if key not in semantics.call_sites_cache:
+        semantics.call_sites_cache[key] = _call_sites(semantics, function, param)
+    return semantics.call_sites_cache[key]
+
+
+def _call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cst.Param) -> Optional[List[CallSite]]:
     klass = semantics.class_of(function)
     if klass is not None and function in klass.body.body:
         return _method_sites(semantics, klass, function, param)

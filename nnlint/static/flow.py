@@ -29,6 +29,19 @@ if TYPE_CHECKING:
 
 MAX_HOPS = 6  # calls followed from one expression (main -> train -> step -> ...)
 MAX_PATHS = 12  # values of one expression; more is "unknown" (a helper called from everywhere says nothing)
+BUDGET = 64  # expressions followed for one question: call sites fan out, and each may fan out again
+
+
+class Step(NamedTuple):
+    """One step of a value's way to its use, in the user's words: `passed to `train()` at main.py:75`. The line is
+    looked up only when a message is written (positions cost a code-generation pass over the file)."""
+
+    words: str
+    semantics: "FileSemantics"
+    node: cst.CSTNode
+
+    def __str__(self) -> str:
+        return self.words.format(place=f"{self.semantics.path}:{self.semantics.line(self.node)}")
 
 
 class Value(NamedTuple):
@@ -36,7 +49,7 @@ class Value(NamedTuple):
 
     semantics: "FileSemantics"
     expr: cst.BaseExpression
-    via: Tuple[str, ...] = ()
+    via: Tuple[Step, ...] = ()
 
     @property
     def unknown(self) -> bool:
@@ -44,20 +57,29 @@ class Value(NamedTuple):
         return isinstance(self.expr, cst.Ellipsis)
 
 
-def values(semantics: "FileSemantics", expr: cst.BaseExpression, hops: int = 0) -> List[Value]:
+def values(semantics: "FileSemantics", expr: cst.BaseExpression) -> List[Value]:
     """Every value `expr` may hold, followed across functions and files (see the module docstring)."""
+    cache = semantics.values_cache
+    key = id(expr)
+    if key not in cache:
+        cache[key] = _values(semantics, expr, 0, [BUDGET])
+    return cache[key]
+
+
+def _values(semantics: "FileSemantics", expr: cst.BaseExpression, hops: int, budget: List[int]) -> List[Value]:
     resolved = semantics.resolve(expr)
-    if hops >= MAX_HOPS:
-        return [Value(semantics, resolved)]
+    budget[0] -= 1
+    if hops >= MAX_HOPS or budget[0] < 0:
+        return [Value(semantics, cst.Ellipsis() if hops else resolved)]
     if isinstance(resolved, ParameterValue):
-        return _parameter_values(semantics, resolved, hops)
+        return _parameter_values(semantics, resolved, hops, budget)
     if isinstance(resolved, UnpackedValue):
-        return _unpacked_values(semantics, resolved, hops)
+        return _unpacked_values(semantics, resolved, hops, budget)
     inner = wrapped_model(semantics, resolved)
     if inner is not None:
-        return values(semantics, inner, hops + 1)
+        return _values(semantics, inner, hops + 1, budget)
     if isinstance(resolved, cst.Call):
-        returned = _returned_values(semantics, resolved, hops)
+        returned = _returned_values(semantics, resolved, hops, budget)
         if returned is not None:
             return returned
     return [Value(semantics, resolved)]
@@ -81,7 +103,9 @@ def wrapped_model(semantics: "FileSemantics", expr: cst.BaseExpression) -> Optio
     return None
 
 
-def _parameter_values(semantics: "FileSemantics", parameter: ParameterValue, hops: int) -> List[Value]:
+def _parameter_values(
+    semantics: "FileSemantics", parameter: ParameterValue, hops: int, budget: List[int]
+) -> List[Value]:
     assert parameter.param is not None and parameter.function is not None
     sites = calls.call_sites(semantics, parameter.function, parameter.param)
     if not sites:
@@ -92,23 +116,25 @@ def _parameter_values(semantics: "FileSemantics", parameter: ParameterValue, hop
         if site.argument is None:
             found.append(Value(site.semantics, cst.Ellipsis(), (step,)))
             continue
-        found.extend(_prefixed(values(site.argument_semantics, site.argument, hops + 1), step))
+        found.extend(_prefixed(_values(site.argument_semantics, site.argument, hops + 1, budget), step))
     return found if len(found) <= MAX_PATHS else [Value(semantics, parameter)]
 
 
-def _unpacked_values(semantics: "FileSemantics", unpacked: UnpackedValue, hops: int) -> List[Value]:
+def _unpacked_values(semantics: "FileSemantics", unpacked: UnpackedValue, hops: int, budget: List[int]) -> List[Value]:
     assert unpacked.source is not None
     found: List[Value] = []
-    for value in values(semantics, unpacked.source, hops + 1):
+    for value in _values(semantics, unpacked.source, hops + 1, budget):
         elements = value.expr.elements if isinstance(value.expr, (cst.Tuple, cst.List)) else None
         if elements is None or any(isinstance(e, cst.StarredElement) for e in elements):
             found.append(Value(semantics, unpacked))
         elif unpacked.index < len(elements):
-            found.extend(_prefixed(values(value.semantics, elements[unpacked.index].value, hops + 1), *value.via))
+            found.extend(
+                _prefixed(_values(value.semantics, elements[unpacked.index].value, hops + 1, budget), *value.via)
+            )
     return found or [Value(semantics, unpacked)]
 
 
-def _returned_values(semantics: "FileSemantics", call: cst.Call, hops: int) -> Optional[List[Value]]:
+def _returned_values(semantics: "FileSemantics", call: cst.Call, hops: int, budget: List[int]) -> Optional[List[Value]]:
     """What a call of one of the user's own functions returns (None: not such a call)."""
     callee = calls.function_called(semantics, call)
     if callee is None:
@@ -119,21 +145,21 @@ def _returned_values(semantics: "FileSemantics", call: cst.Call, hops: int) -> O
     returned = return_values(function)
     if not returned or any(value is None for value in returned) or len(returned) > MAX_PATHS:
         return [Value(semantics, cst.Ellipsis())]
-    step = f"returned by `{function.name.value}()` ({callee_semantics.path}:{callee_semantics.line(function)})"
+    step = Step(f"returned by `{function.name.value}()` ({{place}})", callee_semantics, function)
     found: List[Value] = []
     for value in returned:
         assert value is not None
-        found.extend(_prefixed(values(callee_semantics, value, hops + 1), step))
+        found.extend(_prefixed(_values(callee_semantics, value, hops + 1, budget), step))
     return found
 
 
-def _prefixed(found: Sequence[Value], *steps: str) -> List[Value]:
+def _prefixed(found: Sequence[Value], *steps: Step) -> List[Value]:
     return [Value(value.semantics, value.expr, (*steps, *value.via)) for value in found]
 
 
-def _step(semantics: "FileSemantics", call: cst.Call) -> str:
+def _step(semantics: "FileSemantics", call: cst.Call) -> Step:
     callee = dotted_name(call.func) or "the function"
-    return f"passed to `{callee}()` at {semantics.path}:{semantics.line(call)}"
+    return Step(f"passed to `{callee}()` at {{place}}", semantics, call)
 
 
 def _is_self(expr: cst.BaseExpression) -> bool:

@@ -20,6 +20,7 @@ from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.p
 from nnlint.static.torch_api import Kind
 
 if TYPE_CHECKING:
+    from nnlint.static.flow import Step
     from nnlint.static.project import ProjectIndex
 
 _MAX_DEPTH = 12
@@ -38,7 +39,7 @@ class Origin:
     description: str
     semantics: "FileSemantics" = field(repr=False, compare=False)
     loss: Optional["LossCall"] = None  # set when kind is LOSS
-    via: Tuple[str, ...] = ()  # how the value reached the use from another function or file (flow.py)
+    via: Tuple["Step", ...] = ()  # how the value reached the use from another function or file (flow.py)
 
     @property
     def line(self) -> int:
@@ -88,6 +89,8 @@ class FileSemantics:
         self._calls: Optional[Dict[str, List[cst.Call]]] = None  # calls by the callee's last name (calls.py)
         self._functions: Optional[Dict[str, cst.FunctionDef]] = None
         self._paths: Dict[int, List[Optional[Origin]]] = {}  # a module call's output per value of its callee
+        self.values_cache: Dict[int, list] = {}  # flow.values per expression
+        self.call_sites_cache: Dict[tuple, Any] = {}  # calls.call_sites per (function, parameter)
 
     # -- positions and names ------------------------------------------------------------------
     @property
@@ -473,7 +476,7 @@ class ModuleInstance(NamedTuple):
     semantics: "FileSemantics"
     class_name: str
     construct: cst.Call
-    via: Tuple[str, ...]
+    via: Tuple["Step", ...]
 
 
 def _own_forward(func: cst.BaseExpression) -> Optional[str]:
