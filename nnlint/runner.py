@@ -17,6 +17,7 @@ from nnlint.graph.isolated import run_targets
 from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
 from nnlint.isolation.supervise import Limits
+from nnlint.static import project_files
 from nnlint.static.cache import Cache, salt_for
 from nnlint.static.engine import check_files, check_sources
 from nnlint.static.project import ProjectIndex
@@ -135,7 +136,8 @@ def run(
     project = ProjectIndex()
     cache = Cache(performance.cache_dir, salt_for(rule.code for rule in rules)) if performance.cache_dir else None
     workers = performance.workers or min(os.cpu_count() or 1, 8)
-    raw = check_files(files, rules, project, cache, workers, texts)
+    context = project_files.pairs_for(project_files.context_files([path for path, _ in files], root), cwd)
+    raw = check_files(files, rules, project, cache, workers, texts, context)
     graph_results = _graph_pass(project, config, codes, root, cwd, graph)
     raw += [finding for _, outcome in graph_results for finding in outcome.findings]
     findings = pipeline(raw, read_text)

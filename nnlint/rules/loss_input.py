@@ -23,6 +23,8 @@ class LossInputRule(StaticRule):
         if loss is None or loss.name not in self.losses or loss.input is None:
             return
         origin = semantics.origin(loss.input)
+        if origin is None:  # the model comes from call sites that disagree: the first wrong one, named
+            origin = next((o for o in semantics.path_origins(loss.input) if o.kind in self.wrong_kinds), None)
         if origin is not None and origin.kind in self.wrong_kinds:
             self.report(loss.input, self.message(loss.display, origin))
 
@@ -33,4 +35,4 @@ class LossInputRule(StaticRule):
     @staticmethod
     def source(origin: Origin) -> str:
         """Where the value came from, in the user's terms."""
-        return f"{origin.description} at line {origin.line}"
+        return f"{origin.description} at line {origin.line}" + "".join(f", {step}" for step in origin.via)

@@ -19,8 +19,9 @@ from nnlint.types import Finding
 class CachedRun:
     """One run's use of the result cache (or of none): batches of files to analyse, the cached results that hold."""
 
-    def __init__(self, sources: Sequence[Source], cache: Optional[Cache]) -> None:
+    def __init__(self, sources: Sequence[Source], cache: Optional[Cache], checked: Optional[int] = None) -> None:
         self.sources = sources
+        self.checked = len(sources) if checked is None else checked  # sources past this are context, never checked
         self.cache = cache
         self.entries: Dict[int, Dict[str, Any]] = {}
         if cache is not None:
@@ -39,10 +40,10 @@ class CachedRun:
         """The files to analyse next ([] when done): without a cache all of them once; with one, the changed files
         first, then the cached ones whose recorded answers no longer hold, until every answer holds."""
         if self.cache is None:
-            return [] if self.fresh else list(range(len(self.sources)))
+            return [] if self.fresh else list(range(self.checked))
         fresh = set(self.fresh)
         self._valid = set(_still_valid(self.sources, self.entries, fresh, self._answers))
-        stale = [i for i in range(len(self.sources)) if i not in self._valid and i not in fresh]
+        stale = [i for i in range(self.checked) if i not in self._valid and i not in fresh]
         # Changed files first: a file that only asked about them stays valid if their answers are the same.
         return [i for i in stale if i not in self.entries] or stale
 
@@ -64,6 +65,7 @@ class CachedRun:
                 [Finding.from_dict(f) for f in entry["findings"]], entry["dependencies"], entry["classes"]
             )
             for index in self._valid
+            if index < self.checked
             for entry in [self.entries[index]]
         }
 

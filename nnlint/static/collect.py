@@ -6,6 +6,7 @@ The hottest code of the static pass (it runs on every parsed file): it walks by 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import libcst as cst
@@ -27,6 +28,24 @@ def dotted_name(node: cst.CSTNode) -> Optional[str]:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))
+
+
+# What a name holds when no expression of its own function says it: an "unknown" value (an Ellipsis, as rules
+# expect) that remembers why, so cross-function value flow (flow.py) can look further.
+@dataclass(frozen=True)
+class ParameterValue(cst.Ellipsis):
+    """A function parameter: its values are the arguments at the function's call sites."""
+
+    param: Optional[cst.Param] = None
+    function: Optional[cst.FunctionDef] = None
+
+
+@dataclass(frozen=True)
+class UnpackedValue(cst.Ellipsis):
+    """One name of `a, b = value`: element `index` of what `value` holds."""
+
+    source: Optional[cst.BaseExpression] = None
+    index: int = -1
 
 
 class Collector(cst.CSTVisitor):
@@ -93,14 +112,17 @@ class Collector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node)
-        self._parameters(node.params)
+        self._parameters(node.params, node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
 
     # Lambdas and comprehensions have names of their own; what they bind is unknown to us.
-    # one pair of scope hooks serves every kind of scope (libcst types each hook by its node class)
-    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef  # type: ignore[assignment]
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.scopes.append(node)
+        self._parameters(node.params, None)
+
+    leave_Lambda = leave_FunctionDef  # type: ignore[assignment]  # libcst types each hook by its node class
 
     def _enter_comprehension(self, node: Scope) -> None:
         self.scopes.append(node)
@@ -132,9 +154,9 @@ class Collector(cst.CSTVisitor):
             if isinstance(func.value, cst.Name):
                 self._record(func.value, cst.Ellipsis())
 
-    def _parameters(self, params: cst.Parameters) -> None:
+    def _parameters(self, params: cst.Parameters, function: Optional[cst.FunctionDef]) -> None:
         for param in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
-            self._record(param.name, cst.Ellipsis())
+            self._record(param.name, ParameterValue(param=param, function=function) if function else cst.Ellipsis())
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self._record(star.name, cst.Ellipsis())
@@ -152,9 +174,11 @@ class Collector(cst.CSTVisitor):
                 imports[head] = head  # import torch.nn binds `torch`
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar) or (node.module is None and not node.relative):
             return
-        module = dotted_name(node.module)
+        module = dotted_name(node.module) if node.module is not None else ""
+        if node.relative:  # `from ..models import Net`: kept relative ("..models"), FileSemantics knows the path
+            module = "." * len(node.relative) + (module or "")
         imports = self.imports.setdefault(self.scopes[-1], {})
         for alias in node.names:
             name = dotted_name(alias.name)
@@ -165,7 +189,7 @@ class Collector(cst.CSTVisitor):
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
                 else name
             )
-            imports[bound] = f"{module}.{name}"
+            imports[bound] = f"{module}.{name}" if not module.endswith(".") else module + name
 
     # Assignments are recorded on leave: a name used inside its own assignment (`x = f(x)`) sees the
     # previous value, as Python does.
@@ -187,8 +211,10 @@ class Collector(cst.CSTVisitor):
             per_scope = self.assignments.setdefault(self.scopes[-1], {})
             per_scope.setdefault(target.value, []).append((index, value))
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:  # unpacking: the names become unknown
-                self._record(element.value, cst.Ellipsis())
+            elements = target.elements
+            known = type(value) is not cst.Ellipsis and not any(isinstance(e, cst.StarredElement) for e in elements)
+            for index, element in enumerate(elements):  # unpacking: element i of the value, when that can be told
+                self._record(element.value, UnpackedValue(source=value, index=index) if known else cst.Ellipsis())
         elif (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)

@@ -28,13 +28,17 @@ def check_files(
     cache: Optional[Cache] = None,
     workers: int = 1,
     texts: Optional[Dict[str, Optional[str]]] = None,
+    context: Sequence[Tuple[Path, str]] = (),
 ) -> List[Finding]:
     """Run the static rules over (path, display path) pairs; problems with a file become NN0xx findings.
 
     Pass a ProjectIndex to look at the checked files afterwards (the graph pass discovers models in it),
     and a dict to receive the exact texts that were checked (fixes must apply to those, not to a newer save).
+    `context` files (the project's modules the checked files import) are read to answer questions about them;
+    nothing is reported in them.
     """
-    return check_sources(read_all(files, texts), rules, project, cache, workers)
+    readable = [(display, text) for display, text in read_all(context) if isinstance(text, str)]
+    return check_sources(read_all(files, texts), rules, project, cache, workers, readable)
 
 
 def check_sources(
@@ -43,10 +47,14 @@ def check_sources(
     project: Optional[ProjectIndex] = None,
     cache: Optional[Cache] = None,
     workers: int = 1,
+    context: Sequence[Source] = (),
 ) -> List[Finding]:
-    """Run the static rules over (display path, text) pairs, reusing valid cache entries and a process pool."""
+    """Run the static rules over (display path, text) pairs, reusing valid cache entries and a process pool;
+    `context` sources are known to the analysis but not checked."""
     codes = [rule.code for rule in rules]
-    run = CachedRun(sources, cache)
+    checked = len(sources)
+    sources = [*sources, *context]
+    run = CachedRun(sources, cache, checked)
     results: Dict[int, FileResult] = {}
     batch = run.next_batch()
     while batch:  # parse, analyse and summarise what the cache cannot answer (more when answers changed)
@@ -54,6 +62,6 @@ def check_sources(
         batch = run.next_batch()
     results.update(run.hits())
     run.store(results)
-    if project is not None:  # the caller looks at the files afterwards: parsed when asked about
-        project.add_unparsed(((d, text) for d, text in sources if isinstance(text, str)), parse_for_index)
+    if project is not None:  # the caller looks at the checked files afterwards: parsed when asked about
+        project.add_unparsed(((d, text) for d, text in sources[:checked] if isinstance(text, str)), parse_for_index)
     return [finding for index in sorted(results) for finding in results[index].findings]

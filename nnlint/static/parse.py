@@ -39,7 +39,7 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
 
     def build() -> ParsedFile:
         module = cst.parse_module(source)
-        semantics = FileSemantics(display, module, project)
+        semantics = FileSemantics(display, module, project, text=source)
         return ParsedFile(display, source, semantics, deep=semantics.depth > DEEP_LEVELS)
 
     try:

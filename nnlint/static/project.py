@@ -31,6 +31,8 @@ class ProjectIndex:
         self._forward: Dict[str, object] = {}
         self._parser = parser
         self._deferred: List[Tuple[str, str, frozenset]] = []
+        # (id(text), words) -> (text, whether it mentions them); holding the text keeps its id unique.
+        self._mentions: Dict[Tuple[int, Tuple[str, ...]], Tuple[str, bool]] = {}
         # What the file being analysed asked about other files: the cache reuses its findings only
         # while every answer is still the same.
         self.dependencies: Optional[List[Tuple[str, str, Any]]] = None
@@ -62,7 +64,20 @@ class ProjectIndex:
         """files_where for files whose text contains every word. The answer depends on the words anywhere in
         any file, not on class names, so the cache checks it against every file's current text."""
         self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
-        return self.files_where(lambda text: all(word in text for word in words))
+        return [
+            semantics
+            for semantics in self.files_where(lambda text: self._mentioned(text, words))
+            if semantics.text is None or self._mentioned(semantics.text, words)
+        ]
+
+    def _mentioned(self, text: str, words: Tuple[str, ...]) -> bool:
+        # Value flow asks about the same names from many files: scanning every text each time was a third
+        # of the static pass on large projects.
+        key = (id(text), words)
+        known = self._mentions.get(key)
+        if known is None:
+            known = self._mentions[key] = (text, all(word in text for word in words))
+        return known[1]
 
     @property
     def files(self) -> List["FileSemantics"]:

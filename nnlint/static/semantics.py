@@ -20,6 +20,7 @@ from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.p
 from nnlint.static.torch_api import Kind
 
 if TYPE_CHECKING:
+    from nnlint.static.flow import Step
     from nnlint.static.project import ProjectIndex
 
 _MAX_DEPTH = 12
@@ -38,6 +39,7 @@ class Origin:
     description: str
     semantics: "FileSemantics" = field(repr=False, compare=False)
     loss: Optional["LossCall"] = None  # set when kind is LOSS
+    via: Tuple["Step", ...] = ()  # how the value reached the use from another function or file (flow.py)
 
     @property
     def line(self) -> int:
@@ -68,10 +70,11 @@ class FileSemantics:
     a message needs a line number.
     """
 
-    def __init__(self, path: str, module: cst.Module, project: "ProjectIndex") -> None:
+    def __init__(self, path: str, module: cst.Module, project: "ProjectIndex", text: Optional[str] = None) -> None:
         self.path = path
         self.module = module
         self.project = project
+        self.text = text  # the source, when known: cross-file questions look for words in it
         collected = Collector(module)  # the one walk of the file
         self.parents = collected.parents
         self.order = collected.order  # pre-order index: "before" without computing positions
@@ -83,6 +86,11 @@ class FileSemantics:
         self._origin_cache: Dict[int, Optional[Origin]] = {}
         self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
         self._nodes: Optional[List[cst.CSTNode]] = None  # the keys of `order`, as a list (descendants)
+        self._calls: Optional[Dict[str, List[cst.Call]]] = None  # calls by the callee's last name (calls.py)
+        self._functions: Optional[Dict[str, cst.FunctionDef]] = None
+        self._paths: Dict[int, List[Optional[Origin]]] = {}  # a module call's output per value of its callee
+        self.values_cache: Dict[int, list] = {}  # flow.values per expression
+        self.call_sites_cache: Dict[tuple, Any] = {}  # calls.call_sites per (function, parameter)
 
     # -- positions and names ------------------------------------------------------------------
     @property
@@ -107,8 +115,41 @@ class FileSemantics:
             scope = self.enclosing(scope, (cst.FunctionDef,)) or (self.module if scope is not self.module else None)
             imported = self._imports.get(scope, {}).get(head) if scope is not None else None
             if imported is not None:
+                if imported.startswith("."):
+                    imported = self._absolute(imported)
                 return torch_api.normalize(imported + ("." + rest if rest else ""))
         return None
+
+    def _absolute(self, relative: str) -> str:
+        """`..models.Net` imported in `pkg/train/loop.py` -> `pkg.models.Net` (by the file's display path)."""
+        level = len(relative) - len(relative.lstrip("."))
+        package = self.path.split("/")[:-1]
+        base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else []
+        return ".".join([*base, relative[level:]]).strip(".")
+
+    def calls_named(self, name: str) -> List[cst.Call]:
+        """The calls in this file whose callee is written `name(...)` or `<something>.name(...)`."""
+        if self._calls is None:
+            self._calls = {}
+            for node in self.order:
+                if type(node) is cst.Call:
+                    func = node.func  # type: ignore[attr-defined]
+                    key = (
+                        func.value
+                        if type(func) is cst.Name
+                        else func.attr.value
+                        if type(func) is cst.Attribute
+                        else None
+                    )
+                    if key is not None:
+                        self._calls.setdefault(key, []).append(node)  # type: ignore[arg-type]
+        return self._calls.get(name, [])
+
+    def top_level_functions(self) -> Dict[str, cst.FunctionDef]:
+        """The functions defined at the top level of this file, by name (the last definition wins, as in Python)."""
+        if self._functions is None:
+            self._functions = {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
+        return self._functions
 
     def local_class(self, node: cst.CSTNode) -> Optional[str]:
         """The name of a class defined in some checked file that `node` (a Name/Attribute) refers to."""
@@ -230,7 +271,40 @@ class FileSemantics:
         return expr
 
     def module_class(self, callee: cst.BaseExpression) -> Optional[Tuple[str, cst.Call]]:
-        """For a callee that is a module instance, the class (qualified or local name) and the constructor call."""
+        """For a callee that is a module instance, the class (qualified or local name) and the constructor call.
+
+        Followed across functions and files (flow.py) when the callee is a parameter, a factory's result or a
+        wrapper, if every value it may hold is an instance of the same class; the constructor call may then be
+        in another file (`module_instance` says which)."""
+        found = self.module_instance(callee)
+        return None if found is None else (found.class_name, found.construct)
+
+    def module_instance(self, callee: cst.BaseExpression) -> Optional["ModuleInstance"]:
+        """module_class, with the file of the constructor call and the steps that led to it."""
+        local = self._local_module_class(callee)
+        if local is not None:
+            return ModuleInstance(self, local[0], local[1], ())
+        paths = self.module_paths(callee)
+        known = [path for path in paths if path is not None]
+        if paths and len(known) == len(paths) and len({path.class_name for path in known}) == 1:
+            return known[0]
+        return None
+
+    def module_paths(self, callee: cst.BaseExpression) -> List[Optional["ModuleInstance"]]:
+        """Per value the callee may hold beyond this function (flow.py), the module it is an instance of (None:
+        unknown); [] when the callee's value is decided here (module_class says what it is, or nothing can)."""
+        from nnlint.static import flow
+
+        found = flow.values(self, callee)
+        if len(found) == 1 and found[0].semantics is self and not found[0].via:
+            return []
+        paths: List[Optional[ModuleInstance]] = []
+        for value in found:
+            local = None if value.unknown else value.semantics._local_module_class(value.expr)
+            paths.append(None if local is None else ModuleInstance(value.semantics, local[0], local[1], value.via))
+        return paths
+
+    def _local_module_class(self, callee: cst.BaseExpression) -> Optional[Tuple[str, cst.Call]]:
         construct = self.resolve(callee)
         for _ in range(_MAX_DEPTH):
             if not isinstance(construct, cst.Call):
@@ -238,6 +312,9 @@ class FileSemantics:
             func = construct.func
             if isinstance(func, cst.Attribute) and func.attr.value in torch_api.MODULE_PASSTHROUGH_METHODS:
                 construct = self.resolve(func.value)  # Net().to(device)
+                continue
+            if self.qualified_name(func) in torch_api.MODEL_WRAPPERS and construct.args:
+                construct = self.resolve(construct.args[0].value)  # nn.DataParallel(Net())
                 continue
             break
         if not isinstance(construct, cst.Call):
@@ -323,7 +400,8 @@ class FileSemantics:
 
     def _module_call_origin(self, call: cst.Call, depth: int) -> Optional[Origin]:
         func = call.func
-        if isinstance(func, cst.Name) and func.value == "self":
+        own = _own_forward(func)
+        if own is not None:
             klass = self.class_of(call)
             if klass is None:
                 return None
@@ -331,13 +409,33 @@ class FileSemantics:
             if forward is None:
                 return None
             return self._make(
-                forward.kind, call, f"`self(...)` (`{klass.name.value}.forward` returns {forward.kind.value})"
+                forward.kind, call, f"`{own}(...)` (`{klass.name.value}.forward` returns {forward.kind.value})"
             )
-        module = self.module_class(func)
-        if module is None:
-            return None
-        class_name, construct = module
-        return self.module_output(class_name, construct, call, depth)
+        local = self._local_module_class(func)
+        if local is not None:
+            return self.module_output(local[0], local[1], call, depth)
+        origins: List[Optional[Origin]] = []
+        for path in self.module_paths(func):
+            output = None
+            if path is not None:
+                output = path.semantics.module_output(path.class_name, path.construct, path.construct, depth)
+            if output is None or path is None:
+                origins.append(None)
+            else:
+                origins.append(self._make(output.kind, call, output.description, via=path.via))
+        self._paths[id(call)] = origins
+        known = [origin for origin in origins if origin is not None]
+        if origins and len(known) == len(origins) and len({origin.kind for origin in known}) == 1:
+            return known[0]
+        return None
+
+    def path_origins(self, expr: cst.BaseExpression) -> List[Origin]:
+        """When `expr` is (a name for) the output of a model whose value comes from several call sites that
+        disagree or are partly unknown, what each known path produces (each says which call site it comes from)."""
+        resolved = self.resolve(expr)
+        if not isinstance(resolved, cst.Call) or self.origin(resolved) is not None:
+            return []
+        return [origin for origin in self._paths.get(id(resolved), []) if origin is not None]
 
     def module_output(self, class_name: str, construct: cst.Call, at: cst.CSTNode, depth: int) -> Optional[Origin]:
         """What calling an instance of `class_name` (built by `construct`) produces."""
@@ -369,6 +467,25 @@ class FileSemantics:
         if name is None:
             return None
         return self.module_output(name, resolved, resolved, depth)
+
+
+class ModuleInstance(NamedTuple):
+    """A module instance: its class, the constructor call (an expression of `semantics`' file), and the steps
+    of value flow that led from the use to it (empty when it was built in the same function)."""
+
+    semantics: "FileSemantics"
+    class_name: str
+    construct: cst.Call
+    via: Tuple["Step", ...]
+
+
+def _own_forward(func: cst.BaseExpression) -> Optional[str]:
+    """`self` for `self(x)`, `self.forward` for `self.forward(x)`: the class's own forward; else None."""
+    if isinstance(func, cst.Name) and func.value == "self":
+        return "self"
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward" and isinstance(func.value, cst.Name):
+        return "self.forward" if func.value.value == "self" else None
+    return None
 
 
 def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:

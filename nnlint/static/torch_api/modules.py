@@ -191,6 +191,19 @@ MODULE_WRAPPERS = frozenset(
         "utils.weight_norm",
     )
 )
+# Wrappers whose forward is the wrapped model's: what the model returns, the wrapper returns.
+MODEL_WRAPPERS = frozenset(
+    {
+        NN + "DataParallel",
+        NN + "parallel.DataParallel",
+        NN + "parallel.DistributedDataParallel",
+        NN + "parallel.data_parallel.DataParallel",
+        NN + "parallel.distributed.DistributedDataParallel",
+        "torch.compile",
+        "torch.distributed.fsdp.FullyShardedDataParallel",
+        "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
+    }
+)
 # Capitalised names in torch.nn that are not modules.
 NOT_MODULES = frozenset(NN + name for name in ("Buffer", "UninitializedBuffer", "UninitializedParameter"))
 # torch classes outside torch.nn that are nn.Modules.

@@ -1,0 +1,194 @@
+"""Calls between the user's own functions, across the files of the project: who calls a function, with what,
+and which function a call runs. The questions value flow (flow.py) asks; answered from the parsed files, never
+by importing them. Never imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from nnlint.static.collect import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.static.semantics import FileSemantics
+
+MAX_SITES = 12  # more call sites than this: the function is a general helper and its parameters stay unknown
+
+
+class CallSite(NamedTuple):
+    """One call of a function and what it binds to one parameter: `argument` (None when that cannot be told)
+    is an expression of `argument_semantics`' file (the caller's, or the callee's for a default value)."""
+
+    semantics: "FileSemantics"
+    call: cst.Call
+    argument: Optional[cst.BaseExpression]
+    argument_semantics: "FileSemantics"
+
+
+def function_called(semantics: "FileSemantics", call: cst.Call) -> Optional[Tuple["FileSemantics", cst.FunctionDef]]:
+    """The user's function (or method of the enclosing class, via `self.`) that `call` runs, if it can be told."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+        klass = semantics.class_of(call)
+        method = _method(klass, func.attr.value) if klass is not None else None
+        return (semantics, method) if method is not None and not _is_property(method) else None
+    if isinstance(func, cst.Name) and semantics.qualified_name(func) is None:
+        if semantics.resolve(func) is not func:
+            return None  # a local name bound to something else
+        found = semantics.top_level_functions().get(func.value)
+        return (semantics, found) if found is not None else None
+    qualified = semantics.qualified_name(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    if qualified is None or qualified.startswith("torch"):
+        return None
+    name = qualified.rsplit(".", 1)[-1]
+    matches = [
+        (other, other.top_level_functions()[name])
+        for other in semantics.project.files_mentioning("def " + name)
+        if name in other.top_level_functions() and module_matches(qualified, other.path)
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cst.Param) -> Optional[List[CallSite]]:
+    """Every call of `function` in the project and what it binds to `param`; None when the calls cannot all be
+    found (a nested function, a method called through an unknown object, `self` itself)."""
+    key = (id(function), param.name.value)
+    if key not in semantics.call_sites_cache:
+        semantics.call_sites_cache[key] = _call_sites(semantics, function, param)
+    return semantics.call_sites_cache[key]
+
+
+def _call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cst.Param) -> Optional[List[CallSite]]:
+    klass = semantics.class_of(function)
+    if klass is not None and function in klass.body.body:
+        return _method_sites(semantics, klass, function, param)
+    if function not in semantics.module.body:
+        return None
+    name = function.name.value
+    sites = [
+        call
+        for call in semantics.calls_named(name)
+        if isinstance(call.func, cst.Name)
+        and semantics.qualified_name(call.func) is None
+        and semantics.resolve(call.func) is call.func
+    ]
+    found = [(semantics, call) for call in sites]
+    for other in semantics.project.files_mentioning(name):
+        if other is semantics:
+            continue
+        for call in other.calls_named(name):
+            qualified = other.qualified_name(call.func)
+            if qualified is not None and qualified.endswith("." + name) and module_matches(qualified, semantics.path):
+                found.append((other, call))
+    return _bound(found, semantics, function, param, skip_first=False)
+
+
+def _method_sites(
+    semantics: "FileSemantics", klass: cst.ClassDef, function: cst.FunctionDef, param: cst.Param
+) -> Optional[List[CallSite]]:
+    positional = [*function.params.posonly_params, *function.params.params]
+    static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
+    if not static and positional and positional[0] is param:
+        return None  # `self`
+    class_name, name = klass.name.value, function.name.value
+    found: List[Tuple["FileSemantics", cst.Call]] = []
+    if name == "__init__":  # `Trainer(model, loss)` anywhere in the project
+        for other in semantics.project.files_mentioning(class_name):
+            for call in other.calls_named(class_name):
+                if _constructs(other, call, semantics, klass):
+                    found.append((other, call))
+    else:  # `self.fit(...)` in the class, `trainer.fit(...)` where `trainer = Trainer(...)`
+        for call in semantics.calls_named(name):
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                if semantics.class_of(call) is klass:
+                    found.append((semantics, call))
+        for other in semantics.project.files_mentioning(class_name, name):
+            for call in other.calls_named(name):
+                receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+                built = other.resolve(receiver) if receiver is not None and not _is_self(receiver) else None
+                if isinstance(built, cst.Call) and _constructs(other, built, semantics, klass):
+                    found.append((other, call))
+    return _bound(found, semantics, function, param, skip_first=not static)
+
+
+def _bound(
+    found: Sequence[Tuple["FileSemantics", cst.Call]],
+    semantics: "FileSemantics",
+    function: cst.FunctionDef,
+    param: cst.Param,
+    skip_first: bool,
+) -> Optional[List[CallSite]]:
+    if len(found) > MAX_SITES:
+        return None
+    sites = []
+    for caller, call in found:
+        argument = bind(call, function, param, skip_first)
+        if argument is None and _unbound(call, function, param, skip_first) and param.default is not None:
+            sites.append(CallSite(caller, call, param.default, semantics))  # the default: the callee's expression
+        else:
+            sites.append(CallSite(caller, call, argument, caller))
+    return sites
+
+
+def bind(call: cst.Call, function: cst.FunctionDef, param: cst.Param, skip_first: bool) -> Optional[cst.BaseExpression]:
+    """The argument `call` passes for `param` of `function`, or None (not passed, or hidden in `*args`/`**kwargs`)."""
+    name = param.name.value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    positional = [*function.params.posonly_params, *function.params.params][1 if skip_first else 0 :]
+    if param not in positional:
+        return None
+    index = positional.index(param)
+    passed = [arg for arg in call.args if arg.keyword is None]
+    for position, arg in enumerate(passed):
+        if arg.star:
+            return None
+        if position == index:
+            return arg.value
+    return None
+
+
+def _unbound(call: cst.Call, function: cst.FunctionDef, param: cst.Param, skip_first: bool) -> bool:
+    """Whether `call` surely leaves `param` to its default (no star-args that might fill it)."""
+    if any(arg.star for arg in call.args):
+        return False
+    return bind(call, function, param, skip_first) is None
+
+
+def _constructs(other: "FileSemantics", call: cst.Call, semantics: "FileSemantics", klass: cst.ClassDef) -> bool:
+    """Whether `call` (in `other`) builds an instance of `klass` (defined in `semantics`)."""
+    name = klass.name.value
+    if other.local_class(call.func) != name:
+        return False
+    if other is semantics:
+        return semantics.classes.get(name) is klass
+    qualified = other.qualified_name(call.func)
+    if qualified is not None:
+        return module_matches(qualified, semantics.path)
+    return len(other.project.definitions(name)) == 1
+
+
+def _method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+    return next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+def _is_property(function: cst.FunctionDef) -> bool:
+    return any(dotted_name(d.decorator) in ("property", "functools.cached_property") for d in function.decorators)
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+def module_matches(imported: str, path: str) -> bool:
+    """`from models.net import Net` (models.net.Net) names the class of `.../models/net.py` (or a package's __init__)."""
+    module = imported.rsplit(".", 1)[0].split(".")
+    stem = path.rsplit("/", 1)[-1][:-3] if path.endswith(".py") else path
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if stem == "__init__":
+        parts = parts[:-1]
+    return bool(parts) and parts[-len(module) :] == module

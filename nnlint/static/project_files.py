@@ -1,0 +1,117 @@
+"""The user's own modules that the checked files import, found on disk: the rest of the project.
+
+pre-commit passes only the changed files. With `train.py` changed and `model.py` not, `nnlint train.py` must
+still know that the `Net` imported from `model.py` returns softmax probabilities. The imports of the named
+files are resolved to files (relative imports, the package the file belongs to, the file's own folder, the
+project root and its `src/`), transitively; those files are read and analysed when asked about, and nothing is
+reported in them. Nothing is imported or executed. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+MAX_FILES = 400  # context files for one run: a project's own modules, not a whole site-packages
+
+# `from ..pkg.mod import a, b`, `from . import a`, `import a.b as c, d` — one statement per line is enough here:
+# a missed import only means less context, never a wrong finding.
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t\\]+)", re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
+
+
+def context_files(named: Sequence[Path], root: Path, excluded: Optional[Iterable[Path]] = None) -> List[Path]:
+    """The project files the `named` files import, directly or through each other, that are not named."""
+    seen: Set[str] = {_key(path) for path in named}
+    seen.update(_key(path) for path in excluded or ())
+    found: List[Path] = []
+    queue = [path for path in named if path.suffix == ".py"]
+    while queue and len(found) < MAX_FILES:
+        current = queue.pop(0)
+        try:
+            text = current.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for candidate in imported_files(current, text, root):
+            key = _key(candidate)
+            if key not in seen and not _in_environment(candidate):
+                seen.add(key)
+                found.append(candidate)
+                queue.append(candidate)
+    return found[:MAX_FILES]
+
+
+def imported_files(path: Path, text: str, root: Path) -> List[Path]:
+    """Files of the project that `path` imports (those that exist)."""
+    folder = path.parent
+    roots = _search_roots(folder, root)
+    found: List[Path] = []
+    for dots, module, names in _FROM.findall(text):
+        parts = [part for part in module.split(".") if part]
+        listed = [name.strip() for name in names.replace("\\", " ").split(",") if name.strip()]
+        bases = [_up(folder, len(dots) - 1)] if dots else roots
+        for base in bases:
+            if base is None:
+                continue
+            target = base.joinpath(*parts) if parts else base
+            found.extend(_module_files(target) if parts else [])
+            found.extend(file for name in listed for file in _module_files(target / name.split()[0]))
+    for group in _IMPORT.findall(text):
+        for spelled in group.split(","):
+            parts = spelled.split(" as ")[0].strip().split(".")
+            if parts and all(part.isidentifier() for part in parts):
+                for base in roots:
+                    found.extend(_module_files(base.joinpath(*parts)))
+    return found
+
+
+def _search_roots(folder: Path, root: Path) -> List[Path]:
+    """Where absolute imports of the project's own modules are found: above the package the file is in, the
+    file's own folder (scripts import their neighbours), the project root and its `src/`."""
+    top = folder
+    while (top / "__init__.py").is_file() and top.parent != top:
+        top = top.parent
+    roots: List[Path] = []
+    for candidate in (top, folder, root, root / "src"):
+        if candidate.is_dir() and candidate not in roots:
+            roots.append(candidate)
+    return roots
+
+
+def _module_files(target: Path) -> List[Path]:
+    """`pkg/mod` -> `pkg/mod.py` or `pkg/mod/__init__.py`, whichever exists (the package's `__init__` too)."""
+    found = []
+    module = target.with_name(target.name + ".py")
+    if module.is_file():
+        found.append(module)
+    package = target / "__init__.py"
+    if package.is_file():
+        found.append(package)
+    return found
+
+
+def _up(folder: Path, levels: int) -> Optional[Path]:
+    for _ in range(levels):
+        if folder.parent == folder:
+            return None
+        folder = folder.parent
+    return folder
+
+
+def _in_environment(path: Path) -> bool:
+    """Installed packages are not the user's project (a virtualenv inside the repository, site-packages)."""
+    parts = path.parts
+    return "site-packages" in parts or "dist-packages" in parts or any(p in (".venv", "venv", ".tox") for p in parts)
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def pairs_for(files: Sequence[Path], cwd: Path) -> List[Tuple[Path, str]]:
+    """(path, display path) of context files, named the way checked files are."""
+    from nnlint.discover import display_path
+
+    return [(path, display_path(path, cwd)) for path in files]

@@ -1,0 +1,100 @@
+"""Value flow across functions and files (nnlint/static/flow.py, calls.py) and the project's imported modules
+(nnlint/static/project_files.py): what a pre-commit run on one changed file must still know."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import libcst as cst
+
+from nnlint.api import check_source
+from nnlint.config import Config
+from nnlint.runner import GraphOptions, Performance, run
+from nnlint.static.calls import bind
+from nnlint.static.project_files import context_files
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NO_GRAPH = GraphOptions(enabled=False)
+
+
+def _codes(paths, cwd, cache=None):
+    result = run(paths, Config(), cwd=cwd, graph=NO_GRAPH, performance=Performance(workers=1, cache_dir=cache))
+    return [(f.location.path, f.code) for f in result.findings]
+
+
+def test_only_the_training_file_named_still_knows_the_model_file():
+    case = FIXTURES / "NN201" / "trainer_class_factory"
+    assert _codes([case / "trainer.py"], case.parent) == [("trainer_class_factory/trainer.py", "NN201")]
+    ok = FIXTURES / "NN201" / "ok_trainer_class_factory"
+    assert _codes([ok / "trainer.py"], ok.parent) == []
+
+
+def test_nothing_is_reported_in_context_files(tmp_path):
+    (tmp_path / "model.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n"
+        "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, dim=1)\n\n"
+        "def loss(x, y):\n    return nn.CrossEntropyLoss()(F.softmax(x, dim=1), y)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "train.py").write_text(
+        "import torch.nn.functional as F\nfrom model import Net\n\n"
+        "def step(model, x, y):\n    return F.cross_entropy(model(x), y)\n\n"
+        "def main(x, y):\n    step(Net(), x, y)\n",
+        encoding="utf-8",
+    )
+    assert _codes([tmp_path / "train.py"], tmp_path) == [("train.py", "NN201")]
+
+
+def test_a_changed_context_file_invalidates_the_cached_finding(tmp_path):
+    case = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "NN201" / "trainer_class_factory", case)
+    cache = tmp_path / "cache"
+    assert _codes([case / "trainer.py"], tmp_path, cache) == [("proj/trainer.py", "NN201")]
+    models = case / "models.py"
+    models.write_text(models.read_text(encoding="utf-8").replace(", nn.Softmax(dim=1))", ")"), encoding="utf-8")
+    assert _codes([case / "trainer.py"], tmp_path, cache) == []
+
+
+def test_context_files_follow_relative_package_and_sibling_imports(tmp_path):
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    for name in ("__init__.py", "models.py", "losses.py", "utils.py"):
+        (package / name).write_text("", encoding="utf-8")
+    (package / "train.py").write_text(
+        "from .models import Net\nfrom pkg import losses\nimport torch\n", encoding="utf-8"
+    )
+    (package / "losses.py").write_text("from .utils import x\n", encoding="utf-8")
+    found = {path.name for path in context_files([package / "train.py"], tmp_path)}
+    assert found == {"__init__.py", "models.py", "losses.py", "utils.py"}
+
+
+def test_arguments_bind_by_keyword_position_and_not_through_star_args():
+    function = cst.ensure_type(cst.parse_statement("def train(model, loader, *, epochs=1): pass"), cst.FunctionDef)
+    model, loader = function.params.params
+    epochs = function.params.kwonly_params[0]
+
+    def call(text):
+        return cst.ensure_type(cst.parse_expression(text), cst.Call)
+
+    assert cst.Module([]).code_for_node(bind(call("train(net, dl)"), function, model, False)) == "net"
+    assert cst.Module([]).code_for_node(bind(call("train(dl, model=net)"), function, model, False)) == "net"
+    assert cst.Module([]).code_for_node(bind(call("train(net, epochs=3, loader=dl)"), function, loader, False)) == "dl"
+    assert bind(call("train(*args)"), function, model, False) is None
+    assert bind(call("train(net, dl)"), function, epochs, False) is None
+
+
+def test_unknown_callers_keep_the_parameter_unknown():
+    source = (
+        "import torch.nn as nn\n\n"
+        "def fit(model, x, y):\n    return nn.CrossEntropyLoss()(model(x), y)\n\n"
+        "def main(models, x, y):\n    for m in models:\n        fit(m, x, y)\n"
+    )
+    assert check_source(source) == []
+
+
+def test_two_file_mnist_named_alone():
+    case = FIXTURES / "NN202" / "two_files"
+    assert _codes([case / "main.py"], case.parent) == [("two_files/main.py", "NN202")]
+    ok = FIXTURES / "NN202" / "ok_two_files"
+    assert _codes([ok / "main.py"], ok.parent) == []
