@@ -187,9 +187,7 @@ def judge(case: Case, bug: Run, fixed: Run) -> Dict[str, Any]:
     _, _, bug_file = _variant(case, "bug")
     found = bug.failure is None and any(is_hit(case, f, bug_file) for f in bug.findings)
     false_findings = [f for f in fixed.findings if f.get("code") == case.code]
-    others = [
-        f for f in fixed.findings if f.get("code") != case.code and f.get("severity") in JUDGED_SEVERITIES
-    ]
+    others = [f for f in fixed.findings if f.get("code") != case.code and f.get("severity") in JUDGED_SEVERITIES]
     return {
         "case": case.name,
         "code": case.code,
