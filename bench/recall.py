@@ -26,7 +26,7 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -78,6 +78,10 @@ class Run:
     findings: List[Dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     failure: Optional[str] = None  # the process failed, timed out or printed no JSON
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def load_cases(root: Path = CORPUS) -> List[Case]:
@@ -293,8 +297,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("no case matches", file=sys.stderr)
         return 2
     start = time.perf_counter()
+    results = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(evaluate, cases))
+        futures = [pool.submit(evaluate, case) for case in cases]
+        for done, future in enumerate(as_completed(futures), 1):
+            result = future.result()
+            results.append(result)
+            log(f"[{done}/{len(cases)}] {'found ' if result['found'] else 'MISSED'} {result['case']}")
+    results.sort(key=lambda r: r["case"])
     print_report(results, args.verbose)
     print(f"{len(cases)} cases in {time.perf_counter() - start:.0f} s wall, {args.jobs} workers", file=sys.stdout)
     if args.json:
