@@ -14,7 +14,8 @@ twin, any finding of the expected code is a false finding, and other warnings an
 
 Every run is a separate `python -m nnlint` process with this checkout first on PYTHONPATH, started in the case's
 folder, with `--no-cache --format json --exit-zero`: static cases with `--no-graph`, graph cases with the pass's
-options (`--model`, `--input-shape`, `--kwargs`), probe cases through `nnlint probe TARGET`.
+options (`--model`, `--input-shape`, `--kwargs`), probe cases through `nnlint probe TARGET` (or through
+`nnlint.probe(model, optimizer=...)` when the case's bug is in how it builds its optimizer).
 """
 
 from __future__ import annotations
@@ -42,6 +43,36 @@ PASSES = ("static", "graph", "probe")
 LINE_TOLERANCE = 2
 TIMEOUTS = {"static": 120, "graph": 240, "probe": 300}
 JUDGED_SEVERITIES = ("warning", "error")
+
+# Probe cases whose bug is in the user's optimizer run through the Python API: `[probe] optimizer = "bug.py:make"`
+# names the case's own function that builds the optimizer from the model, as the user's training script does.
+API_DRIVER = """
+import importlib.util, json, sys
+import torch
+import nnlint
+
+options = json.loads(sys.argv[1])
+sys.path.insert(0, ".")
+
+
+def load(target):
+    path, name = target.rsplit(":", 1)
+    spec = importlib.util.spec_from_file_location(path[:-3].replace("/", "_"), path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # so that inspect finds the source of the model's class
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+torch.manual_seed(options.get("seed", 0))
+model = load(options["target"])(**options.get("kwargs", {}))
+optimizer = load(options["optimizer"])(model)
+inputs = torch.randn(*options["input_shape"]) if "input_shape" in options else None
+report = nnlint.probe(
+    model, inputs=inputs, task=options.get("task"), num_classes=options.get("num_classes"), optimizer=optimizer
+)
+print(json.dumps([finding.to_dict() for finding in report.findings]))
+"""
 
 
 @dataclass(frozen=True)
@@ -117,6 +148,10 @@ def command(case: Case, variant: str) -> Tuple[Path, List[str]]:
     options = dict(case.meta.get(case.pass_, {}))
     base = [sys.executable, "-m", "nnlint"]
     common = ["--format", "json", "--exit-zero"]
+    if case.pass_ == "probe" and "optimizer" in options:
+        options["target"] = _target(case, options, own_file)
+        options["optimizer"] = _target(case, {"target": options["optimizer"]}, own_file)
+        return cwd, [sys.executable, "-c", API_DRIVER, json.dumps(options)]
     if case.pass_ == "probe":
         cmd = base + ["probe", str(_target(case, options, own_file))] + common
         if "input_shape" in options:
