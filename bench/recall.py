@@ -11,6 +11,7 @@ twin, any finding of the expected code is a false finding, and other warnings an
     .venv/bin/python bench/recall.py --pass static -j 4    # static cases only (about a minute on 2 cores)
     .venv/bin/python bench/recall.py --code NN201,NN4 --json corpus/recall.json
     .venv/bin/python bench/recall.py --only mnist -v       # cases whose folder name contains "mnist", with findings
+    .venv/bin/python bench/recall.py --compare bench/recall/baseline.json   # what changed since the saved baseline
 
 Every run is a separate `python -m nnlint` process with this checkout first on PYTHONPATH, started in the case's
 folder, with `--no-cache --format json --exit-zero`: static cases with `--no-graph`, graph cases with the pass's
@@ -302,6 +303,49 @@ def print_report(results: List[Dict[str, Any]], verbose: bool, out=sys.stdout) -
     )
 
 
+def summary(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The compact form of results that `--compare` reads (and `--save-baseline` writes): no finding texts."""
+    return [
+        {
+            "case": r["case"],
+            "code": r["code"],
+            "pass": r["pass"],
+            "found": r["found"],
+            "bug_codes": r["bug_codes"],
+            "fixed_false": len(r["fixed_false_findings"]),
+            "fixed_other": len(r["fixed_other_findings"]),
+        }
+        for r in results
+    ]
+
+
+def print_comparison(results: List[Dict[str, Any]], old_path: Path, out=sys.stdout) -> None:
+    """Cases that changed since an earlier run: newly found, newly missed, more or fewer findings on the twin."""
+    old = {r["case"]: r for r in json.loads(old_path.read_text())["results"]}
+    now = {r["case"]: r for r in summary(results)}
+    lines = []
+    for name in sorted(now):
+        before, after = old.get(name), now[name]
+        if before is None:
+            lines.append(f"  new case   {name}: {'found' if after['found'] else 'missed'}")
+            continue
+        if before["found"] != after["found"]:
+            lines.append(f"  {'now found ' if after['found'] else 'now MISSED'} {name}")
+        for key in ("fixed_false", "fixed_other"):
+            old_count = before.get(key, len(before.get(key + "_findings", [])))
+            if old_count != after[key]:
+                lines.append(f"  {key.replace('_', ' ')} findings {old_count} -> {after[key]}  {name}")
+    found_before = sum(bool(old[n]["found"]) for n in now if n in old)
+    found_now = sum(bool(now[n]["found"]) for n in now if n in old)
+    print(
+        f"Compared with {old_path}: {found_before} -> {found_now} found on the {sum(n in old for n in now)} "
+        f"cases of both runs",
+        file=out,
+    )
+    for line in lines or ["  no change"]:
+        print(line, file=out)
+
+
 def _table(results: List[Dict[str, Any]], key: str, title: str, out) -> None:
     groups: Dict[str, List[Dict[str, Any]]] = collections.defaultdict(list)
     for r in results:
@@ -325,6 +369,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=2, help="cases checked at once (default 2)")
     parser.add_argument("--json", type=Path, help="write every result to this file")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the findings on each bug")
+    parser.add_argument("--compare", type=Path, help="show what changed since the results in this JSON file")
+    parser.add_argument("--save-baseline", type=Path, help="write the compact results (for --compare) to this file")
     args = parser.parse_args(argv)
 
     cases = _select(load_cases(), args)
@@ -342,9 +388,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results.sort(key=lambda r: r["case"])
     print_report(results, args.verbose)
     print(f"{len(cases)} cases in {time.perf_counter() - start:.0f} s wall, {args.jobs} workers", file=sys.stdout)
+    if args.compare:
+        print_comparison(results, args.compare)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"results": results}, indent=1))
+    if args.save_baseline:
+        args.save_baseline.write_text(json.dumps({"results": summary(results)}, indent=1) + "\n")
     return 0
 
 
