@@ -1,0 +1,14 @@
+import torch
+import torch.nn as nn
+
+
+class ThreeLayerNet(nn.Module):
+    def __init__(self, d_in=100, hidden=50, d_out=10):
+        super().__init__()
+        self.d_in, self.hidden, self.d_out = d_in, hidden, d_out
+        self.linear1 = nn.Linear(d_in, hidden)
+        self.linear3 = nn.Linear(hidden, d_out)
+
+    def forward(self, x):
+        h = self.linear1(x).clamp(min=0)
+        return self.linear3(h)
