@@ -57,6 +57,7 @@ class InputSpec:
     dtype: str = "float32"
     low: Optional[float] = None
     high: Optional[float] = None
+    name: Optional[str] = None  # a keyword argument of forward (`attention_mask`); None: the next positional one
 
 
 @dataclass(frozen=True)
@@ -368,6 +369,12 @@ def _input(value: Any, key: str) -> InputSpec:
     return spec
 
 
+def _identifier(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise _Invalid(f"`{key}` must be the name of a forward argument, got {value!r}")
+    return value
+
+
 def _model(value: Any, key: str) -> ModelSpec:
     values = _fields(value, key, _MODEL_KEYS, required=("target",))
     if "input_shape" in values and "inputs" in values:
@@ -385,6 +392,7 @@ _INPUT_KEYS: Dict[str, _Validator] = {
     "dtype": _one_of("float32", "float16", "bfloat16", "float64", "int64", "int32", "bool"),
     "low": _number,
     "high": _number,
+    "name": _identifier,
 }
 
 _MODEL_KEYS: Dict[str, _Validator] = {
