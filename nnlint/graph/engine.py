@@ -434,7 +434,7 @@ def _choose_input(subject: _Subject, plans, inferred: bool, fallback: Location, 
         if not failures:
             continue
         if any(f.kind == "meta" for f in failures):
-            error = next(f.error for f in failures if f.kind == "meta")
+            error = next(f.error for f in failures if f.kind == "meta" and f.error is not None)
             message = ModelNotRunnable.explain(target.target, error, subject.trace_error)
             return plan, None, None, ModelNotRunnable.finding(fallback, message, Pass.GRAPH)
         real = (

@@ -175,10 +175,10 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
             (0,),
             lambda s, r=reference: _shape_text(r(_PROBE_BATCH, _float((_PROBE_BATCH,)))),
         )
-    combinations: List[Dict[int, Any]] = [{}]
+    combinations: List[Dict[int, Guess]] = [{}]
     for index, options in sorted(guessed.items()):
-        combinations = [dict(c, **{str(index): o}) for c in combinations for o in options][:8]
-    return [_plan(model, names, layered, {int(k): v for k, v in c.items()}, tuple(consumers)) for c in combinations]
+        combinations = [{**c, index: o} for c in combinations for o in options][:8]
+    return [_plan(model, names, layered, c, tuple(consumers)) for c in combinations]
 
 
 def _plan(model: nn.Module, names: List[str], layered: Dict[int, Tuple[Any, Any, Any]], guesses, consumers):
@@ -226,6 +226,10 @@ def _shape_text(tensor: torch.Tensor) -> str:
 Guess = Callable[[int, torch.Tensor], torch.Tensor]  # (batch, the first input) -> this input
 
 
+def _image_guess(size: int) -> Guess:
+    return lambda b, r: _float((b, 3, size, size))
+
+
 def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
     """Shapes an argument may have, from its name: what GNN, seq2seq, multimodal and diffusion code calls them."""
     lowered = name.lower()
@@ -250,7 +254,7 @@ def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
     ):
         return [lambda b, r: torch.empty((b, r.shape[1] if r.dim() == 2 else 16), dtype=torch.int64, device="meta")]
     if lowered in ("image", "images", "img", "imgs", "pixel_values", "pixels", "picture", "x_img"):
-        return [lambda b, r, s=s: _float((b, 3, s, s)) for s in (224, 64, 32)]
+        return [_image_guess(s) for s in (224, 64, 32)]
     if lowered in ("t", "time", "times", "timestep", "timesteps", "sigma", "sigmas", "noise_level"):
         return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta"), lambda b, r: _float((b,))]
     if lowered in ("y", "label", "labels", "class_labels", "classes", "cond_label"):
