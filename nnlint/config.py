@@ -58,6 +58,7 @@ class InputSpec:
     low: Optional[float] = None
     high: Optional[float] = None
     name: Optional[str] = None  # a keyword argument of forward (`attention_mask`); None: the next positional one
+    batched: bool = True  # False: the shape is used as given (a graph's edge_index [2, E] or adjacency [N, N])
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,12 @@ def _input(value: Any, key: str) -> InputSpec:
     return spec
 
 
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(key, "a boolean", value)
+    return value
+
+
 def _identifier(value: Any, key: str) -> str:
     if not isinstance(value, str) or not value.isidentifier():
         raise _Invalid(f"`{key}` must be the name of a forward argument, got {value!r}")
@@ -393,6 +400,7 @@ _INPUT_KEYS: Dict[str, _Validator] = {
     "low": _number,
     "high": _number,
     "name": _identifier,
+    "batched": _boolean,
 }
 
 _MODEL_KEYS: Dict[str, _Validator] = {

@@ -17,7 +17,7 @@ from torch.overrides import TorchFunctionMode
 from nnlint import locate, registry
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
-from nnlint.graph.interpreter import Propagation, describe, fast_recurrent_layers, run_shapes
+from nnlint.graph.interpreter import Propagation, check_meta_gaps, describe, fast_recurrent_layers, run_shapes
 from nnlint.graph.loading import LoadError, build, import_object, is_user_file
 from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
@@ -28,7 +28,7 @@ from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
 from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
 from nnlint.rules.nn014_model_input_unknown import ModelInputUnknown
 from nnlint.rules.nn301_shape_mismatch import ShapeMismatch
-from nnlint.types import Location, Pass
+from nnlint.types import Location, Pass, Severity
 
 BATCHES = (2, 3)  # two batch sizes: the batch dimension is the one that follows them
 
@@ -95,7 +95,8 @@ def _check(
         configured: Optional[input_plans.InputPlan] = input_plans.from_specs(target.inputs)
         given = input_plans.given_arguments(model, configured, len(target.inputs))
     else:
-        configured, given = None, []
+        # inferred: forward's first argument is the input even when it has a default (`input_ids=None`)
+        configured, given = None, input_plans.given_arguments(model, None, 1)
     gm, trace_error = _trace(model, given if example is None else None)
     clock.lap("trace")
     subject = _Subject(model, gm, trace_error)
@@ -222,6 +223,7 @@ class _ParameterUse(TorchFunctionMode):
         for value in list(args) + list(kwargs.values()):
             self._note(value)
         try:
+            check_meta_gaps(func, args, kwargs)
             return func(*args, **kwargs)
         except Exception as error:
             self.raised = error
@@ -317,10 +319,13 @@ def _eager(model: nn.Module, plan: input_plans.InputPlan, inputs: Tuple[torch.Te
 def _raised_inside_torch(error: BaseException) -> bool:
     """Whether the innermost frame of the error is torch's own Python (a layer's argument checks, as
     `nn.LSTM.check_input`) rather than the user's code (their own `assert`, `raise`)."""
+    innermost = None
     tb = error.__traceback__
-    while tb is not None and tb.tb_next is not None:
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != __file__:  # not this module's own hooks around torch functions
+            innermost = tb.tb_frame.f_code.co_filename
         tb = tb.tb_next
-    return tb is not None and not is_user_file(tb.tb_frame.f_code.co_filename)
+    return innermost is not None and not is_user_file(innermost)
 
 
 def _graph_arguments(gm: fx.GraphModule, model: nn.Module, plan: input_plans.InputPlan, inputs) -> List[Any]:
@@ -342,8 +347,9 @@ def _graph_arguments(gm: fx.GraphModule, model: nn.Module, plan: input_plans.Inp
 
 class _Failure(NamedTuple):
     """One input that did not run: at which free size, where (an fx node or module path), the error, and
-    its kind: "shape" (a torch operation raised, in eager too), "meta" (needs real values) or "input"
-    (wrong arity, None or non-tensor arguments, the user's own checks: the input, not the model)."""
+    its kind: "shape" (a torch operation raised, in eager too), "meta" (needs real values), "rejected" (the
+    model's own assert or ValueError refused the input) or "input" (wrong arity, None or non-tensor arguments,
+    anything else: the input, not the model)."""
 
     size: int
     where: Any
@@ -361,6 +367,8 @@ class _Subject:
 def _kind(error: Optional[BaseException], by_torch_op: bool) -> str:
     if _meta_error(error):
         return "meta"
+    if not by_torch_op and isinstance(error, (AssertionError, ValueError)):
+        return "rejected"  # the model's own check refused this size (`assert t <= block_size`)
     if (
         by_torch_op
         and isinstance(error, (RuntimeError, ValueError, IndexError))
@@ -436,22 +444,27 @@ def _choose_input(subject: _Subject, plans, inferred: bool, fallback: Location, 
         if any(f.kind == "meta" for f in failures):
             error = next(f.error for f in failures if f.kind == "meta" and f.error is not None)
             message = ModelNotRunnable.explain(target.target, error, subject.trace_error)
-            return plan, None, None, ModelNotRunnable.finding(fallback, message, Pass.GRAPH)
+            # data-dependent code inside torch itself (nn.Transformer inspecting its mask) is no fault of the
+            # model's: the note stays, as information
+            severity = Severity.INFO if _raised_inside_torch(error) else None
+            return plan, None, None, ModelNotRunnable.finding(fallback, message, Pass.GRAPH, None, severity)
+        shape_errors = [f for f in failures if f.kind == "shape"]
         real = (
             not plan.guessed
             and plan is not second  # the second guess is only a guess: failing it says nothing of the model
-            and all(f.kind == "shape" for f in failures)
+            and shape_errors
+            and all(f.kind in ("shape", "rejected") for f in failures)  # sizes the model refused are no evidence
             and not (inferred and _on_the_way_in(plan, failures[-1].where, subject.gm))
         )
         if real:
-            size, where = failures[0].size, failures[0].where
+            size, where = shape_errors[0].size, shape_errors[0].where
             if subject.gm is not None:  # the shapes the message reads are those of the size it names
                 run_shapes(
                     subject.gm, tuple(_graph_arguments(subject.gm, subject.model, plan, plan.make(BATCHES[0], size)))
                 )
             sizes = [f.size for f in failures] if inferred and len(plan.sizes) > 1 else None
             finding = ShapeMismatch.failed_run(
-                subject.model, where, failures[0].error, plan.describe(size), fallback, sizes
+                subject.model, where, shape_errors[0].error, plan.describe(size), fallback, sizes
             )
             return plan, None, None, finding
         if not inferred:

@@ -56,10 +56,12 @@ class InputPlan:
 
 def from_specs(specs: Sequence[InputSpec]) -> InputPlan:
     """Inputs exactly as configured, positional in order and keyword where a spec has a `name`; the first
-    dimension of each is the batch."""
+    dimension of each is the batch, unless the spec says `batched = false` (then its shape is used as given)."""
 
     def make(batch: int, _: int) -> Tuple[torch.Tensor, ...]:
-        return tuple(_tensor((batch,) + tuple(spec.shape[1:]), spec) for spec in specs)
+        return tuple(
+            _tensor((batch,) + tuple(spec.shape[1:]) if spec.batched else tuple(spec.shape), spec) for spec in specs
+        )
 
     def describe(_: int) -> str:
         return ", ".join(f"{spec.name + '=' if spec.name else ''}{spec.dtype}{list(spec.shape)}" for spec in specs)
@@ -154,6 +156,10 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
         found = [(layer, path[0]) if layer is not None and path else None] + [None] * (len(names) - 1)
         if len(names) > 1 and layer is not None and _name_guesses(names[0], model):
             found[0] = None  # `forward(self, input_ids, pixel_values)`: the names say more than the first layer
+    for index in range(1, len(names)):
+        if _structural(names[index]):
+            # an adjacency or a mask reaches a layer only through matmuls and masking: its name says more
+            found[index] = None
     layered: Dict[int, Tuple[Any, Any, Any]] = {}
     consumers: List[Union[fx.Node, str]] = []
     for index, item in enumerate(found):
@@ -230,10 +236,19 @@ def _image_guess(size: int) -> Guess:
     return lambda b, r: _float((b, 3, size, size))
 
 
+_EDGE_NAMES = ("edge_index", "edge_indices", "edges", "edge_idx", "edge_list")
+
+
+def _structural(name: str) -> bool:
+    """Names of arguments that describe the other inputs' structure (edges, adjacency, masks)."""
+    lowered = name.lower()
+    return lowered in _EDGE_NAMES or lowered.startswith(("adj", "adjacency")) or "mask" in lowered
+
+
 def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
     """Shapes an argument may have, from its name: what GNN, seq2seq, multimodal and diffusion code calls them."""
     lowered = name.lower()
-    if lowered in ("edge_index", "edge_indices", "edges", "edge_idx", "edge_list"):
+    if lowered in _EDGE_NAMES:
         return [lambda b, r: torch.empty((2, 2 * r.shape[0]), dtype=torch.int64, device="meta")]
     if lowered.startswith(("adj", "adjacency")) or lowered in ("a_hat", "laplacian"):
         return [
@@ -284,8 +299,9 @@ def declared_sizes(model: nn.Module) -> List[int]:
             value = getattr(owner, config, None)
             if isinstance(value, dict):
                 _add_size(found, value.get("input_size"))
-        for attribute in ("img_size", "image_size", "input_size"):
-            _add_size(found, getattr(owner, attribute, None))
+        for holder in (owner, getattr(owner, "config", None)):  # Hugging Face: `model.config.image_size`
+            for attribute in ("img_size", "image_size", "input_size"):
+                _add_size(found, getattr(holder, attribute, None))
     return found
 
 

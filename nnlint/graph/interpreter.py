@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, Optional, Tuple, cast
 
 import torch
+import torch.nn.functional as F
 from torch import fx, nn
+from torch.overrides import TorchFunctionMode
 
 
 @dataclass
@@ -39,6 +41,36 @@ def describe(value: Any) -> Any:
     return None
 
 
+_TRANSPOSED_CONVS = {F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d}
+
+
+def check_meta_gaps(func: Any, args: tuple, kwargs: dict) -> None:
+    """Checks a CPU kernel makes and its meta kernel skips, raised with the CPU's words: a transposed
+    convolution's meta kernel accepts an input with the wrong number of channels."""
+    if func in _TRANSPOSED_CONVS and len(args) > 1:
+        x, weight = args[0], args[1]
+        if (
+            isinstance(x, torch.Tensor)
+            and isinstance(weight, torch.Tensor)
+            and x.dim() in (weight.dim(), weight.dim() - 1)
+        ):
+            channels = x.shape[1] if x.dim() == weight.dim() else x.shape[0]
+            if channels != weight.shape[0]:
+                raise RuntimeError(
+                    f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+                    f"{weight.shape[0]} channels, but got {channels} channels instead"
+                )
+
+
+class MetaGaps(TorchFunctionMode):
+    """Inside the block, torch functions make the checks their meta kernels skip (`check_meta_gaps`)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        check_meta_gaps(func, args, kwargs)
+        return func(*args, **kwargs)
+
+
 class ShapeInterpreter(fx.Interpreter):
     """Runs a GraphModule on meta tensors, writing `node.meta["nnlint_shape"]` and keeping the first error."""
 
@@ -59,7 +91,7 @@ class ShapeInterpreter(fx.Interpreter):
         """Run the graph; on failure record the node that raised."""
         self.result = Propagation()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), MetaGaps():
                 self.run(*inputs)
         except Exception as error:  # user code: any exception is a finding, not a crash
             self.result.error = error

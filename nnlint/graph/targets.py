@@ -40,7 +40,14 @@ class GraphTarget:
         inputs = data.get("inputs")
         specs = (
             tuple(
-                InputSpec(tuple(i["shape"]), i.get("dtype", "float32"), i.get("low"), i.get("high"), i.get("name"))
+                InputSpec(
+                    tuple(i["shape"]),
+                    i.get("dtype", "float32"),
+                    i.get("low"),
+                    i.get("high"),
+                    i.get("name"),
+                    i.get("batched", True),
+                )
                 for i in inputs
             )
             if inputs is not None
