@@ -59,7 +59,7 @@ HF: Dict[str, Tuple[str, str, Dict[str, Any]]] = {  # name -> (model class, conf
     "distilbert": ("DistilBertModel", "DistilBertConfig", dict(vocab_size=128, dim=32, n_layers=2, n_heads=4, hidden_dim=64)),
     "electra": ("ElectraForPreTraining", "ElectraConfig", dict(_TEXT, embedding_size=32, max_position_embeddings=64)),
     "albert": ("AlbertModel", "AlbertConfig", dict(_TEXT, embedding_size=16, max_position_embeddings=64)),
-    "gpt2": ("GPT2LMHeadModel", "GPT2Config", dict(vocab_size=128, n_embd=32, n_layer=2, n_head=4, n_positions=64)),
+    "gpt2": ("GPT2LMHeadModel", "GPT2Config", dict(vocab_size=128, n_embd=32, n_layer=2, n_head=4, n_positions=64, bos_token_id=1, eos_token_id=1)),
     "llama": ("LlamaForCausalLM", "LlamaConfig", _DECODER),
     "mistral": ("MistralForCausalLM", "MistralConfig", _DECODER),
     "qwen2": ("Qwen2ForCausalLM", "Qwen2Config", _DECODER),
@@ -76,7 +76,7 @@ HF: Dict[str, Tuple[str, str, Dict[str, Any]]] = {  # name -> (model class, conf
     "clip": ("CLIPModel", "CLIPConfig", dict(text_config=dict(_TEXT, max_position_embeddings=32), vision_config=dict(_VISION, intermediate_size=64), projection_dim=16)),
     "siglip": ("SiglipModel", "SiglipConfig", dict(text_config=dict(_TEXT, max_position_embeddings=32), vision_config=dict(_VISION, intermediate_size=64))),
     "wav2vec2": ("Wav2Vec2Model", "Wav2Vec2Config", dict(_TEXT, conv_dim=[16, 16], conv_kernel=[10, 3], conv_stride=[5, 2], num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)),
-    "whisper": ("WhisperForConditionalGeneration", "WhisperConfig", dict(vocab_size=128, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=16, max_source_positions=32, max_target_positions=32)),
+    "whisper": ("WhisperForConditionalGeneration", "WhisperConfig", dict(vocab_size=128, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=16, max_source_positions=32, max_target_positions=32, pad_token_id=0, bos_token_id=1, eos_token_id=1, decoder_start_token_id=1)),
 }  # fmt: skip
 
 
@@ -182,7 +182,9 @@ def selection(timm_count: int) -> List[Dict[str, Any]]:
                 target=f"{MODULE}:torchvision_model",
                 kwargs={"name": name},
                 inputs=(
-                    InputSpec((1, 3, 16, 224, 224) if "mvit" in name or "swin3d" in name else (1, 3, 16, 112, 112)),
+                    InputSpec(
+                        (1, 3, 16, 224, 224) if name.startswith(("mvit", "swin3d", "s3d")) else (1, 3, 16, 112, 112)
+                    ),
                 ),
             )
         )

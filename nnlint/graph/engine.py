@@ -17,7 +17,15 @@ from torch.overrides import TorchFunctionMode
 from nnlint import locate, registry
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
-from nnlint.graph.interpreter import Propagation, check_meta_gaps, describe, fast_recurrent_layers, run_shapes
+from nnlint.graph.interpreter import (
+    NO_ANSWER,
+    Propagation,
+    check_meta_gaps,
+    describe,
+    fast_recurrent_layers,
+    meta_gap_answer,
+    run_shapes,
+)
 from nnlint.graph.loading import LoadError, build, import_object, is_user_file
 from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
@@ -223,6 +231,9 @@ class _ParameterUse(TorchFunctionMode):
         for value in list(args) + list(kwargs.values()):
             self._note(value)
         try:
+            answer = meta_gap_answer(func, args)
+            if answer is not NO_ANSWER:
+                return answer
             check_meta_gaps(func, args, kwargs)
             return func(*args, **kwargs)
         except Exception as error:

@@ -25,6 +25,7 @@ DTYPES = {
 SPATIAL_SIZES = (224, 64, 32, 256, 28, 128, 299, 96, 512, 16)
 SEQUENCE_LENGTHS = (16, 64, 128, 8)
 VOLUME_SIZES = (16, 32, 8, 64)
+VIDEO_SIZES = (112, 224)  # video clips: 16 frames of 112x112 or 224x224 (torchvision's video models)
 
 Maker = Callable[[int, int], Tuple[torch.Tensor, ...]]  # (batch, free size) -> inputs
 
@@ -447,6 +448,11 @@ def _float(shape: Tuple[int, ...]) -> torch.Tensor:
     return torch.empty(shape, device="meta")
 
 
+def _volume(size: int) -> Tuple[int, int, int]:
+    """A volume (depth, height, width) for a free size: a cube, or a 16-frame clip at video sizes."""
+    return (16, size, size) if size in VIDEO_SIZES else (size, size, size)
+
+
 def _maker_for(layer: Union[nn.Module, _Weights]):
     """(make(batch, size), sizes to try, describe(size)) for the input a layer expects, or None."""
     if isinstance(layer, _Weights):
@@ -459,7 +465,11 @@ def _maker_for(layer: Union[nn.Module, _Weights]):
         return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
     if isinstance(layer, (nn.Conv3d, nn.ConvTranspose3d)):
         c = layer.in_channels
-        return (lambda b, s: _float((b, c, s, s, s))), VOLUME_SIZES, (lambda s: f"float[B, {c}, {s}, {s}, {s}]")
+        return (
+            (lambda b, s: _float((b, c) + _volume(s))),
+            VOLUME_SIZES + VIDEO_SIZES,
+            (lambda s: f"float[B, {c}, {', '.join(map(str, _volume(s)))}]"),
+        )
     if isinstance(layer, nn.Linear):
         f = layer.in_features
         return (lambda b, s: _float((b, f))), (0,), (lambda s: f"float[B, {f}]")

@@ -7,6 +7,8 @@ instead of a traceback, so the engine can turn it into a finding at the user's l
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, Optional, Tuple, cast
 
@@ -41,7 +43,34 @@ def describe(value: Any) -> Any:
     return None
 
 
+_TORCH_DIR = os.path.dirname(os.path.realpath(torch.__file__))
+_NNLINT_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _TRANSPOSED_CONVS = {F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d}
+
+
+NO_ANSWER = object()
+
+
+def meta_gap_answer(func: Any, args: tuple) -> Any:
+    """The answer to a value question a library asks of a meta tensor, or `NO_ANSWER`.
+
+    `bool(tensor)` inside torch or an installed library (nn.Transformer asking whether a mask is causal,
+    transformers asking whether a padding mask is all ones) only picks a fast path: answer False, the
+    general path, whose shapes are checked. The user's own `if tensor:` still fails (NN012)."""
+    if func is torch.Tensor.__bool__ and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+        if _asked_by_a_library():
+            return False
+    return NO_ANSWER
+
+
+def _asked_by_a_library() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_NNLINT_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    filename = frame.f_code.co_filename
+    return filename.startswith(_TORCH_DIR) or "site-packages" in filename or "dist-packages" in filename
 
 
 def check_meta_gaps(func: Any, args: tuple, kwargs: dict) -> None:
@@ -67,6 +96,9 @@ class MetaGaps(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        answer = meta_gap_answer(func, args)
+        if answer is not NO_ANSWER:
+            return answer
         check_meta_gaps(func, args, kwargs)
         return func(*args, **kwargs)
 
