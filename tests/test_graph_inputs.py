@@ -179,3 +179,25 @@ def test_discovered_findings_use_graph_support(tmp_path):
     """The optional-argument model stays silent through discovery, as `nnlint src/` runs it."""
     source = (Path(__file__).parent.parent / "fixtures" / "NN301" / "ok_optional_targets_argument.py").read_text()
     assert graph_findings(source, tmp_path) == []
+
+
+MASKED = """
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(30, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+
+    def forward(self, tokens, src_mask):
+        CHECK
+        return self.layer(self.embed(tokens), src_mask=src_mask)
+"""
+
+
+def test_torchs_own_value_questions_on_meta_take_the_general_path(tmp_path):
+    """nn.Transformer asks `bool((mask == causal).all())` to pick a fast path: on meta, the general path."""
+    inputs = (InputSpec((2, 6), "int64", 0, 30), InputSpec((6, 6), batched=False))
+    assert _check(MASKED.replace("CHECK", "pass"), tmp_path, "Masked", inputs).findings == []
+    own = _check(MASKED.replace("CHECK", "assert not bool(src_mask.isnan().any())"), tmp_path, "Masked", inputs)
+    # the user's own value question still needs real values
+    assert [(f.code, f.severity.value) for f in own.findings] == [("NN012", "warning")]

@@ -327,6 +327,19 @@ def _eager(model: nn.Module, plan: input_plans.InputPlan, inputs: Tuple[torch.Te
     return _EagerRun(output, error, calls, use.used, by_torch)
 
 
+def _asked_by_user_code(error: BaseException) -> bool:
+    """Whether the innermost frame outside torch and nnlint that led to the error is the user's project
+    code, not an installed library's."""
+    innermost = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if is_user_file(filename):
+            innermost = filename
+        tb = tb.tb_next
+    return innermost is not None and "site-packages" not in innermost and "dist-packages" not in innermost
+
+
 def _raised_inside_torch(error: BaseException) -> bool:
     """Whether the innermost frame of the error is torch's own Python (a layer's argument checks, as
     `nn.LSTM.check_input`) rather than the user's code (their own `assert`, `raise`)."""
@@ -457,7 +470,7 @@ def _choose_input(subject: _Subject, plans, inferred: bool, fallback: Location, 
             message = ModelNotRunnable.explain(target.target, error, subject.trace_error)
             # data-dependent code inside torch itself (nn.Transformer inspecting its mask) is no fault of the
             # model's: the note stays, as information
-            severity = Severity.INFO if _raised_inside_torch(error) else None
+            severity = None if _asked_by_user_code(error) else Severity.INFO
             return plan, None, None, ModelNotRunnable.finding(fallback, message, Pass.GRAPH, None, severity)
         shape_errors = [f for f in failures if f.kind == "shape"]
         real = (
