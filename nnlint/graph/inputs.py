@@ -238,12 +238,19 @@ def _image_guess(size: int) -> Guess:
 
 
 _EDGE_NAMES = ("edge_index", "edge_indices", "edges", "edge_idx", "edge_list")
+_TIME_NAMES = ("t", "time", "times", "timestep", "timesteps", "sigma", "sigmas", "noise_level")
 
 
 def _structural(name: str) -> bool:
-    """Names of arguments that describe the other inputs' structure (edges, adjacency, masks)."""
+    """Names of arguments that describe the other inputs' structure (edges, adjacency, masks) or the diffusion
+    step: they reach a layer only through indexing, matmuls, masking or an embedding of their own."""
     lowered = name.lower()
-    return lowered in _EDGE_NAMES or lowered.startswith(("adj", "adjacency")) or "mask" in lowered
+    return (
+        lowered in _EDGE_NAMES
+        or lowered in _TIME_NAMES
+        or lowered.startswith(("adj", "adjacency"))
+        or "mask" in lowered
+    )
 
 
 def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
@@ -271,7 +278,7 @@ def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
         return [lambda b, r: torch.empty((b, r.shape[1] if r.dim() == 2 else 16), dtype=torch.int64, device="meta")]
     if lowered in ("image", "images", "img", "imgs", "pixel_values", "pixels", "picture", "x_img"):
         return [_image_guess(s) for s in (224, 64, 32)]
-    if lowered in ("t", "time", "times", "timestep", "timesteps", "sigma", "sigmas", "noise_level"):
+    if lowered in _TIME_NAMES:
         return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta"), lambda b, r: _float((b,))]
     if lowered in ("y", "label", "labels", "class_labels", "classes", "cond_label"):
         return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta")]
