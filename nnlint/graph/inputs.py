@@ -147,7 +147,9 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
     the first input's shape (`edge_index` -> int64[2, E], `adj` -> float[N, N], `src_mask` -> a mask of the
     matching shape, `input_ids` -> token ids): each guess may have a few shapes, one plan per combination."""
     if graph is not None:
-        placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args]
+        every = [n for n in graph.nodes if n.op == "placeholder"]
+        # required arguments, and the first one even with a default (`input_ids=None`): it was traced as an input
+        placeholders = [n for i, n in enumerate(every) if not n.args or (i == 0 and not _specialized(n))]
         names = [str(n.target) for n in placeholders]
         found: List[Any] = [_first_consumer(model, node) for node in placeholders]
     else:
@@ -186,6 +188,11 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
     for index, options in sorted(guessed.items()):
         combinations = [{**c, index: o} for c in combinations for o in options][:8]
     return [_plan(model, names, layered, c, tuple(consumers)) for c in combinations]
+
+
+def _specialized(node: fx.Node) -> bool:
+    """Whether a placeholder was traced with a fixed value (fx `concrete_args` check it with an assert)."""
+    return any(getattr(user.target, "__name__", "") in ("_assert_is_none", "_assert", "eq") for user in node.users)
 
 
 def _plan(model: nn.Module, names: List[str], layered: Dict[int, Tuple[Any, Any, Any]], guesses, consumers):
