@@ -318,6 +318,10 @@ def main() -> int:
             else ""
         )
         print(f"{'':12} false alarms by code: {dict(Counter(f['code'] for f in alarms)) or '-'}")
+    twins = [r for r in rows if r["twin"]]
+    found = [r for r in twins if any(not f["code"].startswith("NN0") for f in loud(r))]
+    if twins:
+        print(f"seeded twins found, both modes: {len(found)}/{len(twins)} ({len(found) / len(twins):.0%})")
     print(f"\nwall {wall:.0f} s")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps({"wall_s": round(wall), "rows": rows}, indent=1), encoding="utf-8")
