@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Dict, Iterator, Optional, Tuple, cast
 
 import torch
@@ -64,7 +65,7 @@ def meta_gap_answer(func: Any, args: tuple) -> Any:
 
 
 def _asked_by_a_library() -> bool:
-    frame = sys._getframe(2)
+    frame: Optional[FrameType] = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_NNLINT_DIR):
         frame = frame.f_back
     if frame is None:
