@@ -310,12 +310,10 @@ def main() -> int:
         analysed = [r for r in correct if r["input"]]
         found = [r for r in twins if any(not f["code"].startswith("NN0") for f in loud(r))]
         methods = Counter(r["method"] for r in analysed)
+        recall = f"{len(found)}/{len(twins)} ({len(found) / len(twins):.0%})" if twins else "-"
         print(
             f"{mode:12} {len(correct):6} {len(alarms):12} {sum(1 for r in correct if loud(r)):12} {len(analysed):8} "
-            f"{methods.get('fx', 0):4} {methods.get('hooks', 0):5}  {len(found)}/{len(twins)}"
-            f" ({len(found) / len(twins):.0%})"
-            if twins
-            else ""
+            f"{methods.get('fx', 0):4} {methods.get('hooks', 0):5}  {recall}"
         )
         print(f"{'':12} false alarms by code: {dict(Counter(f['code'] for f in alarms)) or '-'}")
     twins = [r for r in rows if r["twin"]]

@@ -440,7 +440,9 @@ def _find_working_size(subject: _Subject, plan, inferred: bool) -> Tuple[Optiona
         if failure is None:
             return size, failures, propagation
         failures.append(failure)
-        if failure.kind == "meta" or (inferred and _on_the_way_in(plan, failure.where, subject.gm)):
+        if failure.kind == "meta" or (
+            inferred and _on_the_way_in(plan, failure.where, subject.gm) and not _too_small(failure.error)
+        ):
             break
     return None, failures, None
 
@@ -531,6 +533,12 @@ def _on_the_way_in(plan, where, gm) -> bool:
         return where in ancestors
     # hooks: the failing module is the first layer or contains it (a patch embedding around a Linear)
     return bool(where) and any(isinstance(c, str) and (c == where or c.startswith(where + ".")) for c in plan.consumers)
+
+
+def _too_small(error: Optional[BaseException]) -> bool:
+    """A size shorter than the first layer's kernel: a larger size may fit, so the guess is not wrong yet."""
+    text = str(error).lower()
+    return "kernel size" in text or "too small" in text or "smaller than kernel" in text
 
 
 def _meta_error(error: Optional[BaseException]) -> bool:

@@ -473,7 +473,11 @@ def _maker_for(layer: Union[nn.Module, _Weights]):
         return _maker_for(_STAND_INS[layer.kind](layer.size))
     if isinstance(layer, (nn.Conv1d, nn.ConvTranspose1d)):
         c = layer.in_channels
-        return (lambda b, s: _float((b, c, s))), SEQUENCE_LENGTHS + (256, 1024), (lambda s: f"float[B, {c}, {s}]")
+        return (
+            (lambda b, s: _float((b, c, s))),
+            SEQUENCE_LENGTHS + (256, 1024, 16000),
+            (lambda s: f"float[B, {c}, {s}]"),
+        )
     if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
         c = layer.in_channels
         return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
