@@ -230,9 +230,10 @@ def _print_graph_report(result, out: TextIO) -> None:
     """`-v`: every model the graph pass checked (how, on which input, how long, or why it was not analysed)
     and every module class discovery left out, with the config that would include it."""
     for graph_target, outcome in result.graph:
-        how = {"fx": "torch.fx trace", "hooks": "hooks on an eager meta forward (not fx-traceable)"}.get(
-            outcome.method, ""
-        )
+        how = {
+            "fx": "torch.fx trace",
+            "hooks": "hooks on an eager meta forward (fx could not trace it, or disagreed with eager)",
+        }.get(outcome.method, "")
         if how and outcome.input_description:
             what = f"analysed with {how}; input {outcome.input_description}"
         else:

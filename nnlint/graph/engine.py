@@ -431,6 +431,25 @@ def _attempt(subject: _Subject, plan: input_plans.InputPlan, size: int) -> Tuple
     return _Failure(size, eager.calls.deepest_failed, eager.error, _kind(eager.error, eager.by_torch_op)), None
 
 
+def _fx_diverges(subject: _Subject, plan, size: int, propagation: Propagation) -> bool:
+    """Whether the traced graph ran, but not as the model does: eager execution calls other layers or
+    returns other shapes (a branch on `isinstance(x, torch.Tensor)` that a proxy takes the other way)."""
+    assert subject.gm is not None
+    eager = _eager(subject.model, plan, plan.make(BATCHES[0], size))
+    if eager.error is not None:
+        return False  # nothing better to compare with
+    output = next(node for node in reversed(subject.gm.graph.nodes) if node.op == "output")
+    if describe(eager.output) != propagation.shapes.get(output.name):
+        return True
+    traced = {str(node.target) for node in subject.gm.graph.nodes if node.op == "call_module"}
+    leaves = {
+        name
+        for name in eager.calls.called
+        if name and next(iter(subject.model.get_submodule(name).children()), None) is None
+    }
+    return bool(leaves - traced)
+
+
 def _find_working_size(subject: _Subject, plan, inferred: bool) -> Tuple[Optional[int], List[_Failure], Any]:
     """(first size that runs at the first batch size, failures before it, its propagation with fx). An
     inferred input that fails before its first layer is wrong at every size: stop there."""
@@ -463,6 +482,8 @@ def _choose_input(subject: _Subject, plans, inferred: bool, fallback: Location, 
     for plan in candidates:
         working, failures, first = _find_working_size(subject, plan, inferred and plan is not second)
         if working is not None:
+            if first is not None and _fx_diverges(subject, plan, working, first):
+                subject.gm, first = None, None  # the trace took another path than eager execution: eager wins
             return plan, working, first, None
         tried.append((plan, failures))
         if not failures:
