@@ -442,10 +442,13 @@ def _fx_diverges(subject: _Subject, plan, size: int, propagation: Propagation) -
     if describe(eager.output) != propagation.shapes.get(output.name):
         return True
     traced = {str(node.target) for node in subject.gm.graph.nodes if node.op == "call_module"}
+    tracer = fx.Tracer()  # the modules fx keeps as calls (torch.nn layers) rather than tracing through
     leaves = {
         name
         for name in eager.calls.called
-        if name and next(iter(subject.model.get_submodule(name).children()), None) is None
+        if name
+        and tracer.is_leaf_module(subject.model.get_submodule(name), name)
+        and not any(name.startswith(call + ".") for call in traced)  # run inside a layer the graph calls
     }
     return bool(leaves - traced)
 
