@@ -198,14 +198,7 @@ def _cmd_check(argv: List[str]) -> int:
     for note in result.notes:
         print(f"nnlint: warning: {note}", file=sys.stderr)
     if options.verbose:
-        for graph_target, outcome in result.graph:
-            how = {"fx": "torch.fx trace", "hooks": "hooks on an eager meta forward (not fx-traceable)"}.get(
-                outcome.method, "not analysed"
-            )
-            print(
-                f"nnlint: graph: {graph_target.target}: {how}; input {outcome.input_description or '-'}; {outcome.seconds:.2f} s",
-                file=sys.stderr,
-            )
+        _print_graph_report(result, sys.stderr)
     if options.diff:
         sys.stdout.write("".join(result.diffs))
         return EXIT_FINDINGS if result.diffs and not options.exit_zero else EXIT_CLEAN
@@ -231,6 +224,25 @@ def _cmd_check(argv: List[str]) -> int:
         sys.stdout.flush()
     failing = any(f.severity.rank >= Severity.WARNING.rank for f in result.findings)
     return EXIT_FINDINGS if failing and not options.exit_zero else EXIT_CLEAN
+
+
+def _print_graph_report(result, out: TextIO) -> None:
+    """`-v`: every model the graph pass checked (how, on which input, how long, or why it was not analysed)
+    and every module class discovery left out, with the config that would include it."""
+    for graph_target, outcome in result.graph:
+        how = {
+            "fx": "torch.fx trace",
+            "hooks": "hooks on an eager meta forward (fx could not trace it, or disagreed with eager)",
+        }.get(outcome.method, "")
+        if how and outcome.input_description:
+            what = f"analysed with {how}; input {outcome.input_description}"
+        else:
+            reasons = [f.code for f in outcome.findings if f.code.startswith("NN0") or f.code == "NN301"]
+            what = f"not analysed ({', '.join(reasons) or 'no result'}: see the finding)"
+        origin = "discovered" if graph_target.discovered else "configured"
+        print(f"nnlint: graph: {graph_target.target} ({origin}): {what}; {outcome.seconds:.2f} s", file=out)
+    for skipped in result.graph_skipped:
+        print(f"nnlint: graph: {skipped.target} (line {skipped.line}): skipped: {skipped.reason}", file=out)
 
 
 def _cmd_graph(argv: List[str], out: TextIO) -> int:
@@ -265,13 +277,12 @@ def _print_summary(outcome: GraphResult, out: TextIO) -> None:
     rows = [("module", "type", "output shape", "parameters", "trainable")]
     for entry in outcome.summary:
         shape = entry["output_shape"]
+        dtype = f" {entry['dtype']}" if entry.get("dtype") else ""
         rows.append(
             (
                 entry["module"],
                 entry["type"],
-                "-"
-                if shape is None
-                else str(list(shape) if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape) else shape),
+                "-" if shape is None else _shape_text(shape) + dtype,
                 f"{entry['parameters']:,}",
                 f"{entry['trainable']:,}",
             )
@@ -288,6 +299,17 @@ def _print_summary(outcome: GraphResult, out: TextIO) -> None:
         out.write(
             f"analysed with {'torch.fx' if outcome.method == 'fx' else 'hooks'}; input {outcome.input_description}; {outcome.seconds:.2f} s\n"
         )
+
+
+def _shape_text(shape) -> str:
+    """[2, 16, 64] for a tensor; (…, …) for tuples of them, {key: …} for dicts, as torchinfo prints them."""
+    if isinstance(shape, (list, tuple)) and all(isinstance(d, int) for d in shape):
+        return str(list(shape))
+    if isinstance(shape, (list, tuple)):
+        return "(" + ", ".join("-" if s is None else _shape_text(s) for s in shape) + ")"
+    if isinstance(shape, dict):
+        return "{" + ", ".join(f"{k}: {'-' if v is None else _shape_text(v)}" for k, v in shape.items()) + "}"
+    return str(shape)
 
 
 def _cmd_server(argv: List[str]) -> int:

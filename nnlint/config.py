@@ -57,6 +57,8 @@ class InputSpec:
     dtype: str = "float32"
     low: Optional[float] = None
     high: Optional[float] = None
+    name: Optional[str] = None  # a keyword argument of forward (`attention_mask`); None: the next positional one
+    batched: bool = True  # False: the shape is used as given (a graph's edge_index [2, E] or adjacency [N, N])
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,18 @@ def _input(value: Any, key: str) -> InputSpec:
     return spec
 
 
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(key, "a boolean", value)
+    return value
+
+
+def _identifier(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise _Invalid(f"`{key}` must be the name of a forward argument, got {value!r}")
+    return value
+
+
 def _model(value: Any, key: str) -> ModelSpec:
     values = _fields(value, key, _MODEL_KEYS, required=("target",))
     if "input_shape" in values and "inputs" in values:
@@ -385,6 +399,8 @@ _INPUT_KEYS: Dict[str, _Validator] = {
     "dtype": _one_of("float32", "float16", "bfloat16", "float64", "int64", "int32", "bool"),
     "low": _number,
     "high": _number,
+    "name": _identifier,
+    "batched": _boolean,
 }
 
 _MODEL_KEYS: Dict[str, _Validator] = {

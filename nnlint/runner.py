@@ -12,7 +12,7 @@ from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence
 from nnlint import fix, notebook, registry, suppress
 from nnlint.config import Config
 from nnlint.discover import discover, display_path, pairs
-from nnlint.graph.discovery import discover_models
+from nnlint.graph.discovery import SkippedModel, discover_models, skipped_models
 from nnlint.graph.isolated import run_targets
 from nnlint.graph.result import GraphResult
 from nnlint.graph.targets import GraphTarget
@@ -72,6 +72,7 @@ class RunResult:
     diffs: Tuple[str, ...] = ()
     notes: Tuple[str, ...] = ()
     graph: Tuple[Tuple[GraphTarget, GraphResult], ...] = ()
+    graph_skipped: Tuple[SkippedModel, ...] = ()  # module classes discovery left out, and why (for `-v`)
 
 
 def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
@@ -142,7 +143,13 @@ def run(
     raw += [finding for _, outcome in graph_results for finding in outcome.findings]
     findings = pipeline(raw, read_text)
     if not (fix_mode.write or fix_mode.diff):
-        return RunResult(tuple(_in_cells(findings, texts)), len(files), read_text, graph=tuple(graph_results))
+        return RunResult(
+            tuple(_in_cells(findings, texts)),
+            len(files),
+            read_text,
+            graph=tuple(graph_results),
+            graph_skipped=_skipped(project, config, graph),
+        )
 
     def relint(display: str, candidate: str) -> List[Finding]:
         return pipeline(check_sources([(display, candidate)], rules), {display: candidate}.get)
@@ -156,6 +163,7 @@ def run(
         tuple(fixing.diffs),
         tuple(fixing.notes),
         tuple(graph_results),
+        _skipped(project, config, graph),
     )
 
 
@@ -168,6 +176,14 @@ def graph_targets(project: ProjectIndex, config: Config, graph: GraphOptions) ->
         configured = {t.target for t in targets}
         targets += [t for t in discover_models(project) if t.target not in configured]
     return targets
+
+
+def _skipped(project: ProjectIndex, config: Config, graph: GraphOptions) -> Tuple[SkippedModel, ...]:
+    """Module classes zero-config discovery leaves out (when it runs), minus those configured."""
+    if not graph.enabled or graph.targets or config.graph != "auto":
+        return ()
+    configured = {spec.target for spec in config.models}
+    return tuple(s for s in skipped_models(project) if s.target not in configured)
 
 
 def _graph_pass(project, config, codes, root, cwd, graph: GraphOptions) -> List[Tuple[GraphTarget, GraphResult]]:

@@ -572,3 +572,25 @@ def test_rule_options_must_be_tables(tmp_path):
 def test_rule_options_given_twice(tmp_path):
     message = config_error(tmp_path, "[tool.nnlint.options.NN313]\nmin_samples = 8\n[tool.nnlint.options.dead-relu]\n")
     assert "given twice" in message
+
+
+def test_inputs_may_name_a_keyword_argument_and_skip_the_batch(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.nnlint.models]]\ntarget = "m.py:Net"\ninputs = [{ shape = [10, 16], batched = false }, '
+        '{ name = "attention_mask", shape = [2, 16], dtype = "bool" }]\n',
+        encoding="utf-8",
+    )
+    [model] = load_config([tmp_path]).models
+    assert model.inputs == (
+        InputSpec(shape=(10, 16), batched=False),
+        InputSpec(shape=(2, 16), dtype="bool", name="attention_mask"),
+    )
+
+
+@pytest.mark.parametrize(
+    "entry, got",
+    [('name = "2x"', "must be the name of a forward argument"), ('batched = "no"', "must be a boolean")],
+)
+def test_bad_input_name_or_batched(tmp_path, entry, got):
+    message = model_error(tmp_path, f'target = "m.py:Net"\ninputs = [{{ shape = [1], {entry} }}]\n')
+    assert got in message

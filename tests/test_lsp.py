@@ -78,7 +78,7 @@ def test_diagnostics_fixes_and_changes_round_trip(client, tmp_path):
     assert softmax["range"] == {"start": {"line": 10, "character": start}, "end": {"line": 10, "character": start + 5}}
     assert softmax["severity"] == 1 and softmax["source"] == "nnlint"
     assert softmax["codeDescription"]["href"].endswith("rules/NN201.md")
-    assert found["NN402"]["severity"] == 2 and found["NN402"]["range"]["start"]["line"] == 3
+    assert found["NN402"]["severity"] == 3 and found["NN402"]["range"]["start"]["line"] == 3
 
     actions = _code_actions(client, path)
     titles = [a["title"] for a in actions]

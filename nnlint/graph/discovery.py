@@ -5,6 +5,7 @@ Works on the static pass's parse (libcst), so nothing is imported to find the ca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Dict, List
 
 import libcst as cst
@@ -37,6 +38,56 @@ def discover_models(project: ProjectIndex) -> List[GraphTarget]:
                     )
                 )
     return sorted(targets, key=lambda t: (t.path or "", t.line or 0))
+
+
+@dataclass(frozen=True)
+class SkippedModel:
+    """An nn.Module subclass that discovery did not check, and why, with the config that would include it."""
+
+    target: str
+    path: str
+    line: int
+    reason: str
+
+
+def skipped_models(project: ProjectIndex) -> List[SkippedModel]:
+    """The top-level nn.Module subclasses `discover_models` leaves out: no `forward`, or a constructor that
+    needs arguments (nanoGPT's `GPT(config)`)."""
+    classes: Dict[str, List[tuple]] = {}
+    for semantics in project.files_where(lambda text: "Module" in text or "Sequential" in text):
+        for statement in semantics.module.body:
+            if isinstance(statement, cst.ClassDef):
+                classes.setdefault(statement.name.value, []).append((semantics, statement))
+    finder = _ModuleClasses(classes)
+    skipped = []
+    for name, definitions in classes.items():
+        for semantics, klass in definitions:
+            if not finder.is_module(semantics, klass):
+                continue
+            target = f"{semantics.path}:{name}"
+            if not finder.has_forward(klass):
+                reason = "defines no forward (a base class or a container): nothing to run"
+            elif not finder.builds_with_defaults(semantics, klass):
+                needed = _required_init_arguments(klass)
+                what = f" ({', '.join(needed)})" if needed else ""
+                reason = (
+                    f"its constructor needs arguments{what}; to check it, add to pyproject.toml: "
+                    f'[[tool.nnlint.models]] target = "{target}" kwargs = {{...}} '
+                    "(or a factory function returning the model)"
+                )
+            else:
+                continue
+            skipped.append(SkippedModel(target, semantics.path, semantics.line(klass), reason))
+    return sorted(skipped, key=lambda s: (s.path, s.line))
+
+
+def _required_init_arguments(klass: cst.ClassDef) -> List[str]:
+    init = method(klass, "__init__")
+    if init is None:
+        return []
+    params = init.params
+    positional = list(params.posonly_params) + list(params.params)
+    return [p.name.value for p in positional[1:] + list(params.kwonly_params) if p.default is None]
 
 
 class _ModuleClasses:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,7 @@ DTYPES = {
 SPATIAL_SIZES = (224, 64, 32, 256, 28, 128, 299, 96, 512, 16)
 SEQUENCE_LENGTHS = (16, 64, 128, 8)
 VOLUME_SIZES = (16, 32, 8, 64)
+VIDEO_SIZES = (112, 224)  # video clips: 16 frames of 112x112 or 224x224 (torchvision's video models)
 
 Maker = Callable[[int, int], Tuple[torch.Tensor, ...]]  # (batch, free size) -> inputs
 
@@ -38,18 +40,92 @@ class InputPlan:
     # What an inferred plan was read from: the fx nodes of the first layers, or (without a graph) the
     # module path of the first layer. A failure there or before means the guess is wrong, not the model.
     consumers: Tuple[Union[fx.Node, str], ...] = ()
+    # Per tensor that `make` returns: the forward keyword it is passed as, or None for the next positional
+    # argument. Empty: all positional.
+    names: Tuple[Optional[str], ...] = ()
+    # Forward arguments whose input was guessed from the argument's name (`edge_index`, `src_mask`), not
+    # read from a layer: a failure may be the guess's, so it is never reported as the model's.
+    guessed: Tuple[str, ...] = ()
+
+    def arguments(self, tensors: Sequence[torch.Tensor]) -> Tuple[Tuple[torch.Tensor, ...], Dict[str, torch.Tensor]]:
+        """(positional, keyword) arguments for `model(*args, **kwargs)` from what `make` returned."""
+        names = tuple(self.names) + (None,) * (len(tensors) - len(self.names))
+        args = tuple(t for t, name in zip(tensors, names) if name is None)
+        kwargs = {name: t for t, name in zip(tensors, names) if name is not None}
+        return args, kwargs
 
 
 def from_specs(specs: Sequence[InputSpec]) -> InputPlan:
-    """Inputs exactly as configured; the first dimension is the batch."""
+    """Inputs exactly as configured, positional in order and keyword where a spec has a `name`; the first
+    dimension of each is the batch, unless the spec says `batched = false` (then its shape is used as given)."""
 
     def make(batch: int, _: int) -> Tuple[torch.Tensor, ...]:
-        return tuple(_tensor((batch,) + tuple(spec.shape[1:]), spec) for spec in specs)
+        return tuple(
+            _tensor((batch,) + tuple(spec.shape[1:]) if spec.batched else tuple(spec.shape), spec) for spec in specs
+        )
 
     def describe(_: int) -> str:
-        return ", ".join(f"{spec.dtype}{list(spec.shape)}" for spec in specs)
+        return ", ".join(f"{spec.name + '=' if spec.name else ''}{spec.dtype}{list(spec.shape)}" for spec in specs)
 
-    return InputPlan(make, (0,), describe)
+    return InputPlan(make, (0,), describe, names=tuple(spec.name for spec in specs))
+
+
+# --- forward's signature ------------------------------------------------------------------------------------
+
+
+def forward_parameters(model: nn.Module) -> List[inspect.Parameter]:
+    """forward's named parameters (no `self`, `*args` or `**kwargs`); empty when it has no readable signature."""
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return []
+    plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p for p in signature.parameters.values() if p.kind in plain]
+
+
+def required_arguments(model: nn.Module) -> List[str]:
+    """The forward arguments without a default, in order."""
+    return [p.name for p in forward_parameters(model) if p.default is inspect.Parameter.empty]
+
+
+_CONCRETE = (type(None), bool, int, float, str)
+
+
+def concrete_defaults(model: nn.Module, given: Sequence[str] = ()) -> Dict[str, Any]:
+    """Defaults to trace with (fx `concrete_args`): every defaulted argument not `given`, so that
+    `if targets is None:` takes the branch a call without `targets` takes."""
+    return {
+        p.name: p.default
+        for p in forward_parameters(model)
+        if p.default is not inspect.Parameter.empty and p.name not in given and isinstance(p.default, _CONCRETE)
+    }
+
+
+def given_arguments(model: nn.Module, plan: Optional[InputPlan], count: int) -> List[str]:
+    """The forward arguments a plan's `count` tensors fill: positional ones in order, then its keywords."""
+    names = tuple(plan.names) if plan is not None else ()
+    names = names + (None,) * (count - len(names))
+    positional = [p.name for p in forward_parameters(model) if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    filled = positional[: sum(1 for name in names if name is None)]
+    return filled + [name for name in names if name is not None]
+
+
+def configuration_hint(model: nn.Module, target: str) -> str:
+    """How to configure this model's inputs: the forward signature and an `inputs = [...]` line with one
+    entry per required argument."""
+    required = required_arguments(model)
+    optional = [p.name for p in forward_parameters(model) if p.default is not inspect.Parameter.empty]
+    entries = ", ".join("{shape = [...]}" for _ in required) or "{shape = [...]}"
+    needs = (
+        f"`forward` takes {len(required)} required argument{'s' if len(required) != 1 else ''} ({', '.join(required)})"
+        if required
+        else "`forward` takes no named required argument"
+    )
+    keyword = f'; optional ones as {{name = "{optional[0]}", shape = [...]}}' if optional else ""
+    return (
+        f'{needs}. To check its wiring, add to pyproject.toml: [[tool.nnlint.models]] target = "{target}" with '
+        f'inputs = [{entries}], one entry per argument in order (dtype = "int64" for token ids or indices){keyword}.'
+    )
 
 
 def _tensor(shape: Tuple[int, ...], spec: InputSpec) -> torch.Tensor:
@@ -59,35 +135,161 @@ def _tensor(shape: Tuple[int, ...], spec: InputSpec) -> torch.Tensor:
 
 def infer(model: nn.Module, graph: Optional[fx.Graph]) -> Optional[InputPlan]:
     """Inputs for the required forward arguments, inferred from the layer that first consumes each; None if unknown."""
-    consumers: List[Union[fx.Node, str]] = []
+    plans = infer_alternatives(model, graph)
+    return plans[0] if plans else None
+
+
+def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[InputPlan]:
+    """Plans for the required forward arguments, to try in order; empty when one argument cannot be made.
+
+    Each argument's input is read from the layer that first consumes it (with a graph; without one, the
+    first argument's from the first layer). An argument no layer tells about is guessed from its name and
+    the first input's shape (`edge_index` -> int64[2, E], `adj` -> float[N, N], `src_mask` -> a mask of the
+    matching shape, `input_ids` -> token ids): each guess may have a few shapes, one plan per combination."""
     if graph is not None:
-        placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args]
-        maybe_found = [_first_consumer(model, node) for node in placeholders]
-        found = [item for item in maybe_found if item is not None]
-        if len(found) < len(maybe_found):
-            return None
-        layers: List[Any] = [layer for layer, _ in found]
-        consumers = [node for _, node in found]
+        every = [n for n in graph.nodes if n.op == "placeholder"]
+        # required arguments, and the first one even with a default (`input_ids=None`): it was traced as an input
+        placeholders = [n for i, n in enumerate(every) if not n.args or (i == 0 and not _specialized(n))]
+        names = [str(n.target) for n in placeholders]
+        found: List[Any] = [_first_consumer(model, node) for node in placeholders]
     else:
-        layers = [_first_layer(model)]
-        consumers = [path for path, module in model.named_modules() if module is layers[0]][:1]
-    if not layers or any(layer is None for layer in layers):
-        return None
-    makers = [_maker_for(layer) for layer in layers]
-    if any(maker is None for maker in makers):
-        return None
-    sizes = makers[0][1]
+        names = required_arguments(model)[:8] or ["input"]
+        layer = _first_layer(model)
+        path = [p for p, module in model.named_modules() if module is layer][:1] if layer is not None else []
+        found = [(layer, path[0]) if layer is not None and path else None] + [None] * (len(names) - 1)
+        if len(names) > 1 and layer is not None and _name_guesses(names[0], model):
+            found[0] = None  # `forward(self, input_ids, pixel_values)`: the names say more than the first layer
+    for index in range(1, len(names)):
+        if _structural(names[index]):
+            # an adjacency or a mask reaches a layer only through matmuls and masking: its name says more
+            found[index] = None
+    layered: Dict[int, Tuple[Any, Any, Any]] = {}
+    consumers: List[Union[fx.Node, str]] = []
+    for index, item in enumerate(found):
+        maker = _maker_for(item[0]) if item is not None else None
+        if maker is not None:
+            layered[index] = maker
+            consumers.append(item[1])
+    guessed = {i: _name_guesses(name, model) for i, name in enumerate(names) if i not in layered}
+    if any(not options for options in guessed.values()):
+        return []
+    if not layered:
+        # every argument guessed by its name: the first one's guess is the reference the others follow
+        if not guessed:
+            return []
+        first = min(guessed)
+        reference = guessed.pop(first)[0]
+        layered[first] = (
+            lambda b, s, r=reference: r(b, _float((b,))),
+            (0,),
+            lambda s, r=reference: _shape_text(r(_PROBE_BATCH, _float((_PROBE_BATCH,)))),
+        )
+    combinations: List[Dict[int, Guess]] = [{}]
+    for index, options in sorted(guessed.items()):
+        combinations = [{**c, index: o} for c in combinations for o in options][:8]
+    return [_plan(model, names, layered, c, tuple(consumers)) for c in combinations]
+
+
+def _specialized(node: fx.Node) -> bool:
+    """Whether a placeholder was traced with a fixed value (fx `concrete_args` check it with an assert)."""
+    return any(getattr(user.target, "__name__", "") in ("_assert_is_none", "_assert", "eq") for user in node.users)
+
+
+def _plan(model: nn.Module, names: List[str], layered: Dict[int, Tuple[Any, Any, Any]], guesses, consumers):
+    first = min(layered)
+    sizes = layered[first][1]
     if sizes == SPATIAL_SIZES:
         declared = declared_sizes(model)
         sizes = tuple(declared) + tuple(s for s in sizes if s not in declared)
+    order = sorted(layered)
+
+    def size_for(index: int, size: int) -> int:
+        # each layer's input has its own sizes to try: the n-th try of the first input is their n-th try
+        own = sizes if index == first else layered[index][1]
+        position = sizes.index(size) if size in sizes else 0
+        return own[position % len(own)]
 
     def make(batch: int, size: int) -> Tuple[torch.Tensor, ...]:
-        return tuple(maker(batch, size) for maker, _, _ in makers)
+        made = {i: layered[i][0](batch, size_for(i, size)) for i in order}
+        reference = made[first]
+        for index, guess in guesses.items():
+            made[index] = guess(batch, reference)
+        return tuple(made[i] for i in range(len(names)))
 
     def describe(size: int) -> str:
-        return ", ".join(text(size) for _, _, text in makers)
+        if not guesses:
+            return ", ".join(layered[i][2](size_for(i, size)) for i in order)
+        made = make(_PROBE_BATCH, size)
+        return ", ".join(
+            f"{name}={layered[i][2](size_for(i, size))}" if i in layered else f"{name}={_shape_text(made[i])}"
+            for i, name in enumerate(names)
+        )
 
-    return InputPlan(make, sizes, describe, tuple(consumers))
+    guessed = tuple(names[i] for i in sorted(guesses))
+    return InputPlan(make, tuple(sizes), describe, consumers, guessed=guessed)
+
+
+_PROBE_BATCH = 7  # the batch size a description is made at; its dimension reads "B"
+
+
+def _shape_text(tensor: torch.Tensor) -> str:
+    dims = ["B" if d == _PROBE_BATCH else str(d) for d in tensor.shape]
+    return f"{str(tensor.dtype).replace('torch.', '')}[{', '.join(dims)}]"
+
+
+Guess = Callable[[int, torch.Tensor], torch.Tensor]  # (batch, the first input) -> this input
+
+
+def _image_guess(size: int) -> Guess:
+    return lambda b, r: _float((b, 3, size, size))
+
+
+_EDGE_NAMES = ("edge_index", "edge_indices", "edges", "edge_idx", "edge_list")
+_TIME_NAMES = ("t", "time", "times", "timestep", "timesteps", "sigma", "sigmas", "noise_level")
+
+
+def _structural(name: str) -> bool:
+    """Names of arguments that describe the other inputs' structure (edges, adjacency, masks) or the diffusion
+    step: they reach a layer only through indexing, matmuls, masking or an embedding of their own."""
+    lowered = name.lower()
+    return (
+        lowered in _EDGE_NAMES
+        or lowered in _TIME_NAMES
+        or lowered.startswith(("adj", "adjacency"))
+        or "mask" in lowered
+    )
+
+
+def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
+    """Shapes an argument may have, from its name: what GNN, seq2seq, multimodal and diffusion code calls them."""
+    lowered = name.lower()
+    if lowered in _EDGE_NAMES:
+        return [lambda b, r: torch.empty((2, 2 * r.shape[0]), dtype=torch.int64, device="meta")]
+    if lowered.startswith(("adj", "adjacency")) or lowered in ("a_hat", "laplacian"):
+        return [
+            lambda b, r: _float((r.shape[0], r.shape[0])),
+            lambda b, r: _float((r.shape[0], r.shape[1], r.shape[1])),
+        ]
+    if "mask" in lowered:
+        return [
+            lambda b, r: torch.empty(tuple(r.shape[:2]), dtype=torch.bool, device="meta"),
+            lambda b, r: _float((r.shape[1], r.shape[1])),
+            lambda b, r: torch.empty((r.shape[1], r.shape[1]), dtype=torch.bool, device="meta"),
+            lambda b, r: _float((r.shape[0], 1, 1, r.shape[1])),
+        ]
+    has_embedding = any(isinstance(m, nn.Embedding) for m in model.modules())
+    if has_embedding and (
+        lowered.endswith(("ids", "idx", "tokens"))
+        or lowered in ("src", "tgt", "trg", "text", "caption", "captions", "target_seq", "decoder_input")
+    ):
+        return [lambda b, r: torch.empty((b, r.shape[1] if r.dim() == 2 else 16), dtype=torch.int64, device="meta")]
+    if lowered in ("image", "images", "img", "imgs", "pixel_values", "pixels", "picture", "x_img"):
+        return [_image_guess(s) for s in (224, 64, 32)]
+    if lowered in _TIME_NAMES:
+        return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta"), lambda b, r: _float((b,))]
+    if lowered in ("y", "label", "labels", "class_labels", "classes", "cond_label"):
+        return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta")]
+    return []
 
 
 def images(model: nn.Module) -> Optional[InputPlan]:
@@ -112,8 +314,9 @@ def declared_sizes(model: nn.Module) -> List[int]:
             value = getattr(owner, config, None)
             if isinstance(value, dict):
                 _add_size(found, value.get("input_size"))
-        for attribute in ("img_size", "image_size", "input_size"):
-            _add_size(found, getattr(owner, attribute, None))
+        for holder in (owner, getattr(owner, "config", None)):  # Hugging Face: `model.config.image_size`
+            for attribute in ("img_size", "image_size", "input_size"):
+                _add_size(found, getattr(holder, attribute, None))
     return found
 
 
@@ -259,19 +462,32 @@ def _float(shape: Tuple[int, ...]) -> torch.Tensor:
     return torch.empty(shape, device="meta")
 
 
+def _volume(size: int) -> Tuple[int, int, int]:
+    """A volume (depth, height, width) for a free size: a cube, or a 16-frame clip at video sizes."""
+    return (16, size, size) if size in VIDEO_SIZES else (size, size, size)
+
+
 def _maker_for(layer: Union[nn.Module, _Weights]):
     """(make(batch, size), sizes to try, describe(size)) for the input a layer expects, or None."""
     if isinstance(layer, _Weights):
         return _maker_for(_STAND_INS[layer.kind](layer.size))
     if isinstance(layer, (nn.Conv1d, nn.ConvTranspose1d)):
         c = layer.in_channels
-        return (lambda b, s: _float((b, c, s))), SEQUENCE_LENGTHS + (256, 1024), (lambda s: f"float[B, {c}, {s}]")
+        return (
+            (lambda b, s: _float((b, c, s))),
+            SEQUENCE_LENGTHS + (256, 1024, 16000),
+            (lambda s: f"float[B, {c}, {s}]"),
+        )
     if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
         c = layer.in_channels
         return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
     if isinstance(layer, (nn.Conv3d, nn.ConvTranspose3d)):
         c = layer.in_channels
-        return (lambda b, s: _float((b, c, s, s, s))), VOLUME_SIZES, (lambda s: f"float[B, {c}, {s}, {s}, {s}]")
+        return (
+            (lambda b, s: _float((b, c) + _volume(s))),
+            VOLUME_SIZES + VIDEO_SIZES,
+            (lambda s: f"float[B, {c}, {', '.join(map(str, _volume(s)))}]"),
+        )
     if isinstance(layer, nn.Linear):
         f = layer.in_features
         return (lambda b, s: _float((b, f))), (0,), (lambda s: f"float[B, {f}]")

@@ -7,11 +7,16 @@ instead of a traceback, so the engine can turn it into a finding at the user's l
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Dict, Iterator, Optional, Tuple, cast
 
 import torch
+import torch.nn.functional as F
 from torch import fx, nn
+from torch.overrides import TorchFunctionMode
 
 
 @dataclass
@@ -39,6 +44,66 @@ def describe(value: Any) -> Any:
     return None
 
 
+_TORCH_DIR = os.path.dirname(os.path.realpath(torch.__file__))
+_NNLINT_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+_TRANSPOSED_CONVS = {F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d}
+
+
+NO_ANSWER = object()
+
+
+def meta_gap_answer(func: Any, args: tuple) -> Any:
+    """The answer to a value question a library asks of a meta tensor, or `NO_ANSWER`.
+
+    `bool(tensor)` inside torch or an installed library (nn.Transformer asking whether a mask is causal,
+    transformers asking whether a padding mask is all ones) only picks a fast path: answer False, the
+    general path, whose shapes are checked. The user's own `if tensor:` still fails (NN012)."""
+    if func is torch.Tensor.__bool__ and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+        if _asked_by_a_library():
+            return False
+    return NO_ANSWER
+
+
+def _asked_by_a_library() -> bool:
+    frame: Optional[FrameType] = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_NNLINT_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    filename = frame.f_code.co_filename
+    return filename.startswith(_TORCH_DIR) or "site-packages" in filename or "dist-packages" in filename
+
+
+def check_meta_gaps(func: Any, args: tuple, kwargs: dict) -> None:
+    """Checks a CPU kernel makes and its meta kernel skips, raised with the CPU's words: a transposed
+    convolution's meta kernel accepts an input with the wrong number of channels."""
+    if func in _TRANSPOSED_CONVS and len(args) > 1:
+        x, weight = args[0], args[1]
+        if (
+            isinstance(x, torch.Tensor)
+            and isinstance(weight, torch.Tensor)
+            and x.dim() in (weight.dim(), weight.dim() - 1)
+        ):
+            channels = x.shape[1] if x.dim() == weight.dim() else x.shape[0]
+            if channels != weight.shape[0]:
+                raise RuntimeError(
+                    f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+                    f"{weight.shape[0]} channels, but got {channels} channels instead"
+                )
+
+
+class MetaGaps(TorchFunctionMode):
+    """Inside the block, torch functions make the checks their meta kernels skip (`check_meta_gaps`)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        answer = meta_gap_answer(func, args)
+        if answer is not NO_ANSWER:
+            return answer
+        check_meta_gaps(func, args, kwargs)
+        return func(*args, **kwargs)
+
+
 class ShapeInterpreter(fx.Interpreter):
     """Runs a GraphModule on meta tensors, writing `node.meta["nnlint_shape"]` and keeping the first error."""
 
@@ -59,7 +124,7 @@ class ShapeInterpreter(fx.Interpreter):
         """Run the graph; on failure record the node that raised."""
         self.result = Propagation()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), MetaGaps():
                 self.run(*inputs)
         except Exception as error:  # user code: any exception is a finding, not a crash
             self.result.error = error

@@ -39,7 +39,17 @@ class GraphTarget:
         """Inverse of to_json."""
         inputs = data.get("inputs")
         specs = (
-            tuple(InputSpec(tuple(i["shape"]), i.get("dtype", "float32"), i.get("low"), i.get("high")) for i in inputs)
+            tuple(
+                InputSpec(
+                    tuple(i["shape"]),
+                    i.get("dtype", "float32"),
+                    i.get("low"),
+                    i.get("high"),
+                    i.get("name"),
+                    i.get("batched", True),
+                )
+                for i in inputs
+            )
             if inputs is not None
             else None
         )

@@ -19,7 +19,7 @@ class BiasBeforeBatchnorm(LayerPairRule):
     code = "NN402"
     name = "bias-before-batchnorm"
     needles = torch_api.needles(torch_api.BATCHNORM_MODULES, (torch_api.BATCH_NORM_FUNCTION,))
-    severity = Severity.WARNING
+    severity = Severity.INFO
     fix_availability = "sometimes"
 
     def check_pair(self, first: cst.BaseExpression, second: cst.BaseExpression) -> None:
