@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Type, Union
 
+import torch
 from torch import fx, nn
 
 from nnlint import locate
@@ -12,6 +13,15 @@ from nnlint.types import Finding, Fix, Location, Pass, Severity
 
 if TYPE_CHECKING:
     from nnlint.rule import At, OptionValues, Rule
+
+
+# Ops that only rearrange values: what feeds a layer through them still feeds it (NN401).
+_RESHAPE_METHODS = frozenset(
+    {"contiguous", "flatten", "permute", "reshape", "reshape_as", "squeeze", "transpose", "unsqueeze", "view", "view_as"}
+)
+_RESHAPE_FUNCTIONS = frozenset(
+    {torch.flatten, torch.permute, torch.reshape, torch.squeeze, torch.transpose, torch.unsqueeze}
+)
 
 
 @dataclass
@@ -56,6 +66,35 @@ class GraphContext:
     def module(self, node: fx.Node) -> Optional[nn.Module]:
         """The submodule a call_module node calls."""
         return self.model.get_submodule(str(node.target)) if node.op == "call_module" else None
+
+    def calls(self, path: str) -> int:
+        """How many times the traced forward calls the submodule at `path` (0 without a graph)."""
+        if self.gm is None:
+            return 0
+        return sum(1 for node in self.gm.graph.nodes if node.op == "call_module" and node.target == path)
+
+    def source_of(self, value: Any) -> Any:
+        """The node that made `value`, looking back through ops that only reshape it (`.view()`, `torch.flatten`,
+        `nn.Identity`): what a layer is really fed. Non-nodes are returned as they are."""
+        while isinstance(value, fx.Node) and value.args and self.reshapes_only(value):
+            value = value.args[0]
+        return value
+
+    def reshapes_only(self, node: fx.Node) -> bool:
+        """Whether a node only rearranges its first input's values (a view, a flatten, a transpose, an identity)."""
+        if node.op == "call_method":
+            return str(node.target) in _RESHAPE_METHODS
+        if node.op == "call_function":
+            return node.target in _RESHAPE_FUNCTIONS
+        return node.op == "call_module" and isinstance(self.module(node), nn.Identity)
+
+    def in_container(self, path: str) -> bool:
+        """Whether a submodule is a layer of an `nn.Sequential`, `nn.ModuleList` or `nn.ModuleDict` (`self.head.2`):
+        its place is where the container is built, not a line in forward that loops over it."""
+        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        return bool(parent) and isinstance(
+            self.model.get_submodule(parent), (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+        )
 
     def shape(self, node: Any, run: int = 0) -> Any:
         """The shape a node produced in run 0 (batch 2) or 1 (batch 3); None for non-nodes."""
