@@ -1,0 +1,142 @@
+"""Where a model's source reads `self.<name>`: in which method, under which `if` (NN303 explains an unused layer).
+
+Reads the classes' source with `ast`; nothing is run. A class whose source cannot be read has no references.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from torch import nn
+
+from nnlint.graph.loading import is_user_file
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One read of `self.<name>` in a method, and the innermost `if` whose untaken side holds it, if any."""
+
+    method: str
+    condition: Optional[str] = None  # the `if` test as written: "x.dim() == 4"
+    in_else: bool = False
+    on_training: bool = False  # the test reads `self.training`
+    on_inputs: bool = False  # the test reads a name other than `self`: an argument, or a value computed from it
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The reads of one attribute: in the methods forward reaches, and in the class's other methods."""
+
+    in_forward: Tuple[Reference, ...]
+    elsewhere: Tuple[str, ...]  # the other methods that read it: "encode", "compute_loss"
+
+
+def usage(owner: nn.Module, attribute: str) -> Usage:
+    """How the class of `owner` (and its user-defined bases) reads `self.<attribute>` outside `__init__`."""
+    methods = _methods(type(owner))
+    reachable = _reachable(methods)
+    in_forward: List[Reference] = []
+    elsewhere: List[str] = []
+    for name, function in methods.items():
+        if name == "__init__":
+            continue
+        found = list(_reads(function, attribute))
+        if name in reachable:
+            in_forward.extend(found)
+        elif found:
+            elsewhere.append(name)
+    return Usage(tuple(in_forward), tuple(elsewhere))
+
+
+def _methods(cls: type) -> Dict[str, ast.FunctionDef]:
+    """The methods of a class and its bases up to nn.Module, the most derived definition of each name."""
+    found: Dict[str, ast.FunctionDef] = {}
+    for klass in cls.__mro__:
+        if klass in (nn.Module, object) or klass.__module__.startswith("torch."):
+            break
+        tree = _class_tree(klass)
+        if tree is None:
+            continue
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.setdefault(statement.name, statement)  # type: ignore[arg-type]
+    return found
+
+
+def _class_tree(klass: type) -> Optional[ast.ClassDef]:
+    try:
+        filename = inspect.getsourcefile(klass)
+        lines, _ = inspect.getsourcelines(klass)
+    except (OSError, TypeError):
+        return None
+    if filename is None or not is_user_file(filename):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    return tree.body[0] if tree.body and isinstance(tree.body[0], ast.ClassDef) else None
+
+
+def _reachable(methods: Dict[str, ast.FunctionDef]) -> Set[str]:
+    """`forward` and the methods it calls as `self.<method>(...)`, transitively."""
+    reached: Set[str] = set()
+    frontier = ["forward"] if "forward" in methods else []
+    while frontier:
+        name = frontier.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        for node in ast.walk(methods[name]):
+            if (
+                isinstance(node, ast.Call)
+                and _self_attribute(node.func) in methods
+                and _self_attribute(node.func) not in reached
+            ):
+                frontier.append(str(_self_attribute(node.func)))
+    return reached
+
+
+def _self_attribute(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _reads(function: ast.FunctionDef, attribute: str) -> Iterator[Reference]:
+    """Each read of `self.<attribute>` in the function, with its innermost enclosing `if` (statement or expression)."""
+    def visit(node: ast.AST, branch: Optional[Tuple[ast.expr, bool]]) -> Iterator[Reference]:
+        if isinstance(node, ast.Attribute) and _self_attribute(node) == attribute and isinstance(node.ctx, ast.Load):
+            yield _reference(function.name, branch)
+        if isinstance(node, (ast.If, ast.IfExp)):
+            yield from visit(node.test, branch)
+            body = node.body if isinstance(node.body, list) else [node.body]
+            orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
+            for child in body:
+                yield from visit(child, (node.test, False))
+            for child in orelse:
+                yield from visit(child, (node.test, True))
+            return
+        for child in ast.iter_child_nodes(node):
+            yield from visit(child, branch)
+
+    for statement in function.body:
+        yield from visit(statement, None)
+
+
+def _reference(method: str, branch: Optional[Tuple[ast.expr, bool]]) -> Reference:
+    if branch is None:
+        return Reference(method)
+    test, in_else = branch
+    # Any name but `self` and builtins (`isinstance`, `len`) may hold the input or something computed from it.
+    names = {node.id for node in ast.walk(test) if isinstance(node, ast.Name)} - {"self"} - set(dir(builtins))
+    # `if self.training:` / `if not self.training:` only: the pass traces in training mode, so the untaken side is
+    # the eval side. A compound test (`self.training and self.aux`) may be untaken for its other part.
+    bare = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    training = _self_attribute(bare) == "training"
+    return Reference(method, ast.unparse(test), in_else, training, bool(names))
