@@ -77,7 +77,7 @@ class UnusedSubmodule(GraphRule):
             self.report(
                 where,
                 f"{what} is used in `{branch.method}` only {_side(branch)}, which nnlint's input (shape {shapes}) "
-                "did not take. If your training inputs never take it either, {_WHY}.",
+                f"did not take. If your training inputs never take it either, {_WHY}.",
                 severity=Severity.INFO,
             )
         else:
