@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Type, Union
 
 import torch
@@ -17,11 +19,25 @@ if TYPE_CHECKING:
 
 # Ops that only rearrange values: what feeds a layer through them still feeds it (NN401).
 _RESHAPE_METHODS = frozenset(
-    {"contiguous", "flatten", "permute", "reshape", "reshape_as", "squeeze", "transpose", "unsqueeze", "view", "view_as"}
+    {
+        "contiguous",
+        "flatten",
+        "permute",
+        "reshape",
+        "reshape_as",
+        "squeeze",
+        "transpose",
+        "unsqueeze",
+        "view",
+        "view_as",
+    }
 )
 _RESHAPE_FUNCTIONS = frozenset(
     {torch.flatten, torch.permute, torch.reshape, torch.squeeze, torch.transpose, torch.unsqueeze}
 )
+
+
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
 
 @dataclass
@@ -92,9 +108,7 @@ class GraphContext:
         """Whether a submodule is a layer of an `nn.Sequential`, `nn.ModuleList` or `nn.ModuleDict` (`self.head.2`):
         its place is where the container is built, not a line in forward that loops over it."""
         parent = path.rsplit(".", 1)[0] if "." in path else ""
-        return bool(parent) and isinstance(
-            self.model.get_submodule(parent), (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-        )
+        return bool(parent) and isinstance(self.model.get_submodule(parent), _CONTAINERS)
 
     def shape(self, node: Any, run: int = 0) -> Any:
         """The shape a node produced in run 0 (batch 2) or 1 (batch 3); None for non-nodes."""
@@ -111,6 +125,25 @@ class GraphContext:
     def where_module(self, path: str) -> Location:
         """The user's line defining a submodule, or the model's definition."""
         return locate.module_source(self.model, path) or self.fallback
+
+    def in_library(self, path: str) -> bool:
+        """Whether the submodule at `path` is laid out by an installed package's code (timm, torchvision...): the class
+        that assigns it (past any containers) is defined in one. A finding about its wiring is not the user's to fix,
+        however true (torchvision's VGG-BN keeps a convolution bias before BatchNorm for its published weights)."""
+        parts = path.split(".") if path else []
+        owner: nn.Module = self.model
+        while parts:
+            parent = self.model.get_submodule(".".join(parts[:-1]))
+            if not isinstance(parent, _CONTAINERS):
+                owner = parent
+                break
+            parts = parts[:-1]
+        try:
+            filename = inspect.getsourcefile(type(owner)) or ""
+        except (OSError, TypeError):
+            return True  # defined in C or generated: not the user's code either
+        folders = Path(filename).resolve().parts
+        return "site-packages" in folders or "dist-packages" in folders or type(owner).__module__.startswith("torch.")
 
     def describe(self, node: fx.Node) -> str:
         """A node in the user's terms: "`self.fc1` (Linear)", "`torch.flatten`", "`.view()`"."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Set, Tuple
@@ -15,6 +16,10 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from torch import nn
 
 from nnlint.graph.loading import is_user_file
+
+
+# Methods that touch a layer without running it: construction, weight initialisation, repr, checkpoint loading.
+_SETUP = re.compile(r"init|reset|repr|state_dict|load")
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,15 @@ class Usage:
 
 
 def usage(owner: nn.Module, attribute: str) -> Usage:
-    """How the class of `owner` (and its user-defined bases) reads `self.<attribute>` outside `__init__`."""
+    """How the class of `owner` (and its user-defined bases) reads `self.<attribute>`, outside the methods that only
+    set layers up (`__init__`, `_init_weights`, `reset_parameters`)."""
     methods = _methods(type(owner))
     reachable = _reachable(methods)
     in_forward: List[Reference] = []
     elsewhere: List[str] = []
     for name, function in methods.items():
-        if name == "__init__":
-            continue
+        if _SETUP.search(name):
+            continue  # building, initialising or printing a layer is not using it
         found = list(_reads(function, attribute))
         if name in reachable:
             in_forward.extend(found)
@@ -110,13 +116,14 @@ def _self_attribute(node: ast.AST) -> Optional[str]:
 
 def _reads(function: ast.FunctionDef, attribute: str) -> Iterator[Reference]:
     """Each read of `self.<attribute>` in the function, with its innermost enclosing `if` (statement or expression)."""
+
     def visit(node: ast.AST, branch: Optional[Tuple[ast.expr, bool]]) -> Iterator[Reference]:
         if isinstance(node, ast.Attribute) and _self_attribute(node) == attribute and isinstance(node.ctx, ast.Load):
             yield _reference(function.name, branch)
         if isinstance(node, (ast.If, ast.IfExp)):
             yield from visit(node.test, branch)
-            body = node.body if isinstance(node.body, list) else [node.body]
-            orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
+            body: List[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
+            orelse: List[ast.AST] = list(node.orelse) if isinstance(node.orelse, list) else [node.orelse]
             for child in body:
                 yield from visit(child, (node.test, False))
             for child in orelse:

@@ -16,8 +16,6 @@ from nnlint.static.torch_api import ACTIVATION_FUNCTIONS, ACTIVATION_METHODS, AC
 from nnlint.types import Severity
 
 if TYPE_CHECKING:
-    from torch import fx
-
     from nnlint.graph.context import GraphContext
 
 _MAX_DEPTH = 6
@@ -44,7 +42,6 @@ class ActivationAfterLogits(StaticRule, GraphRule):
         # Reported at the activation (what to remove), where the graph pass reports it too: one finding per place.
         self.report(at, message(activation, f"its output goes to `{loss.display}` (line {semantics.line(node)})"))
 
-
     def check_graph(self, ctx: GraphContext) -> None:
         """The traced model's output is an activation of its last linear layer, however the layers were built, and
         the model's file trains with a logit loss and no other loss (a regression output may be activated on
@@ -63,7 +60,8 @@ class ActivationAfterLogits(StaticRule, GraphRule):
             where = ctx.where_module(str(activation.target))  # the last layer of an nn.Sequential: its place there
         else:
             where = ctx.where_node(activation)
-        self.report(where, message(f"{written}, the model's output,", f"this file trains with {loss}"))
+        if not ctx.in_library(str(activation.target) if activation.op == "call_module" else ""):
+            self.report(where, message(f"{written}, the model's output,", f"this file trains with {loss}"))
 
 
 def activation_written(ctx: GraphContext, node: Any) -> Optional[str]:
@@ -111,13 +109,14 @@ def _activation_functions() -> Dict[Any, str]:
 
 
 # Loss names as written in code: the classes and the functionals.
-_LOSS_NAMES = {**{name: function for name, function in torch_api.LOSS_CLASSES.items()}, **{
-    function: function for function in torch_api.LOSS_FUNCTIONS
-}}
+_LOSS_NAMES = {
+    **{name: function for name, function in torch_api.LOSS_CLASSES.items()},
+    **{function: function for function in torch_api.LOSS_FUNCTIONS},
+}
 
 
 def _only_logit_loss(path: str, model_class: str) -> Optional[str]:
-    """"`nn.CrossEntropyLoss` (line 40)" when the file defining the model uses a loss that expects raw logits and no
+    """ "`nn.CrossEntropyLoss` (line 40)" when the file defining the model uses a loss that expects raw logits and no
     other loss, and does not build the model inside another class; else None (nnlint cannot tell what the output
     is trained for)."""
     from nnlint import locate
@@ -137,7 +136,7 @@ def _only_logit_loss(path: str, model_class: str) -> Optional[str]:
             other = True
         elif logit is None:
             written = f"nn.{name}" if name in torch_api.LOSS_CLASSES else f"F.{name}"
-            logit = f"`{written}` (line {node.lineno})"
+            logit = f"`{written}` (line {getattr(node, 'lineno', '?')})"
     return None if other else logit
 
 
@@ -152,7 +151,7 @@ def message(activation: str, loss: str) -> str:
     """The finding's text: which activation, which loss."""
     return (
         f"{activation} is applied right after the final linear layer, and {loss}, which "
-        "expects raw logits: negative logits are cut or squashed, so the model cannot say \"not this class\" "
+        'expects raw logits: negative logits are cut or squashed, so the model cannot say "not this class" '
         "strongly, some classes can become unreachable and the loss stalls. Remove the activation after the last "
         "layer and feed its output to the loss directly."
     )

@@ -55,8 +55,8 @@ class UnusedSubmodule(GraphRule):
 
         owner, attribute = _owner(ctx.model, path)
         found = usage(owner, attribute)
-        if found.elsewhere and not found.in_forward:
-            return  # read only by other methods (`encode()`, `compute_loss()`): used, just not by forward
+        if found.elsewhere:
+            return  # read by other methods (`encode()`, `compute_loss()`): used there, not (only) by forward
         where = ctx.where_module(path)
         branch = _only_branch(found.in_forward)
         if branch is None:

@@ -68,7 +68,8 @@ class DropoutBeforeBatchnorm(LayerPairRule, GraphRule, ProbeRule):
                 where = ctx.where_module(str(source.target))  # built in a list of layers: the dropout's place in it
             else:
                 where = ctx.where_node(node)  # a call in forward: the BatchNorm call, as the static pass reports
-            self.report(where, _message(dropout, then=norm))
+            if not ctx.in_library(str(node.target) if node.op == "call_module" else ""):
+                self.report(where, _message(dropout, then=norm))
 
     def check_probe(self, ctx: ProbeContext) -> None:
         """A BatchNorm fed by dropout whose eval-mode input variance is off its train-mode one."""
@@ -86,7 +87,7 @@ class DropoutBeforeBatchnorm(LayerPairRule, GraphRule, ProbeRule):
 
 
 def batchnorm_described(ctx: GraphContext, node: fx.Node) -> Optional[str]:
-    """"`self.bn` (BatchNorm1d)" or "`F.batch_norm`" where the node is a batch normalisation, else None."""
+    """ "`self.bn` (BatchNorm1d)" or "`F.batch_norm`" where the node is a batch normalisation, else None."""
     import torch
     from torch import nn
 
@@ -98,7 +99,7 @@ def batchnorm_described(ctx: GraphContext, node: fx.Node) -> Optional[str]:
 
 
 def _dropout_described(ctx: GraphContext, node: Any) -> Optional[str]:
-    """"`self.drop` (Dropout, p=0.5)" where the node is a dropout that drops something in training, else None."""
+    """ "`self.drop` (Dropout, p=0.5)" where the node is a dropout that drops something in training, else None."""
     from torch import fx, nn
     from torch.nn import functional
 

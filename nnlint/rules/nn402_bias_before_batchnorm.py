@@ -76,6 +76,8 @@ class BiasBeforeBatchnorm(LayerPairRule, GraphRule):
                 where = ctx.where_module(str(node.target))  # built in a list of layers: the layer's place in it
             else:
                 where = ctx.where_node(node)  # a call in forward: the layer's call, as the static pass reports
+            if ctx.in_library(str(node.target)):
+                continue
             self.report(
                 where,
                 f"{ctx.describe(node)} has a bias but its output goes only into {norm}: BatchNorm subtracts the "
