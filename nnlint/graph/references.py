@@ -17,7 +17,6 @@ from torch import nn
 
 from nnlint.graph.loading import is_user_file
 
-
 # Methods that touch a layer without running it: construction, weight initialisation, repr, checkpoint loading.
 _SETUP = re.compile(r"init|reset|repr|state_dict|load")
 
