@@ -261,3 +261,40 @@ def test_graph_findings_point_into_the_users_file(tmp_path):
     assert {f.code for f in findings} == {"NN402"}
     assert {Path(f.location.path).name for f in findings} == {"example.py"}
     assert {f.location.line for f in findings} == {_line(source, 'getattr(self, f"bn{i}")(getattr')}
+
+
+@pytest.mark.parametrize(
+    "returned, kind",
+    [
+        ("self.fc(x)", "logits"),
+        ("self.fc(x).view(-1, 4)", "logits"),
+        ("F.log_softmax(self.fc(x), dim=1)", "log-softmax"),
+        ("self.fc(x).softmax(-1)", "softmax"),
+        ("torch.sigmoid(self.fc(x))", "sigmoid"),
+        ("F.relu(self.fc(x))", "activated logits"),
+        ("self.fc(x) + x.mean()", ""),
+        ("(self.fc(x), x)", ""),
+    ],
+)
+def test_the_graph_result_says_what_the_model_outputs(tmp_path, returned, kind):
+    from nnlint import registry
+    from nnlint.graph.engine import check_target
+    from nnlint.graph.targets import GraphTarget
+
+    (tmp_path / "net.py").write_text(
+        _source(
+            f"""
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 4)
+
+                def forward(self, x):
+                    return {returned}
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = check_target(GraphTarget("net.py:Net"), tmp_path, registry.rules_for(["NN206"]))
+    assert result.output_kind == kind
+    assert type(result).from_dict(result.to_dict()).output_kind == kind

@@ -38,6 +38,24 @@ _RESHAPE_FUNCTIONS = frozenset(
 
 
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+# The model's last op -> what its output is (GraphResult.output_kind).
+_OUTPUT_KINDS: Dict[Any, str] = {
+    nn.Linear: "logits",
+    nn.LazyLinear: "logits",
+    nn.Bilinear: "logits",
+    torch.nn.functional.linear: "logits",
+    nn.Softmax: "softmax",
+    nn.Softmax2d: "softmax",
+    torch.softmax: "softmax",
+    torch.nn.functional.softmax: "softmax",
+    nn.LogSoftmax: "log-softmax",
+    torch.log_softmax: "log-softmax",
+    torch.nn.functional.log_softmax: "log-softmax",
+    nn.Sigmoid: "sigmoid",
+    torch.sigmoid: "sigmoid",
+    torch.nn.functional.sigmoid: "sigmoid",
+}
+_OUTPUT_METHOD_KINDS = {"softmax": "softmax", "log_softmax": "log-softmax", "sigmoid": "sigmoid"}
 
 
 @dataclass
@@ -144,6 +162,44 @@ class GraphContext:
             return True  # defined in C or generated: not the user's code either
         folders = Path(filename).resolve().parts
         return "site-packages" in folders or "dist-packages" in folders or type(owner).__module__.startswith("torch.")
+
+    def output_kind(self) -> str:
+        """What the model returns, for the loss-pairing rules: "logits" (a linear layer's output), "softmax",
+        "log-softmax", "sigmoid", "activated logits" (ReLU-like after the last linear layer), or "" (unknown: no
+        graph, several outputs, or another last op)."""
+        try:
+            return self._output_kind()
+        except Exception:  # a summary for other rules: never a reason to fail the check
+            return ""
+
+    def _output_kind(self) -> str:
+        if self.gm is None:
+            return ""
+        output = next(node for node in reversed(self.gm.graph.nodes) if node.op == "output")
+        last = self.source_of(output.args[0])
+        if not isinstance(last, fx.Node):
+            return ""
+        kind = _OUTPUT_KINDS.get(type(self.module(last))) if last.op == "call_module" else None
+        if last.op == "call_function":
+            kind = _OUTPUT_KINDS.get(last.target)
+        elif last.op == "call_method":
+            kind = _OUTPUT_METHOD_KINDS.get(str(last.target))
+        if kind is not None:
+            return kind
+        from nnlint.rules.nn206_activation_after_logits import activation_written
+
+        if last.args and activation_written(self, last) is not None and self.output_kind_of(last.args[0]) == "logits":
+            return "activated logits"
+        return ""
+
+    def output_kind_of(self, value: Any) -> str:
+        """ "logits" where `value` comes (through reshapes) from a linear layer, else ""."""
+        node = self.source_of(value)
+        if not isinstance(node, fx.Node):
+            return ""
+        if node.op == "call_module" and isinstance(self.module(node), (nn.Linear, nn.Bilinear)):
+            return "logits"
+        return "logits" if node.op == "call_function" and node.target is torch.nn.functional.linear else ""
 
     def describe(self, node: fx.Node) -> str:
         """A node in the user's terms: "`self.fc1` (Linear)", "`torch.flatten`", "`.view()`"."""

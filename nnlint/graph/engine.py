@@ -122,6 +122,7 @@ def _check(
         except Exception as error:  # a bug in one rule must not hide the others
             ctx.report(InternalError, fallback, InternalError.rule_failed(graph_rule, Pass.GRAPH, error, target.target))
     result.findings.extend(ctx.findings)
+    result.output_kind = ctx.output_kind()  # for the static loss-pairing rules (NN201-NN206)
     clock.lap("rules")
     if want_summary:
         result.summary = summary_rows(model, gm, runs[0])

@@ -51,7 +51,7 @@ class ActivationAfterLogits(StaticRule, GraphRule):
         output = next(node for node in reversed(ctx.gm.graph.nodes) if node.op == "output")
         activation = ctx.source_of(output.args[0])
         written = activation_written(ctx, activation)
-        if written is None or not activation.args or not is_linear(ctx, ctx.source_of(activation.args[0])):
+        if written is None or not activation.args or ctx.output_kind_of(activation.args[0]) != "logits":
             return
         loss = _only_logit_loss(ctx.fallback.path, type(ctx.model).__name__)
         if loss is None:
@@ -80,18 +80,6 @@ def activation_written(ctx: GraphContext, node: Any) -> Optional[str]:
     if node.op == "call_method" and str(node.target) in ACTIVATION_METHODS:
         return ctx.describe(node)
     return None
-
-
-def is_linear(ctx: GraphContext, node: Any) -> bool:
-    """Whether an fx node is a linear layer (`nn.Linear`, `nn.Bilinear`, `F.linear`): what makes raw logits."""
-    from torch import fx, nn
-    from torch.nn import functional
-
-    if not isinstance(node, fx.Node):
-        return False
-    if node.op == "call_module":
-        return isinstance(ctx.module(node), (nn.Linear, nn.Bilinear))
-    return node.op == "call_function" and node.target is functional.linear
 
 
 def _activation_functions() -> Dict[Any, str]:
