@@ -298,3 +298,46 @@ def test_the_graph_result_says_what_the_model_outputs(tmp_path, returned, kind):
     result = check_target(GraphTarget("net.py:Net"), tmp_path, registry.rules_for(["NN206"]))
     assert result.output_kind == kind
     assert type(result).from_dict(result.to_dict()).output_kind == kind
+
+
+def test_construction_sites_are_recorded_only_while_building(tmp_path):
+    """`graph.construction` patches `nn.Module.__init__` for the build only; a user layer's own `super().__init__()`
+    is not its construction site, the caller's line is."""
+    from nnlint.graph import construction
+
+    original = torch.nn.Module.__init__
+    (tmp_path / "layers.py").write_text(
+        textwrap.dedent(
+            """
+            import torch.nn as nn
+
+            class Block(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(2, 2)
+
+            def make():
+                return nn.Sequential(
+                    Block(),
+                    nn.Dropout(0.1),
+                )
+            """
+        ),
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import layers  # type: ignore[import-not-found]
+
+        with construction.recording():
+            model = layers.make()
+        outside = layers.Block()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("layers", None)
+    assert torch.nn.Module.__init__ is original
+    path = str(tmp_path / "layers.py")
+    assert construction.built_at(model[0]) == (path, 11)
+    assert construction.built_at(model[0].fc) == (path, 7)
+    assert construction.built_at(model[1]) == (path, 12)
+    assert construction.built_at(outside) is None

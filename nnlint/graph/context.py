@@ -201,6 +201,14 @@ class GraphContext:
             return "logits"
         return "logits" if node.op == "call_function" and node.target is torch.nn.functional.linear else ""
 
+    def where_built(self, path: str) -> Location:
+        """The user's line that constructed a submodule (`nn.Dropout(p)` in a helper or a loop), else its attribute's
+        line (`where_module`)."""
+        from nnlint.graph.construction import built_at
+
+        site = built_at(self.model.get_submodule(path))
+        return Location(site[0], site[1], 1) if site is not None else self.where_module(path)
+
     def describe(self, node: fx.Node) -> str:
         """A node in the user's terms: "`self.fc1` (Linear)", "`torch.flatten`", "`.view()`"."""
         if node.op == "call_module":

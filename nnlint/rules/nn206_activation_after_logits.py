@@ -57,7 +57,7 @@ class ActivationAfterLogits(StaticRule, GraphRule):
         if loss is None:
             return
         if activation.op == "call_module" and ctx.in_container(str(activation.target)):
-            where = ctx.where_module(str(activation.target))  # the last layer of an nn.Sequential: its place there
+            where = ctx.where_built(str(activation.target))  # the last layer of an nn.Sequential: its place there
         else:
             where = ctx.where_node(activation)
         if not ctx.in_library(str(activation.target) if activation.op == "call_module" else ""):

@@ -65,7 +65,7 @@ class DropoutBeforeBatchnorm(LayerPairRule, GraphRule, ProbeRule):
             if dropout is None:
                 continue
             if source.op == "call_module" and ctx.in_container(str(source.target)):
-                where = ctx.where_module(str(source.target))  # built in a list of layers: the dropout's place in it
+                where = ctx.where_built(str(source.target))  # built in a list of layers: where the dropout was made
             else:
                 where = ctx.where_node(node)  # a call in forward: the BatchNorm call, as the static pass reports
             if not ctx.in_library(str(node.target) if node.op == "call_module" else ""):

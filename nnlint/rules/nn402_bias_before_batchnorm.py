@@ -73,7 +73,7 @@ class BiasBeforeBatchnorm(LayerPairRule, GraphRule):
             if norm is None or not user.args or user.args[0] is not node:
                 continue
             if ctx.in_container(str(node.target)):
-                where = ctx.where_module(str(node.target))  # built in a list of layers: the layer's place in it
+                where = ctx.where_built(str(node.target))  # built in a list of layers: where the layer was made
             else:
                 where = ctx.where_node(node)  # a call in forward: the layer's call, as the static pass reports
             if ctx.in_library(str(node.target)):
