@@ -35,7 +35,7 @@ def recording() -> Iterator[None]:
                 return
             frame = frame.f_back
 
-    nn.Module.__init__ = init  # type: ignore[method-assign]
+    nn.Module.__init__ = init  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:
