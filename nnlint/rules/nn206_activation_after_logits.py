@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import libcst as cst
@@ -44,8 +43,8 @@ class ActivationAfterLogits(StaticRule, GraphRule):
 
     def check_graph(self, ctx: GraphContext) -> None:
         """The traced model's output is an activation of its last linear layer, however the layers were built, and
-        the model's file trains with a logit loss and no other loss (a regression output may be activated on
-        purpose), and does not use the model as a part of another one (an encoder's features)."""
+        the model's file feeds that output to a logit loss, or trains only this model with only logit losses (a
+        regression output may be activated on purpose; an encoder's output is features)."""
         if ctx.gm is None:
             return
         output = next(node for node in reversed(ctx.gm.graph.nodes) if node.op == "output")
@@ -53,15 +52,19 @@ class ActivationAfterLogits(StaticRule, GraphRule):
         written = activation_written(ctx, activation)
         if written is None or not activation.args or ctx.output_kind_of(activation.args[0]) != "logits":
             return
-        loss = _only_logit_loss(ctx.fallback.path, type(ctx.model).__name__)
-        if loss is None:
+        from nnlint.rules.logit_loss_pairing import logit_loss_of
+
+        paired = logit_loss_of(ctx.fallback.path, type(ctx.model).__name__)
+        if paired is None:
             return
+        loss, direct = paired
+        trained = f"its output goes to {loss}" if direct else f"this file trains it with {loss}, its only loss"
         if activation.op == "call_module" and ctx.in_container(str(activation.target)):
             where = ctx.where_built(str(activation.target))  # the last layer of an nn.Sequential: its place there
         else:
             where = ctx.where_node(activation)
         if not ctx.in_library(str(activation.target) if activation.op == "call_module" else ""):
-            self.report(where, message(f"{written}, the model's output,", f"this file trains with {loss}"))
+            self.report(where, message(f"{written}, the model's output,", trained))
 
 
 def activation_written(ctx: GraphContext, node: Any) -> Optional[str]:
@@ -94,45 +97,6 @@ def _activation_functions() -> Dict[Any, str]:
         if value is not None:
             found[value] = torch_api.short(qualified)
     return found
-
-
-# Loss names as written in code: the classes and the functionals.
-_LOSS_NAMES = {
-    **{name: function for name, function in torch_api.LOSS_CLASSES.items()},
-    **{function: function for function in torch_api.LOSS_FUNCTIONS},
-}
-
-
-def _only_logit_loss(path: str, model_class: str) -> Optional[str]:
-    """ "`nn.CrossEntropyLoss` (line 40)" when the file defining the model uses a loss that expects raw logits and no
-    other loss, and does not build the model inside another class; else None (nnlint cannot tell what the output
-    is trained for)."""
-    from nnlint import locate
-
-    tree = locate.source_tree(path)
-    if tree is None:
-        return None
-    logit, other = None, False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name != model_class and _builds(node, model_class):
-            return None  # a part of another model: its output is features, not the logits
-        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-        loss = _LOSS_NAMES.get(name or "")
-        if loss is None:
-            continue
-        if loss not in torch_api.LOGIT_LOSSES:
-            other = True
-        elif logit is None:
-            written = f"nn.{name}" if name in torch_api.LOSS_CLASSES else f"F.{name}"
-            logit = f"`{written}` (line {getattr(node, 'lineno', '?')})"
-    return None if other else logit
-
-
-def _builds(klass: ast.ClassDef, name: str) -> bool:
-    return any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
-        for node in ast.walk(klass)
-    )
 
 
 def message(activation: str, loss: str) -> str:
