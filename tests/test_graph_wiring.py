@@ -341,3 +341,29 @@ def test_construction_sites_are_recorded_only_while_building(tmp_path):
     assert construction.built_at(model[0].fc) == (path, 7)
     assert construction.built_at(model[1]) == (path, 12)
     assert construction.built_at(outside) is None
+
+
+def test_a_layer_read_by_a_method_that_forward_calls_only_in_eval_mode(tmp_path):
+    source = _source(
+        """
+        class Detector(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.backbone = nn.Linear(8, 8)
+                self.refine = nn.Linear(8, 8)
+
+            def forward_train(self, x):
+                return self.backbone(x)
+
+            def forward_test(self, x):
+                return self.refine(self.backbone(x))
+
+            def forward(self, x):
+                if self.training:
+                    return self.forward_train(x)
+                return self.forward_test(x)
+        """
+    )
+    [finding] = graph_findings(source, tmp_path)
+    assert finding.code == "NN303" and finding.location.line == _line(source, "self.refine =")
+    assert "used in `forward` only when `self.training` is False" in finding.message

@@ -52,7 +52,9 @@ def usage(owner: nn.Module, attribute: str) -> Usage:
             continue  # building, initialising or printing a layer is not using it
         found = list(_reads(function, attribute))
         if name in reachable:
-            in_forward.extend(found)
+            # A read without an `if` in a method called under one (`self.forward_test(x)` in an `else`) is under it.
+            caller_branch = reachable[name]
+            in_forward.extend(caller_branch if r.condition is None and caller_branch else r for r in found)
         elif found:
             elsewhere.append(name)
     return Usage(tuple(in_forward), tuple(elsewhere))
@@ -88,22 +90,19 @@ def _class_tree(klass: type) -> Optional[ast.ClassDef]:
     return tree.body[0] if tree.body and isinstance(tree.body[0], ast.ClassDef) else None
 
 
-def _reachable(methods: Dict[str, ast.FunctionDef]) -> Set[str]:
-    """`forward` and the methods it calls as `self.<method>(...)`, transitively."""
-    reached: Set[str] = set()
-    frontier = ["forward"] if "forward" in methods else []
+def _reachable(methods: Dict[str, ast.FunctionDef]) -> Dict[str, Optional[Reference]]:
+    """`forward` and the methods it calls as `self.<method>(...)`, transitively, each with the untaken-looking branch
+    it is called under (`if self.training: ... else: return self.forward_test(x)`), None when called unconditionally."""
+    reached: Dict[str, Optional[Reference]] = {}
+    frontier: List[Tuple[str, Optional[Reference]]] = [("forward", None)] if "forward" in methods else []
     while frontier:
-        name = frontier.pop()
-        if name in reached:
-            continue
-        reached.add(name)
-        for node in ast.walk(methods[name]):
-            if (
-                isinstance(node, ast.Call)
-                and _self_attribute(node.func) in methods
-                and _self_attribute(node.func) not in reached
-            ):
-                frontier.append(str(_self_attribute(node.func)))
+        name, branch = frontier.pop()
+        if name in reached and (reached[name] is None or branch is not None):
+            continue  # already reached, as unconditionally as this
+        reached[name] = branch
+        for callee in methods:
+            for call in _reads(methods[name], callee):
+                frontier.append((callee, call if call.condition is not None else branch))
     return reached
 
 
@@ -114,25 +113,44 @@ def _self_attribute(node: ast.AST) -> Optional[str]:
 
 
 def _reads(function: ast.FunctionDef, attribute: str) -> Iterator[Reference]:
-    """Each read of `self.<attribute>` in the function, with its innermost enclosing `if` (statement or expression)."""
+    """Each read of `self.<attribute>` in the function, with its innermost enclosing `if` (statement or expression).
+    Statements after `if cond: ... return` count as the `else` of that `if`."""
+
+    def block(statements: List[ast.stmt], branch: Optional[Tuple[ast.expr, bool]]) -> Iterator[Reference]:
+        for statement in statements:
+            yield from visit(statement, branch)
+            if isinstance(statement, ast.If) and not statement.orelse and _exits(statement.body):
+                branch = (statement.test, True)  # the rest runs only when the test was false
 
     def visit(node: ast.AST, branch: Optional[Tuple[ast.expr, bool]]) -> Iterator[Reference]:
         if isinstance(node, ast.Attribute) and _self_attribute(node) == attribute and isinstance(node.ctx, ast.Load):
             yield _reference(function.name, branch)
-        if isinstance(node, (ast.If, ast.IfExp)):
+        if isinstance(node, ast.If):
             yield from visit(node.test, branch)
-            body: List[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
-            orelse: List[ast.AST] = list(node.orelse) if isinstance(node.orelse, list) else [node.orelse]
-            for child in body:
-                yield from visit(child, (node.test, False))
-            for child in orelse:
-                yield from visit(child, (node.test, True))
+            yield from block(node.body, (node.test, False))
+            yield from block(node.orelse, (node.test, True))
             return
-        for child in ast.iter_child_nodes(node):
-            yield from visit(child, branch)
+        if isinstance(node, ast.IfExp):
+            yield from visit(node.test, branch)
+            yield from visit(node.body, (node.test, False))
+            yield from visit(node.orelse, (node.test, True))
+            return
+        for field in ("body", "orelse", "finalbody"):  # loops, with, try: their statement lists, in order
+            statements = getattr(node, field, None)
+            if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
+                yield from block(statements, branch)
+        for name, child in ast.iter_fields(node):
+            if name in ("body", "orelse", "finalbody") and isinstance(child, list):
+                continue
+            for item in child if isinstance(child, list) else [child]:
+                if isinstance(item, ast.AST):
+                    yield from visit(item, branch)
 
-    for statement in function.body:
-        yield from visit(statement, None)
+    yield from block(function.body, None)
+
+
+def _exits(statements: List[ast.stmt]) -> bool:
+    return bool(statements) and isinstance(statements[-1], (ast.Return, ast.Raise))
 
 
 def _reference(method: str, branch: Optional[Tuple[ast.expr, bool]]) -> Reference:
