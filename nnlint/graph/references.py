@@ -11,7 +11,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from torch import nn
 
