@@ -367,3 +367,32 @@ def test_a_layer_read_by_a_method_that_forward_calls_only_in_eval_mode(tmp_path)
     [finding] = graph_findings(source, tmp_path)
     assert finding.code == "NN303" and finding.location.line == _line(source, "self.refine =")
     assert "used in `forward` only when `self.training` is False" in finding.message
+
+
+def test_without_fx_a_batchnorm_called_on_a_dropouts_output_is_found_by_the_hooks(tmp_path):
+    """A model fx cannot trace (a branch on the input's shape) is run eagerly: the hooks see which layer's output
+    object went straight into which layer; an op in between (`y + 1`) makes a new tensor, so no finding there."""
+    source = _source(
+        """
+        class Untraceable(nn.Module):
+            def __init__(self, width=16, names=("drop", "norm")):
+                super().__init__()
+                self.names = names
+                self.body = nn.Sequential(*[nn.Linear(width, width), nn.Dropout(0.5), nn.BatchNorm1d(width)])
+                setattr(self, names[0], nn.Dropout(0.2))
+                setattr(self, names[1], nn.BatchNorm1d(width))
+                self.last = nn.Dropout(0.3)
+                self.after = nn.BatchNorm1d(width)
+
+            def forward(self, x):
+                if x.shape[0] > 1:
+                    x = self.body(x)
+                x = getattr(self, self.names[1])(getattr(self, self.names[0])(x))
+                return self.after(self.last(x) + 1)
+        """
+    )
+    findings = graph_findings(source, tmp_path)
+    assert sorted((f.code, f.location.line) for f in findings) == [
+        ("NN401", _line(source, "nn.Dropout(0.5)")),
+        ("NN401", _line(source, "x = getattr(self")),
+    ]

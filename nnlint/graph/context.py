@@ -201,6 +201,17 @@ class GraphContext:
             return "logits"
         return "logits" if node.op == "call_function" and node.target is torch.nn.functional.linear else ""
 
+    def module_edges(self) -> Dict[Tuple[str, str], Location]:
+        """Without fx (hooks): (producer, consumer) leaf modules where the consumer was called on the very tensor the
+        producer returned, with the user's line of that call. Empty with fx: read the graph instead."""
+        from nnlint.graph.flow import edges
+
+        if self.gm is not None:
+            return {}
+        return {
+            edge: Location(path, line, 1) if path else self.fallback for edge, (path, line) in edges(self.model).items()
+        }
+
     def where_built(self, path: str) -> Location:
         """The user's line that constructed a submodule (`nn.Dropout(p)` in a helper or a loop), else its attribute's
         line (`where_module`)."""

@@ -14,6 +14,7 @@ from torch import fx, nn
 from torch.overrides import TorchFunctionMode
 
 from nnlint import locate, registry
+from nnlint.graph import flow
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
 from nnlint.graph.interpreter import Propagation, describe, fast_recurrent_layers, run_shapes
@@ -256,7 +257,7 @@ def _eager(
     error = None
     output = None
     try:
-        with torch.no_grad(), use:
+        with torch.no_grad(), use, flow.recording(model):  # which layer fed which (NN401 without fx)
             output = model(*inputs)
     except Exception as raised:  # user code
         error = raised

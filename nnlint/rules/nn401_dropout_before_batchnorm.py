@@ -55,7 +55,8 @@ class DropoutBeforeBatchnorm(LayerPairRule, GraphRule, ProbeRule):
         """In the traced dataflow, a BatchNorm whose input is a dropout's output (through reshapes only), however
         the layers were built: a helper, a loop, a config list, `getattr`."""
         if ctx.gm is None:
-            return  # hooks only: which tensor fed which layer is not recorded
+            self._check_module_edges(ctx)
+            return
         for node in ctx.gm.graph.nodes:
             norm = batchnorm_described(ctx, node)
             if norm is None or not node.args:
@@ -70,6 +71,25 @@ class DropoutBeforeBatchnorm(LayerPairRule, GraphRule, ProbeRule):
                 where = ctx.where_node(node)  # a call in forward: the BatchNorm call, as the static pass reports
             if not ctx.in_library(str(node.target) if node.op == "call_module" else ""):
                 self.report(where, _message(dropout, then=norm))
+
+    def _check_module_edges(self, ctx: GraphContext) -> None:
+        """Without fx: a BatchNorm layer called on the very tensor a dropout layer returned (an eager run's hooks)."""
+        from torch import nn
+
+        for (producer, consumer), called_at in sorted(ctx.module_edges().items()):
+            dropout, norm = ctx.model.get_submodule(producer), ctx.model.get_submodule(consumer)
+            if not (isinstance(dropout, nn.modules.dropout._DropoutNd) and dropout.p > 0):
+                continue
+            if not isinstance(norm, nn.modules.batchnorm._BatchNorm) or ctx.in_library(consumer):
+                continue
+            where = ctx.where_built(producer) if ctx.in_container(producer) else called_at
+            self.report(
+                where,
+                _message(
+                    f"`self.{producer}` ({type(dropout).__name__}, p={dropout.p:g})",
+                    then=f"`self.{consumer}` ({type(norm).__name__})",
+                ),
+            )
 
     def check_probe(self, ctx: ProbeContext) -> None:
         """A BatchNorm fed by dropout whose eval-mode input variance is off its train-mode one."""
