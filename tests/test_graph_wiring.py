@@ -108,6 +108,33 @@ def test_functional_dropout_through_a_flatten_feeds_batchnorm(tmp_path):
     assert "`F.dropout` (p=0.25) feeds `self.norm` (BatchNorm1d)" in finding.message
 
 
+def test_a_linear_bias_over_features_before_a_batchnorm_over_positions_is_not_cancelled(tmp_path):
+    """(batch, positions, features) into `BatchNorm1d(positions)`: the bias is per feature, the normalisation per
+    position, so the bias survives. (The static pass, blind to shapes, flags this form.)"""
+    from nnlint import registry
+    from nnlint.config import InputSpec
+    from nnlint.graph.engine import check_target
+    from nnlint.graph.targets import GraphTarget
+
+    (tmp_path / "net.py").write_text(
+        _source(
+            """
+            class PositionNorm(nn.Module):
+                def __init__(self, positions=6, features=8):
+                    super().__init__()
+                    self.proj = nn.Linear(features, features)
+                    self.norm = nn.BatchNorm1d(positions)
+
+                def forward(self, x):
+                    return self.norm(self.proj(x))
+            """
+        ),
+        encoding="utf-8",
+    )
+    target = GraphTarget("net.py:PositionNorm", inputs=(InputSpec((2, 6, 8)),))
+    assert check_target(target, tmp_path, registry.rules_for(["NN402"])).findings == []
+
+
 def test_layers_laid_out_by_an_installed_package_are_not_reported(tmp_path, monkeypatch):
     """A model from a package in site-packages (timm, torchvision): its wiring is not the user's to change."""
     package = tmp_path / "lib" / "site-packages"

@@ -68,6 +68,8 @@ class BiasBeforeBatchnorm(LayerPairRule, GraphRule):
             layer = _biased_layer(ctx, node)
             if layer is None or ctx.calls(str(node.target)) != 1 or len(node.users) != 1:
                 continue  # a layer called twice, or whose output also goes elsewhere, needs its bias there
+            if _per_feature_only(ctx, node):
+                continue
             user = next(iter(node.users))
             norm = batchnorm_described(ctx, user)
             if norm is None or not user.args or user.args[0] is not node:
@@ -119,6 +121,15 @@ def _biased_layer(ctx: GraphContext, node: fx.Node) -> Optional[int]:
         return None
     bias = getattr(module, "bias", None)
     return int(bias.numel()) if isinstance(bias, nn.Parameter) else None
+
+
+def _per_feature_only(ctx: GraphContext, node: fx.Node) -> bool:
+    """A Linear layer whose output is not (batch, features): its bias is per last dimension, but BatchNorm normalises
+    dimension 1 (a `BatchNorm1d(seq_len)` over (batch, seq_len, features)), so the bias is not cancelled."""
+    from torch import nn
+
+    shape = ctx.shape(node)
+    return isinstance(ctx.module(node), nn.Linear) and not (isinstance(shape, tuple) and len(shape) == 2)
 
 
 def _is_batchnorm(class_name: str) -> bool:
