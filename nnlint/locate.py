@@ -128,6 +128,11 @@ def statement(where: Location) -> Optional[ast.stmt]:
     return found
 
 
+def source_tree(filename: str) -> Optional[ast.Module]:
+    """The parsed source of a user's file (cached), or None when it cannot be read or parsed."""
+    return _parse(filename)
+
+
 @functools.lru_cache(maxsize=64)
 def _parse(filename: str) -> Optional[ast.Module]:
     try:

@@ -15,6 +15,7 @@ from torch import fx, nn
 from torch.overrides import TorchFunctionMode
 
 from nnlint import locate, registry
+from nnlint.graph import flow
 from nnlint.graph import inputs as input_plans
 from nnlint.graph.context import GraphContext, GraphRun
 from nnlint.graph.interpreter import (
@@ -137,6 +138,7 @@ def _check(
         except Exception as error:  # a bug in one rule must not hide the others
             ctx.report(InternalError, fallback, InternalError.rule_failed(graph_rule, Pass.GRAPH, error, target.target))
     result.findings.extend(ctx.findings)
+    result.output_kind = ctx.output_kind()  # for the static loss-pairing rules (NN201-NN206)
     clock.lap("rules")
     if want_summary:
         with fast_recurrent_layers(model):
@@ -316,7 +318,7 @@ def _eager(model: nn.Module, plan: input_plans.InputPlan, inputs: Tuple[torch.Te
     output = None
     args, kwargs = plan.arguments(inputs)
     try:
-        with torch.no_grad(), use:
+        with torch.no_grad(), use, flow.recording(model):  # which layer fed which (NN401 without fx)
             output = model(*args, **kwargs)
     except Exception as raised:  # user code
         error = raised

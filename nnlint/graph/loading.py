@@ -90,7 +90,15 @@ def _import_notebook(path: Path, name: str) -> Any:
 
 
 def build(obj: Any, kwargs: dict, device: str = "meta") -> Tuple[nn.Module, Optional[tuple]]:
-    """(model on `device`: meta by default, so no weights; example inputs from a factory or None)."""
+    """(model on `device`: meta by default, so no weights; example inputs from a factory or None). Where each layer
+    was constructed is recorded (`graph.construction.built_at`)."""
+    from nnlint.graph import construction
+
+    with construction.recording():
+        return _build(obj, kwargs, device)
+
+
+def _build(obj: Any, kwargs: dict, device: str) -> Tuple[nn.Module, Optional[tuple]]:
     is_class = inspect.isclass(obj)
     if is_class and not issubclass(obj, nn.Module):
         raise LoadError("build", f"{obj.__name__} is a class but not an nn.Module")

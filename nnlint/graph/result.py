@@ -20,6 +20,7 @@ class GraphResult:
     timings: Dict[str, float] = field(
         default_factory=dict
     )  # seconds per phase (import, build, trace, inputs, runs, rules) and CPU seconds (cpu)
+    output_kind: str = ""  # "logits", "softmax", "log-softmax", "sigmoid", "activated logits" or "" (unknown)
 
     @classmethod
     def aborted(cls, finding: Finding) -> "GraphResult":
@@ -32,6 +33,7 @@ class GraphResult:
             "findings": [finding.to_dict() for finding in self.findings],
             "method": self.method,
             "input": self.input_description,
+            "output_kind": self.output_kind,
             "seconds": self.seconds,
             "summary": self.summary,
             "timings": self.timings,
@@ -47,4 +49,5 @@ class GraphResult:
             data.get("seconds", 0.0),
             data.get("summary") or [],
             data.get("timings") or {},
+            output_kind=data.get("output_kind", ""),
         )

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, cast
+from typing import TYPE_CHECKING, Optional, Tuple, cast
 
 import libcst as cst
 
+from nnlint.rule import GraphRule
 from nnlint.static import torch_api
 from nnlint.static.layers import DEFAULT_BIAS, LayerPairRule, bias_argument, layer_class, producer, self_attribute_calls
 from nnlint.static.semantics import argument
 from nnlint.static.torch_api import Kind
 from nnlint.types import Fix, Severity
 
+if TYPE_CHECKING:
+    from torch import fx
 
-class BiasBeforeBatchnorm(LayerPairRule):
+    from nnlint.graph.context import GraphContext
+
+
+class BiasBeforeBatchnorm(LayerPairRule, GraphRule):
     """A Linear or Conv layer with a bias feeds BatchNorm, whose mean subtraction cancels it (rules/NN402.md)."""
 
     code = "NN402"
@@ -51,6 +57,36 @@ class BiasBeforeBatchnorm(LayerPairRule):
             return  # a layer used in several places may feed something else elsewhere
         self._check(call, layer, norm)
 
+    def check_graph(self, ctx: GraphContext) -> None:
+        """In the traced dataflow, a Linear or Conv layer with a bias whose output goes only into a BatchNorm, however
+        the layers were built (a helper, a loop, a config list, `getattr`)."""
+        from nnlint.rules.nn401_dropout_before_batchnorm import batchnorm_described
+
+        if ctx.gm is None:
+            return  # hooks only: other consumers of the layer's output (a residual) are not recorded
+        for node in ctx.gm.graph.nodes:
+            layer = _biased_layer(ctx, node)
+            if layer is None or ctx.calls(str(node.target)) != 1 or len(node.users) != 1:
+                continue  # a layer called twice, or whose output also goes elsewhere, needs its bias there
+            if _per_feature_only(ctx, node):
+                continue
+            user = next(iter(node.users))
+            norm = batchnorm_described(ctx, user)
+            if norm is None or not user.args or user.args[0] is not node:
+                continue
+            if ctx.in_container(str(node.target)):
+                where = ctx.where_built(str(node.target))  # built in a list of layers: where the layer was made
+            else:
+                where = ctx.where_node(node)  # a call in forward: the layer's call, as the static pass reports
+            if ctx.in_library(str(node.target)):
+                continue
+            self.report(
+                where,
+                f"{ctx.describe(node)} has a bias but its output goes only into {norm}: BatchNorm subtracts the "
+                f"batch mean, which cancels the bias exactly, so its {layer} values never change the output — they "
+                "only cost memory, optimizer state and weight decay. Build the layer with `bias=False`.",
+            )
+
     def _check(self, at: cst.CSTNode, layer: Tuple[str, cst.Call], norm: str) -> None:
         class_name, construct = layer
         bias = bias_argument(class_name, construct)
@@ -74,6 +110,26 @@ class BiasBeforeBatchnorm(LayerPairRule):
             return None
         # unsafe: the bias leaves the state_dict, so a strict load of an older checkpoint fails
         return Fix("Pass `bias=False`", (edit,), safe=False)
+
+
+def _biased_layer(ctx: GraphContext, node: fx.Node) -> Optional[int]:
+    """The size of the bias of a Linear or Conv layer the node calls, else None."""
+    from torch import nn
+
+    module = ctx.module(node)
+    if not isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
+        return None
+    bias = getattr(module, "bias", None)
+    return int(bias.numel()) if isinstance(bias, nn.Parameter) else None
+
+
+def _per_feature_only(ctx: GraphContext, node: fx.Node) -> bool:
+    """A Linear layer whose output is not (batch, features): its bias is per last dimension, but BatchNorm normalises
+    dimension 1 (a `BatchNorm1d(seq_len)` over (batch, seq_len, features)), so the bias is not cancelled."""
+    from torch import nn
+
+    shape = ctx.shape(node)
+    return isinstance(ctx.module(node), nn.Linear) and not (isinstance(shape, tuple) and len(shape) == 2)
 
 
 def _is_batchnorm(class_name: str) -> bool:
