@@ -320,3 +320,57 @@ def test_pyproject_option_changes_a_probe_threshold(tmp_path, options, dead_relu
     job_options = json.loads(json.dumps({"seed": 0, "device": "cpu", "rules": config.options}))  # as a worker gets them
     report = probe_target(target, tmp_path, codes_for(["NN313"]), job_options)
     assert ("NN313" in {f.code for f in report.findings}) is dead_relu, report.findings
+
+
+LSTM_CLASSIFIER = """
+import torch.nn as nn
+
+
+class LSTMClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.lstm = nn.LSTM(16, 16, batch_first=True)
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, tokens):
+        hidden, _ = self.lstm(self.embed(tokens))
+        return self.head(hidden[:, -1])
+"""
+
+
+def _probe_configured(tmp_path, source: str, entry: str):
+    from nnlint.config import load_config
+    from nnlint.probe.job import probe_target
+    from nnlint.probe.setup import codes_for
+    from nnlint.probe.targets import ProbeTarget
+
+    (tmp_path / "models.py").write_text(source, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.nnlint]\n[[tool.nnlint.models]]\n" + entry, encoding="utf-8")
+    target = ProbeTarget.from_spec(load_config([tmp_path]).models[0])
+    return probe_target(target, tmp_path, codes_for(None), {"seed": 0, "device": "cpu"})
+
+
+def test_input_shape_on_an_embedding_first_model_gives_token_ids(tmp_path):
+    """`--input-shape 4,12` names no dtype: the first layer (an Embedding) makes it int64 ids, as in the graph pass."""
+    report = _probe_configured(
+        tmp_path, LSTM_CLASSIFIER, 'target = "models.py:LSTMClassifier"\ninput_shape = [4, 12]\ntask = "multiclass"\n'
+    )
+    assert report.ok, report
+    assert report.input.startswith("int64[4, 12]"), report.input
+
+
+def test_a_check_that_could_not_run_is_not_run_never_passed():
+    """The forward pass raises: no check measured anything, so none is reported as passed."""
+
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    report = nnlint.probe(Broken(), torch.randn(4, 8), task="multiclass")
+    assert {f.code for f in report.findings} == {"NN013"}, report
+    assert report.checks and all(status.startswith("not run") for status in report.checks.values()), report.checks

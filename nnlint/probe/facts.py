@@ -7,9 +7,12 @@ with 1-based lines and columns; None where the probe could not tell.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from nnlint.types import Location
+
+# phases whose completion the checks' outcomes depend on
+STEP_ZERO, TRAINING, JUDGED = "step 0", "training", "judged"
 
 
 @dataclass
@@ -88,6 +91,8 @@ class OverfitResult:
     accuracy: Optional[float] = None
     seconds: float = 0.0
     losses: List[float] = field(default_factory=list)
+    lr: float = 0.0  # of the probe's Adam in this run
+    tried: List[Tuple[float, str, float]] = field(default_factory=list)  # the sweep: (lr, status, best loss)
 
 
 @dataclass
@@ -160,3 +165,4 @@ class Facts:
     user_optimizer: bool = False
     optimizer_steps: int = 0
     statuses: Dict[str, str] = field(default_factory=dict)  # code -> why a check was skipped or inconclusive
+    completed: Set[str] = field(default_factory=set)  # phases that ran to the end: STEP_ZERO, TRAINING, JUDGED

@@ -11,6 +11,7 @@ from torch import nn
 from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
+from nnlint.graph.input_dtypes import with_first_layer_dtypes
 from nnlint.probe import data
 from nnlint.probe.failures import raised_at
 from nnlint.rule import Need, OptionValues
@@ -173,6 +174,7 @@ def _planned(
 ) -> Tuple[Callable[[int], tuple], int, str]:
     """(make(n), batch size, description) from configured input specs or the model's first layer."""
     if specs:
+        specs = with_first_layer_dtypes(model, specs)  # `--input-shape` on an Embedding-first model: int64 ids
         given = input_plans.from_specs(specs)
         ranges = data.ranges_for(model, specs, len(specs))
         return (lambda n: data.materialize(given.make(n, 0), ranges, generator)), specs[0].shape[0], given.describe(0)
