@@ -37,6 +37,7 @@ class ParamFacts:
     cut_where: Optional[Location] = None
     changed: Optional[bool] = None  # after the first optimizer step
     update_ratio: Optional[float] = None  # median ||delta||/||theta|| over steps 3-10
+    first_update_ratio: Optional[float] = None  # ||delta||/||theta|| of the first step
     in_optimizer: Optional[bool] = None  # None: nnlint's own optimizer
     lr: Optional[float] = None
 
@@ -75,6 +76,7 @@ class LossFacts:
     log_softmax_loss: bool = False  # the loss applies log-softmax itself (CrossEntropyLoss)
     softmax_where: Optional[Location] = None
     output_module: str = ""  # the last layer with parameters that ran: usually the one producing the output
+    output_range: Optional[Tuple[float, float, str]] = None  # (low, high, what) of a squashing op making the output
 
 
 @dataclass
@@ -93,6 +95,7 @@ class OverfitResult:
     losses: List[float] = field(default_factory=list)
     lr: float = 0.0  # of the probe's Adam in this run
     tried: List[Tuple[float, str, float]] = field(default_factory=list)  # the sweep: (lr, status, best loss)
+    floor: str = ""  # why the loss cannot reach the criterion, when the probe can tell
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any, ContextManager, List, Optional, Tuple, cast
 import torch
 from torch import nn
 
-from nnlint.probe import cuts, data, gradcheck, numerics
+from nnlint.probe import cuts, data, gradcheck, numerics, overfit_targets
 from nnlint.probe.context import ProbeContext
 from nnlint.probe.facts import LossFacts, NonFinite, Regularization, VarianceShift
 from nnlint.probe.failures import ProbeAborted, user_code
@@ -53,6 +53,7 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     with user_code("the loss"):
         value = data.compute_loss(setup.loss_fn, setup.task, output, targets)
     loss_facts = _loss_facts(setup, recorder, logits, targets)
+    loss_facts.output_range = overfit_targets.output_range(logits)
     facts.loss = loss_facts
     reg0 = regularization_terms(setup, value)
     if value.total.requires_grad:

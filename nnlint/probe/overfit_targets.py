@@ -12,9 +12,12 @@ every target is one the model itself produces or one its output layer can expres
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import math
+import re
+from typing import Any, Optional, Tuple
 
 import torch
+from torch import nn
 
 from nnlint.probe import data
 
@@ -37,10 +40,61 @@ def reachable(task: Optional[str], output: Any, generator: torch.Generator) -> A
 
 
 def _other_samples(outputs: torch.Tensor) -> Optional[torch.Tensor]:
-    """Each sample's target is the initial output of another sample; None when the outputs do not differ
-    between samples (a dead or zero-initialised output layer): there is then nothing reachable to fit."""
+    """Each sample's target is the initial output of another sample, except where its own output sits at a
+    clamp (exactly 0 after a ReLU, or a value tied across samples: a clamp's bound), which passes no gradient
+    to move it; None when the outputs do not differ between samples (a dead or zero-initialised output layer)."""
     if outputs.dim() == 0 or outputs.shape[0] < 2:
         return None
     rolled = outputs.roll(1, dims=0)
     spread = float((rolled - outputs).abs().mean())
-    return rolled if spread > 1e-6 * max(float(outputs.abs().mean()), 1e-6) else None
+    if spread <= 1e-6 * max(float(outputs.abs().mean()), 1e-6):
+        return None
+    flat = outputs.reshape(outputs.shape[0], -1)
+    tied = (flat.unsqueeze(0) == flat.unsqueeze(1)).sum(0) > 1  # per element: another sample has the same value
+    clamped = (outputs == 0) | tied.reshape(outputs.shape)
+    return torch.where(clamped, outputs, rolled)
+
+
+# The last op that produced the output, seen through views: its range bounds what the output can reach.
+_VIEWS = {"View", "UnsafeView", "Unsqueeze", "Squeeze", "Reshape", "ReshapeAlias", "Clone", "Permute", "Transpose"}
+_VIEWS |= {"T", "Select", "Slice", "Expand", "AsStrided", "Contiguous", "Alias"}
+_RANGES = {
+    "Sigmoid": (0.0, 1.0, "a sigmoid"),
+    "Tanh": (-1.0, 1.0, "a tanh"),
+    "Relu": (0.0, math.inf, "a ReLU"),
+    "Softplus": (0.0, math.inf, "a softplus"),
+    "Exp": (0.0, math.inf, "an exp"),
+}
+_REGRESSION_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)
+
+
+def output_range(output: torch.Tensor) -> Optional[Tuple[float, float, str]]:
+    """(low, high, what) of the squashing op that produced `output` (before it is detached), or None."""
+    node = output.grad_fn
+    while node is not None:
+        name = re.sub(r"Backward\d*$", "", type(node).__name__)
+        if name in _RANGES:
+            return _RANGES[name]
+        if name not in _VIEWS:
+            return None
+        node = next((fn for fn, _ in node.next_functions if fn is not None), None)
+    return None
+
+
+def loss_floor(loss_fn: Any, bounds: Optional[Tuple[float, float, str]], targets: Any) -> Optional[Tuple[float, str]]:
+    """(the lowest loss an output in `bounds` can reach on `targets`, why) for a regression loss; None if not known."""
+    if bounds is None or not isinstance(loss_fn, _REGRESSION_LOSSES) or not isinstance(targets, torch.Tensor):
+        return None
+    if getattr(loss_fn, "reduction", "mean") != "mean" or not targets.is_floating_point():
+        return None
+    low, high, what = bounds
+    nearest = targets.clamp(low, high)
+    floor = float(loss_fn(nearest, targets))
+    if floor <= 0:
+        return None
+    outside = float((nearest != targets).float().mean())
+    shown = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"[{low:g}, ∞)"
+    return floor, (
+        f"the output comes from {what}, so it stays in {shown}, but {outside:.0%} of your targets lie outside it "
+        f"(from {float(targets.min()):.3g} to {float(targets.max()):.3g}): the loss cannot fall below {floor:.3g}"
+    )

@@ -53,6 +53,7 @@ def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.P
         if log.changed:
             facts_p.changed = log.changed[i]
         facts_p.update_ratio = median(log.ratios.get(i, []))
+        facts_p.first_update_ratio = log.first_ratios.get(i)
     _note_regularization(facts, log)
     _note_nonfinite_training(setup, ctx, log, args, [p for _, p in params], "your optimizer")
 
@@ -136,6 +137,14 @@ def own_optimizer(
         return
     tried = [_overfit_result(log, n, lrs[0], fraction)]
     spent = log.seconds
+    floor = None
+    if setup.targets is not None and facts.loss is not None:
+        floor = overfit_targets.loss_floor(setup.loss_fn, facts.loss.output_range, targets)
+    if floor is not None and tried[0].status != "passed" and floor[0] > fraction * tried[0].initial_loss:
+        tried[0].status, tried[0].reason, tried[0].floor = "failed", "loss floor", floor[1]
+        tried[0].tried = [(lrs[0], "failed", tried[0].best_loss)]
+        facts.overfit = tried[0]
+        return
     for lr in lrs[1:]:
         if tried[-1].status == "passed" or tried[0].reason.startswith("the loss became NaN"):
             break

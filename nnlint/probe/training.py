@@ -98,6 +98,7 @@ class TrainLog:
     nonzero: List[int] = field(default_factory=list)  # of the `zero` parameters: those that got a non-zero gradient
     changed: List[Optional[bool]] = field(default_factory=list)  # after step 1; None without a gradient at step 1
     ratios: Dict[int, List[float]] = field(default_factory=dict)  # tracked param index -> ratio per step 3..10
+    first_ratios: Dict[int, float] = field(default_factory=dict)  # tracked param index -> ratio of step 1
 
 
 Measure = Callable[[Any, LossValue], Tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]]
@@ -162,7 +163,7 @@ def train(
                 if params
                 else None
             )
-        measured = list(tracked) if RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else []
+        measured = list(tracked) if number == 1 or RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else []
         before = [params[i].detach().clone() for i in measured]
         optimizer.step()
         if number == 1 and params:
@@ -226,7 +227,9 @@ def _read_back(
         offset += changed.numel()
     width = len(tracked)
     rows = [flat[offset + k * width : offset + (k + 1) * width] for k in range(len(ratios))]
-    log.ratios = {index: [row[j] for row in rows] for j, index in enumerate(tracked)}
+    first, later = (rows[0], rows[1:]) if rows else ([], [])
+    log.ratios = {index: [row[j] for row in later] for j, index in enumerate(tracked)}
+    log.first_ratios = {index: first[j] for j, index in enumerate(tracked) if j < len(first)}
 
 
 def median(values: List[float]) -> Optional[float]:

@@ -36,6 +36,15 @@ class CannotOverfitBatch(ProbeRule):
         fraction = ctx.option(self, "loss_fraction")
         accuracy = "" if result.accuracy is None else f", train accuracy {result.accuracy:.0%}"
         tried = "; ".join(f"lr {lr:g}: best {number(best)}" for lr, _, best in result.tried) or (f"lr {result.lr:g}")
+        if result.floor:
+            self.report(
+                ctx.fallback,
+                f"Trained on {result.samples} fixed samples with Adam (lr {result.lr:g}), the loss went from "
+                f"{number(result.initial_loss)} to {number(result.best_loss)} at best, and it can never reach "
+                f"{fraction:.0%} of its start: {result.floor}. Training on real data hits the same floor. Scale the "
+                "targets into the output's range, or drop or change the squashing op at the output.",
+            )
+            return
         self.report(
             ctx.fallback,
             f"Trained on {result.samples} fixed samples with Adam, dropout and weight decay off, the loss stopped "
