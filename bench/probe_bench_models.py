@@ -64,7 +64,7 @@ class RNNClassifier(nn.Module):
 
     def forward(self, x):
         hidden, _ = self.rnn(self.embed(x))
-        return self.head(hidden[:, -1])
+        return self.head(hidden.mean(1) if self.rnn.bidirectional else hidden[:, -1])
 
 
 class Tagger(nn.Module):
@@ -346,7 +346,10 @@ def correct_models() -> List[Tuple[str, Callable[[], Built]]]:
         ("tanh regressor", lambda: (TanhRegressor(), dict(task="regression"))),
         ("zero-init regression head", lambda: (ZeroInitHead(), dict(task="regression"))),
         ("lstm classifier", lambda: (RNNClassifier("lstm"), dict(task="multiclass"))),
-        ("gru classifier (features)", lambda: (RNNClassifier("gru", embed=False), dict(task="multiclass"))),
+        (
+            "gru classifier (features)",
+            lambda: (RNNClassifier("gru", embed=False), dict(inputs=torch.randn(8, 10, 12), task="multiclass")),
+        ),
         ("tanh rnn classifier", lambda: (RNNClassifier("rnn"), dict(task="multiclass"))),
         ("bilstm classifier", lambda: (RNNClassifier("lstm", bidirectional=True), dict(task="multiclass"))),
         ("bilstm tagger (dense)", lambda: (Tagger(), dict(inputs=_ids(8, 20, 100), task="multiclass"))),
@@ -628,6 +631,18 @@ def frozen_embedding_detach() -> Built:
     return Frozen(), dict(task="multiclass")
 
 
+class BiLSTMLastStep(RNNClassifier):
+    """The last time step of a bidirectional LSTM: the reverse direction has only seen one token there, so its
+    recurrent weights never reach the loss."""
+
+    def __init__(self):
+        super().__init__("lstm", bidirectional=True)
+
+    def forward(self, x):
+        hidden, _ = self.rnn(self.embed(x))
+        return self.head(hidden[:, -1])
+
+
 def bugs() -> List[Tuple[str, str, Callable[[], Built]]]:
     """(name, the rule that must find it, builder) of the seeded-bug variants."""
     return [
@@ -636,6 +651,7 @@ def bugs() -> List[Tuple[str, str, Callable[[], Built]]]:
         ("weight used through .data", "NN312", lambda: (DataInForward(), dict(task="multiclass"))),
         ("registered but unused branch", "NN312", lambda: (UnusedBranch(), dict(task="multiclass"))),
         ("embedding output detached", "NN312", frozen_embedding_detach),
+        ("bilstm read at the last step", "NN312", lambda: (BiLSTMLastStep(), dict(task="multiclass"))),
         ("dead-relu bias", "NN313", dead_relu_bias),
         ("negative bias init", "NN313", negative_bias_init),
         ("exploding init (x100)", "NN316", exploding_init),

@@ -225,6 +225,7 @@ def _run(name: str, build: Callable[[], Built]) -> Dict[str, Any]:
         "seconds": round(time.perf_counter() - started, 2),
         "findings": [(f.code, f.severity.value, " ".join(f.message.split())[:160]) for f in _serious(report)],
         "overfit": report.overfit.get("status"),
+        "timings": {k: v for k, v in report.timings.items() if not k.endswith("(cpu)")},
         "checks": report.checks,
     }
 

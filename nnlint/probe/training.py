@@ -200,10 +200,16 @@ def train(
 
 
 def _fingerprint(params: Sequence[nn.Parameter]) -> torch.Tensor:
-    """[2, n]: sum and norm of every parameter (a step that changes a parameter changes these)."""
+    """[3, n]: sum, norm and the sum of every other element of every parameter (a step that changes a parameter
+    changes these; the partial sum catches steps whose gradient sums to zero, as a scale-invariant layer's does:
+    a BatchNorm scale followed by another BatchNorm)."""
     values = [p.detach() for p in params]
     return torch.stack(
-        [torch.stack([v.sum().float() for v in values]), torch.stack(torch._foreach_norm(values)).float()]
+        [
+            torch.stack([v.sum().float() for v in values]),
+            torch.stack(torch._foreach_norm(values)).float(),
+            torch.stack([v.reshape(-1)[::2].sum().float() for v in values]),
+        ]
     )
 
 
