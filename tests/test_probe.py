@@ -374,3 +374,39 @@ def test_a_check_that_could_not_run_is_not_run_never_passed():
     report = nnlint.probe(Broken(), torch.randn(4, 8), task="multiclass")
     assert {f.code for f in report.findings} == {"NN013"}, report
     assert report.checks and all(status.startswith("not run") for status in report.checks.values()), report.checks
+
+
+def test_overfit_targets_are_reachable():
+    """Regression targets are other samples' outputs (never below a ReLU's 0); dense classes are one per sample."""
+    from nnlint.probe.overfit_targets import reachable
+
+    generator = torch.Generator().manual_seed(0)
+    outputs = torch.relu(torch.randn(4, 3, generator=generator))
+    targets = reachable("regression", outputs, generator)
+    assert targets.min() >= 0
+    zero = outputs == 0
+    assert torch.equal(targets[zero], outputs[zero])  # a clamped output passes no gradient: it keeps its own value
+    assert reachable("regression", torch.zeros(4, 1), generator) is None  # identical outputs: nothing to fit
+    dense = reachable("multiclass", torch.randn(4, 3, 8, 8), generator)
+    assert dense.shape == (4, 8, 8) and all(len(sample.unique()) == 1 for sample in dense)
+
+
+def test_loss_floor_of_a_squashing_output():
+    """A sigmoid output and targets outside [0, 1]: the lowest reachable MSE is known."""
+    from nnlint.probe.overfit_targets import loss_floor, output_range
+
+    output = torch.sigmoid(torch.randn(4, 1, requires_grad=True)).squeeze(1)
+    bounds = output_range(output)
+    assert bounds is not None and bounds[:2] == (0.0, 1.0)
+    floor = loss_floor(nn.MSELoss(), bounds, torch.tensor([0.5, 2.0, 3.0, 0.0]))
+    assert floor is not None and abs(floor[0] - (1 + 4) / 4) < 1e-6
+    assert output_range(nn.Linear(3, 1)(torch.randn(4, 3))) is None
+
+
+def test_list_options_accept_lists_of_numbers():
+    """NN101's `lrs` is a list in pyproject.toml."""
+    from nnlint.rules.nn101_cannot_overfit_batch import CannotOverfitBatch
+
+    option = next(o for o in CannotOverfitBatch.options if o.name == "lrs")
+    assert option.accepts([3e-4]) and option.accepts((1e-3, 1)) and not option.accepts([]) and not option.accepts(1e-3)
+    assert not option.accepts(["fast"]) and not option.accepts([True])

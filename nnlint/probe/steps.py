@@ -106,6 +106,9 @@ def own_optimizer(
             return True
         return _fits(steps, fraction)
 
+    def done_or_stuck(steps) -> bool:  # the sweep's later settings stop at a plateau: the first ran its course
+        return done(steps) or _plateaued([s.loss for s in steps])
+
     def attempt(lr: float, budget: float, first: bool) -> TrainLog:
         return train(
             setup.model,
@@ -116,7 +119,7 @@ def own_optimizer(
             _measure(setup, setup.task if overfit else None, targets, False),
             max(max_steps, minimum) if overfit else minimum,
             budget,
-            done,
+            done if first else done_or_stuck,
             dropout=False,
             zero=zero if first else (),
         )
@@ -136,7 +139,7 @@ def own_optimizer(
     if not overfit:
         return
     tried = [_overfit_result(log, n, lrs[0], fraction)]
-    spent = log.seconds
+    spent = log.budget_used
     floor = None
     if setup.targets is not None and facts.loss is not None:
         floor = overfit_targets.loss_floor(setup.loss_fn, facts.loss.output_range, targets)
@@ -154,7 +157,7 @@ def own_optimizer(
         restore()
         log = attempt(lr, setup.budget - spent, first=False)
         _fail_on_error(log)
-        spent += log.seconds
+        spent += log.budget_used
         result = _overfit_result(log, n, lr, fraction)
         if log.stopped == "nonfinite":  # too large a step for this model: not a bug, and no setting that fits
             result.status, result.reason = "failed", "the loss became NaN/Inf at this learning rate"
@@ -199,7 +202,7 @@ def _overfit_result(log: TrainLog, n: int, lr: float, fraction: float) -> Overfi
     result.initial_loss, result.final_loss, result.best_loss = losses[0], losses[-1], min(losses)
     result.accuracy = log.steps[-1].accuracy
     near = result.best_loss <= NEAR * fraction * result.initial_loss
-    if log.stopped == "fit":
+    if log.stopped == "fit" and _fits(log.steps, fraction):
         result.status = "passed"
     elif log.stopped == "nonfinite":
         result.status, result.reason = "inconclusive", "the loss became NaN/Inf (reported as NN317)"

@@ -94,6 +94,7 @@ class TrainLog:
     stopped: str = ""  # fit | steps | budget | nonfinite | error
     error: Optional[BaseException] = None
     seconds: float = 0.0
+    budget_used: float = 0.0  # seconds charged to the time budget (see _spent)
     had_grad: Set[int] = field(default_factory=set)  # indexes into params
     nonzero: List[int] = field(default_factory=list)  # of the `zero` parameters: those that got a non-zero gradient
     changed: List[Optional[bool]] = field(default_factory=list)  # after step 1; None without a gradient at step 1
@@ -126,7 +127,7 @@ def train(
     Non-finite gradients show up as a non-finite loss one step later, so they cost no extra check.
     """
     log = TrainLog()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     device = params[0].device if params else torch.device("cpu")
     nonzero = [torch.zeros((), dtype=torch.bool, device=device) for _ in zero]  # device flags: no host copies
     ratios: List[torch.Tensor] = []
@@ -189,14 +190,21 @@ def train(
         if done is not None and done(log.steps):
             log.stopped = "fit"
             break
-        if time.perf_counter() - started > budget:
+        if _spent(started, started_cpu) > budget:
             log.stopped = "budget"
             break
     else:
         log.stopped = "steps"
     _read_back(log, torch.stack(nonzero) if nonzero else torch.zeros(0, device=device), zero, changed, ratios, tracked)
     log.seconds = time.perf_counter() - started
+    log.budget_used = _spent(started, started_cpu)
     return log
+
+
+def _spent(wall_start: float, cpu_start: float) -> float:
+    """Seconds charged to the budget: wall time, but no more than the CPU time this process used, so that a
+    machine busy with other work does not cut the steps short (results then depend on the load)."""
+    return min(time.perf_counter() - wall_start, time.process_time() - cpu_start)
 
 
 def _fingerprint(params: Sequence[nn.Parameter]) -> torch.Tensor:
