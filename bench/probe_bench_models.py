@@ -496,6 +496,24 @@ class DeepLinear(nn.Module):
         return self.out(x)
 
 
+class LinearRecurrence(nn.Module):
+    """A hand-written recurrence h = W h + U x without a squashing nonlinearity, W initialised with spectral
+    radius about 2: gradients grow by 2 per time step on the way back."""
+
+    def __init__(self, features=8, hidden=32, classes=5):
+        super().__init__()
+        self.inp = nn.Linear(features, hidden)
+        self.recurrent = nn.Linear(hidden, hidden, bias=False)
+        nn.init.normal_(self.recurrent.weight, std=2.0 / hidden**0.5)
+        self.out = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[0], self.recurrent.weight.shape[0])
+        for t in range(x.shape[1]):
+            h = self.recurrent(h) + self.inp(x[:, t])
+        return self.out(h)
+
+
 class DeepSigmoid(nn.Module):
     def __init__(self, depth=12, width=32):
         super().__init__()
@@ -656,6 +674,11 @@ def bugs() -> List[Tuple[str, str, Callable[[], Built]]]:
         ("negative bias init", "NN313", negative_bias_init),
         ("exploding init (x100)", "NN316", exploding_init),
         ("deep linear, std-1 init", "NN316", lambda: (DeepLinear(), dict(task="multiclass"))),
+        (
+            "linear recurrence, radius 2",
+            "NN316",
+            lambda: (LinearRecurrence(), dict(inputs=torch.randn(16, 20, 8), task="multiclass")),
+        ),
         ("deep sigmoid stack", "NN315", lambda: (DeepSigmoid(), dict(task="multiclass"))),
         ("deep linear, tiny init", "NN315", lambda: (DeepLinear(std=0.005), dict(task="multiclass"))),
         ("saturated tanh (x50 init)", "NN314", saturated_tanh),

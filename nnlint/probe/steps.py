@@ -122,6 +122,7 @@ def own_optimizer(
             done if first else done_or_stuck,
             dropout=False,
             zero=zero if first else (),
+            min_steps=minimum,
         )
 
     log = attempt(lrs[0], setup.budget, first=True)

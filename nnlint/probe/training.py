@@ -118,12 +118,14 @@ def train(
     dropout: bool = True,
     tracked: Sequence[int] = (),
     zero: Sequence[int] = (),
+    min_steps: int = 1,
 ) -> TrainLog:
     """Run up to `max_steps` steps (stopping when `done` says so or the time budget is spent).
 
     `measure(output, loss)` returns device scalars (accuracy, regularization term, data term), any of them None.
     Whether the first step changed each parameter is kept for all; update ratios (steps 3-10) for the
-    `tracked` ones; whether the gradient was ever non-zero for the `zero` ones (zero at step 0).
+    `tracked` ones; whether the gradient was ever non-zero for the `zero` ones (zero at step 0). The budget
+    never stops it before `min_steps` (a zero-initialised layer needs a step or two to pass gradients on).
     Non-finite gradients show up as a non-finite loss one step later, so they cost no extra check.
     """
     log = TrainLog()
@@ -190,7 +192,7 @@ def train(
         if done is not None and done(log.steps):
             log.stopped = "fit"
             break
-        if _spent(started, started_cpu) > budget:
+        if _spent(started, started_cpu) > budget and number >= min_steps:
             log.stopped = "budget"
             break
     else:

@@ -21,7 +21,7 @@ class InitialLossFarFromChance(ProbeRule):
     severity = Severity.WARNING
     options = (
         Option("low", 0.5, "lowest accepted initial loss, as a multiple of the chance level"),
-        Option("high", 2.0, "highest accepted initial loss, as a multiple of the chance level"),
+        Option("high", 8.0, "highest accepted initial loss, as a multiple of the chance level"),
     )
 
     def check_probe(self, ctx: ProbeContext) -> None:
