@@ -71,6 +71,7 @@ class LossFacts:
     initial: float = float("nan")
     expected: Optional[float] = None  # the chance level
     expected_why: str = ""
+    from_prior: bool = False  # the chance level is the entropy of the user's binary labels' prior
     classes: Optional[int] = None
     probabilities: bool = False  # the outputs are rows of probabilities
     log_softmax_loss: bool = False  # the loss applies log-softmax itself (CrossEntropyLoss)

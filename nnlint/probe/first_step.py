@@ -196,6 +196,11 @@ def _loss_facts(setup: Setup, recorder: Recorder, logits: torch.Tensor, targets:
         facts.expected, facts.expected_why = data.chance_loss(
             setup.task, setup.loss_fn, logits, targets, setup.targets is not None
         )
+        facts.from_prior = (
+            setup.targets is not None
+            and setup.task in ("binary", "multilabel")
+            and isinstance(setup.loss_fn, (nn.BCEWithLogitsLoss, nn.BCELoss))
+        )
     else:
         facts.expected_why = "no task or loss was given"
     return facts
