@@ -260,7 +260,7 @@ def test_cli_probes_configured_models_in_isolation(tmp_path, monkeypatch, capsys
         .read_text()
         .replace(
             "self.fc2 = nn.Linear(32, 3)",
-            "self.fc2 = nn.Linear(32, 3)\n        nn.init.normal_(self.fc2.weight, std=5.0)",
+            "self.fc2 = nn.Linear(32, 3)\n        nn.init.normal_(self.fc2.weight, std=20.0)",
         )
     )
     (tmp_path / "models.py").write_text(text)
