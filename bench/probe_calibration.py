@@ -8,7 +8,7 @@ warning or error on them is a false alarm. Seeded bugs: one bug each, with the r
 Prints one line per model (seconds, findings) and the per-rule table: false alarms on correct models, and
 seeded bugs found by their intended rule. CPU only; the probe's own budget applies.
 
-Usage: python bench/probe_calibration.py [--only SUBSTRING] [--limit N] [--correct | --bugs] [--json PATH]
+Usage: python bench/probe_calibration.py [--only SUBSTRING] [--limit N] [--correct | --bugs] [--seed S] [--json PATH]
 """
 
 from __future__ import annotations
@@ -210,15 +210,18 @@ def margins(facts) -> Dict[str, float]:
     return found
 
 
+SEED = [0]  # --seed: of the weights, the inputs built here and the probe
+
+
 def _run(name: str, build: Callable[[], Built]) -> Dict[str, Any]:
-    torch.manual_seed(0)
+    torch.manual_seed(SEED[0])
     started = time.perf_counter()
     try:
         model, kwargs = build()
     except Exception as error:  # an architecture this environment cannot build: not counted
         return {"name": name, "skipped": f"{type(error).__name__}: {str(error)[:120]}"}
     _captured.clear()
-    report = nnlint.probe(model, device="cpu", **kwargs)
+    report = nnlint.probe(model, device="cpu", seed=SEED[0], **kwargs)
     return {
         "margins": margins(_captured[-1]) if _captured else {},
         "name": name,
@@ -237,7 +240,9 @@ def main() -> int:
     parser.add_argument("--correct", action="store_true", help="only the correct models")
     parser.add_argument("--bugs", action="store_true", help="only the seeded bugs")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and probe (default 0)")
     options = parser.parse_args()
+    SEED[0] = options.seed
     torch.set_num_threads(2)
 
     def chosen(items):
