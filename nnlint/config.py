@@ -354,9 +354,13 @@ def _rule_options(value: Any, key: str) -> Dict[str, Dict[str, Any]]:
             if not option.accepts(option_value) or (
                 isinstance(option_value, float) and not math.isfinite(option_value)
             ):
-                expected = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
-                    type(option.default), type(option.default).__name__
-                )
+                expected = {
+                    bool: "a boolean",
+                    int: "an integer",
+                    float: "a number",
+                    str: "a string",
+                    tuple: "a list of numbers",
+                }.get(type(option.default), type(option.default).__name__)
                 raise _wrong(option_key, f"{expected} (default {option.default!r})", option_value)
             values[option_name] = option_value
         options[rule.code] = values

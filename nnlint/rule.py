@@ -64,6 +64,12 @@ class Option:
             return type(value) is kind
         if kind is float:
             return isinstance(value, (int, float))
+        if kind is tuple:  # a list of numbers (a TOML array)
+            return (
+                isinstance(value, (list, tuple))
+                and bool(value)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            )
         return isinstance(value, kind)
 
 

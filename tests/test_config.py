@@ -551,10 +551,10 @@ def test_rule_options_unknown_option(tmp_path):
 @pytest.mark.parametrize(
     "body, key, expected",
     [
-        ('warn_fraction = "high"\n', "NN313.warn_fraction", 'must be a number (default 0.5), got "high" (string)'),
-        ("warn_fraction = true\n", "NN313.warn_fraction", "must be a number (default 0.5), got true (boolean)"),
+        ('warn_fraction = "high"\n', "NN313.warn_fraction", 'must be a number (default 0.7), got "high" (string)'),
+        ("warn_fraction = true\n", "NN313.warn_fraction", "must be a number (default 0.7), got true (boolean)"),
         ("min_samples = 6.5\n", "NN313.min_samples", "must be an integer (default 64), got 6.5 (float)"),
-        ("warn_fraction = nan\n", "NN313.warn_fraction", "must be a number (default 0.5), got nan (float)"),
+        ("warn_fraction = nan\n", "NN313.warn_fraction", "must be a number (default 0.7), got nan (float)"),
     ],
 )
 def test_rule_options_wrong_type(tmp_path, body, key, expected):

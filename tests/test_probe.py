@@ -260,7 +260,7 @@ def test_cli_probes_configured_models_in_isolation(tmp_path, monkeypatch, capsys
         .read_text()
         .replace(
             "self.fc2 = nn.Linear(32, 3)",
-            "self.fc2 = nn.Linear(32, 3)\n        nn.init.normal_(self.fc2.weight, std=5.0)",
+            "self.fc2 = nn.Linear(32, 3)\n        nn.init.normal_(self.fc2.weight, std=20.0)",
         )
     )
     (tmp_path / "models.py").write_text(text)
@@ -320,3 +320,93 @@ def test_pyproject_option_changes_a_probe_threshold(tmp_path, options, dead_relu
     job_options = json.loads(json.dumps({"seed": 0, "device": "cpu", "rules": config.options}))  # as a worker gets them
     report = probe_target(target, tmp_path, codes_for(["NN313"]), job_options)
     assert ("NN313" in {f.code for f in report.findings}) is dead_relu, report.findings
+
+
+LSTM_CLASSIFIER = """
+import torch.nn as nn
+
+
+class LSTMClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.lstm = nn.LSTM(16, 16, batch_first=True)
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, tokens):
+        hidden, _ = self.lstm(self.embed(tokens))
+        return self.head(hidden[:, -1])
+"""
+
+
+def _probe_configured(tmp_path, source: str, entry: str):
+    from nnlint.config import load_config
+    from nnlint.probe.job import probe_target
+    from nnlint.probe.setup import codes_for
+    from nnlint.probe.targets import ProbeTarget
+
+    (tmp_path / "models.py").write_text(source, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.nnlint]\n[[tool.nnlint.models]]\n" + entry, encoding="utf-8")
+    target = ProbeTarget.from_spec(load_config([tmp_path]).models[0])
+    return probe_target(target, tmp_path, codes_for(None), {"seed": 0, "device": "cpu"})
+
+
+def test_input_shape_on_an_embedding_first_model_gives_token_ids(tmp_path):
+    """`--input-shape 4,12` names no dtype: the first layer (an Embedding) makes it int64 ids, as in the graph pass."""
+    report = _probe_configured(
+        tmp_path, LSTM_CLASSIFIER, 'target = "models.py:LSTMClassifier"\ninput_shape = [4, 12]\ntask = "multiclass"\n'
+    )
+    assert report.ok, report
+    assert report.input.startswith("int64[4, 12]"), report.input
+
+
+def test_a_check_that_could_not_run_is_not_run_never_passed():
+    """The forward pass raises: no check measured anything, so none is reported as passed."""
+
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    report = nnlint.probe(Broken(), torch.randn(4, 8), task="multiclass")
+    assert {f.code for f in report.findings} == {"NN013"}, report
+    assert report.checks and all(status.startswith("not run") for status in report.checks.values()), report.checks
+
+
+def test_overfit_targets_are_reachable():
+    """Regression targets are other samples' outputs (never below a ReLU's 0); dense classes are one per sample."""
+    from nnlint.probe.overfit_targets import reachable
+
+    generator = torch.Generator().manual_seed(0)
+    outputs = torch.relu(torch.randn(4, 3, generator=generator))
+    targets = reachable("regression", outputs, generator)
+    assert targets.min() >= 0
+    zero = outputs == 0
+    assert torch.equal(targets[zero], outputs[zero])  # a clamped output passes no gradient: it keeps its own value
+    assert reachable("regression", torch.zeros(4, 1), generator) is None  # identical outputs: nothing to fit
+    dense = reachable("multiclass", torch.randn(4, 3, 8, 8), generator)
+    assert dense.shape == (4, 8, 8) and all(len(sample.unique()) == 1 for sample in dense)
+
+
+def test_loss_floor_of_a_squashing_output():
+    """A sigmoid output and targets outside [0, 1]: the lowest reachable MSE is known."""
+    from nnlint.probe.overfit_targets import loss_floor, output_range
+
+    output = torch.sigmoid(torch.randn(4, 1, requires_grad=True)).squeeze(1)
+    bounds = output_range(output)
+    assert bounds is not None and bounds[:2] == (0.0, 1.0)
+    floor = loss_floor(nn.MSELoss(), bounds, torch.tensor([0.5, 2.0, 3.0, 0.0]))
+    assert floor is not None and abs(floor[0] - (1 + 4) / 4) < 1e-6
+    assert output_range(nn.Linear(3, 1)(torch.randn(4, 3))) is None
+
+
+def test_list_options_accept_lists_of_numbers():
+    """NN101's `lrs` is a list in pyproject.toml."""
+    from nnlint.rules.nn101_cannot_overfit_batch import CannotOverfitBatch
+
+    option = next(o for o in CannotOverfitBatch.options if o.name == "lrs")
+    assert option.accepts([3e-4]) and option.accepts((1e-3, 1)) and not option.accepts([]) and not option.accepts(1e-3)
+    assert not option.accepts(["fast"]) and not option.accepts([True])

@@ -292,11 +292,10 @@ class Batches:
                 value[sample] = torch.randn(value[sample].shape, generator=self.generator).to(
                     value.device, value.dtype
                 ) * (value.float().std() + 1e-3)
-            elif value.dtype != torch.bool:
-                low, high = int(value.min()), int(value.max()) + 1
-                value[sample] = torch.randint(
-                    low, max(high, low + 2), value[sample].shape, generator=self.generator
-                ).to(value.device, value.dtype)
+            elif value.dtype != torch.bool:  # ids within each position's range over the batch (columns of ids)
+                low, high = value.min(0).values, value.max(0).values
+                draw = torch.rand(value[sample].shape, generator=self.generator).to(value.device)
+                value[sample] = (low + (draw * (high - low + 1).float()).long().clamp_max(high - low)).to(value.dtype)
             else:
                 value[sample] = ~value[sample]
             return value
@@ -324,7 +323,7 @@ def _resize(value: Any, batch: int, n: int, generator: torch.Generator) -> Any:
         extra = (torch.randn(extra_shape, generator=generator).to(value.device) * std + mean).to(value.dtype)
     elif value.dtype == torch.bool:
         extra = torch.randint(0, 2, extra_shape, generator=generator).to(value.device).bool()
-    else:
-        low, high = int(value.min()), int(value.max()) + 1
-        extra = torch.randint(low, high, extra_shape, generator=generator).to(value.device, value.dtype)
+    else:  # ids: whole samples of the user's batch again, so every position keeps its own valid range
+        rows = torch.randint(0, batch, (n - batch,), generator=generator).to(value.device)
+        extra = value[rows]
     return torch.cat([value, extra])

@@ -18,7 +18,7 @@ from torch import nn
 from nnlint import registry
 from nnlint.probe import data, first_step, gradcheck, mixing, steps, summary
 from nnlint.probe.context import ProbeContext
-from nnlint.probe.facts import Facts, OverfitResult, ParamFacts
+from nnlint.probe.facts import JUDGED, STEP_ZERO, TRAINING, Facts, OverfitResult, ParamFacts
 from nnlint.probe.failures import ProbeAborted, user_code
 from nnlint.probe.report import ProbeReport
 from nnlint.probe.setup import Setup
@@ -68,10 +68,14 @@ def _phases(setup: Setup, ctx: ProbeContext, snapshot: Snapshot, timings: Dict[s
 
     with _clock(timings, "step 0"):
         output, recorder, captured = first_step.step_zero(setup, ctx, [p for _, p in params])
+    facts.completed.add(STEP_ZERO)
     # the variance ratios of BatchNorms fed by dropout are measured on the extra samples too
     if facts.nonfinite is None and setup.needs(Need.ACTIVATIONS, Need.VARIANCE_SHIFT):
         with _clock(timings, "activations"):
-            first_step.more_samples(setup, ctx, recorder)
+            try:
+                first_step.more_samples(setup, ctx, recorder)
+            except ProbeAborted as failed:  # the statistics of step 0's batch are still judged
+                ctx.status(DeadRelu.code, f"inconclusive: more samples could not run ({failed})")
     elif setup.needs(Need.ACTIVATIONS):
         ctx.status(DeadRelu.code, "skipped: step 0 produced NaN/Inf")
     first_step.read_recorder(ctx, recorder)
@@ -99,13 +103,15 @@ def _phases(setup: Setup, ctx: ProbeContext, snapshot: Snapshot, timings: Dict[s
         if facts.nonfinite is None:
             with _clock(timings, "overfit"):
                 snapshot.restore_weights()
-                steps.own_optimizer(setup, ctx, params, output)
+                steps.own_optimizer(setup, ctx, params, output, snapshot.restore_weights)
         else:
             facts.overfit = OverfitResult("skipped", "the first step produced NaN/Inf (NN317)")
+        facts.completed.add(TRAINING)
     except ProbeAborted as aborted:
         ctx.report(ModelRunAborted, aborted.where or setup.fallback, str(aborted))
     with _clock(timings, "rules"):
         _judge(setup, ctx)
+    facts.completed.add(JUDGED)
 
 
 @contextlib.contextmanager

@@ -7,9 +7,12 @@ with 1-based lines and columns; None where the probe could not tell.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from nnlint.types import Location
+
+# phases whose completion the checks' outcomes depend on
+STEP_ZERO, TRAINING, JUDGED = "step 0", "training", "judged"
 
 
 @dataclass
@@ -34,6 +37,7 @@ class ParamFacts:
     cut_where: Optional[Location] = None
     changed: Optional[bool] = None  # after the first optimizer step
     update_ratio: Optional[float] = None  # median ||delta||/||theta|| over steps 3-10
+    first_update_ratio: Optional[float] = None  # ||delta||/||theta|| of the first step
     in_optimizer: Optional[bool] = None  # None: nnlint's own optimizer
     lr: Optional[float] = None
 
@@ -67,11 +71,13 @@ class LossFacts:
     initial: float = float("nan")
     expected: Optional[float] = None  # the chance level
     expected_why: str = ""
+    from_prior: bool = False  # the chance level is the entropy of the user's binary labels' prior
     classes: Optional[int] = None
     probabilities: bool = False  # the outputs are rows of probabilities
     log_softmax_loss: bool = False  # the loss applies log-softmax itself (CrossEntropyLoss)
     softmax_where: Optional[Location] = None
     output_module: str = ""  # the last layer with parameters that ran: usually the one producing the output
+    output_range: Optional[Tuple[float, float, str]] = None  # (low, high, what) of a squashing op making the output
 
 
 @dataclass
@@ -88,6 +94,9 @@ class OverfitResult:
     accuracy: Optional[float] = None
     seconds: float = 0.0
     losses: List[float] = field(default_factory=list)
+    lr: float = 0.0  # of the probe's Adam in this run
+    tried: List[Tuple[float, str, float]] = field(default_factory=list)  # the sweep: (lr, status, best loss)
+    floor: str = ""  # why the loss cannot reach the criterion, when the probe can tell
 
 
 @dataclass
@@ -160,3 +169,4 @@ class Facts:
     user_optimizer: bool = False
     optimizer_steps: int = 0
     statuses: Dict[str, str] = field(default_factory=dict)  # code -> why a check was skipped or inconclusive
+    completed: Set[str] = field(default_factory=set)  # phases that ran to the end: STEP_ZERO, TRAINING, JUDGED

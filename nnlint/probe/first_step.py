@@ -14,7 +14,7 @@ from typing import Any, ContextManager, List, Optional, Tuple, cast
 import torch
 from torch import nn
 
-from nnlint.probe import cuts, data, gradcheck, numerics
+from nnlint.probe import cuts, data, gradcheck, numerics, overfit_targets
 from nnlint.probe.context import ProbeContext
 from nnlint.probe.facts import LossFacts, NonFinite, Regularization, VarianceShift
 from nnlint.probe.failures import ProbeAborted, user_code
@@ -53,6 +53,7 @@ def step_zero(setup: Setup, ctx: ProbeContext, params: List[nn.Parameter]):
     with user_code("the loss"):
         value = data.compute_loss(setup.loss_fn, setup.task, output, targets)
     loss_facts = _loss_facts(setup, recorder, logits, targets)
+    loss_facts.output_range = overfit_targets.output_range(logits)
     facts.loss = loss_facts
     reg0 = regularization_terms(setup, value)
     if value.total.requires_grad:
@@ -194,6 +195,11 @@ def _loss_facts(setup: Setup, recorder: Recorder, logits: torch.Tensor, targets:
     if setup.loss_fn is not None:
         facts.expected, facts.expected_why = data.chance_loss(
             setup.task, setup.loss_fn, logits, targets, setup.targets is not None
+        )
+        facts.from_prior = (
+            setup.targets is not None
+            and setup.task in ("binary", "multilabel")
+            and isinstance(setup.loss_fn, (nn.BCEWithLogitsLoss, nn.BCELoss))
         )
     else:
         facts.expected_why = "no task or loss was given"

@@ -145,7 +145,8 @@ class ProbeReport:
             lines.append(f"initial loss {number(self.initial_loss)}{chance}")
         if self.overfit.get("status") and self.overfit["status"] != "skipped":
             lines.append(
-                f"overfit {self.overfit.get('samples')} samples: {self.overfit['status']} after {self.overfit.get('steps')} steps "
+                f"overfit {self.overfit.get('samples')} samples{_adam(self.overfit)}: {self.overfit['status']} "
+                f"after {self.overfit.get('steps')} steps "
                 f"(loss {number(self.overfit.get('initial_loss'))} -> {number(self.overfit.get('final_loss'))}, {self.overfit.get('seconds', 0):.2f} s)"
             )
         return lines
@@ -176,3 +177,11 @@ class ProbeReport:
             lines.append("checks: " + " · ".join(f"{code} {status}" for code, status in sorted(self.checks.items())))
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def _adam(overfit: Dict[str, Any]) -> str:
+    """` (Adam lr 0.001; also tried 0.01, 0.0001)`: the learning rates of the overfit test."""
+    if not overfit.get("lr"):
+        return ""
+    others = [f"{lr:g}" for lr, *_ in overfit.get("tried", []) if lr != overfit["lr"]]
+    return f" (Adam lr {overfit['lr']:g}" + (f"; also tried {', '.join(others)})" if others else ")")

@@ -11,6 +11,7 @@ from torch import nn
 from nnlint import registry
 from nnlint.config import InputSpec
 from nnlint.graph import inputs as input_plans
+from nnlint.graph.input_dtypes import with_first_layer_dtypes
 from nnlint.probe import data
 from nnlint.probe.failures import raised_at
 from nnlint.rule import Need, OptionValues
@@ -173,6 +174,9 @@ def _planned(
 ) -> Tuple[Callable[[int], tuple], int, str]:
     """(make(n), batch size, description) from configured input specs or the model's first layer."""
     if specs:
+        completed = with_first_layer_dtypes(model, specs)  # `--input-shape` on an Embedding-first model: int64 ids
+        if completed != tuple(specs) and not _runs(model, specs, torch.Generator().manual_seed(0)):
+            specs = completed  # only when the float input fails: an Embedding registered first may not come first
         given = input_plans.from_specs(specs)
         ranges = data.ranges_for(model, specs, len(specs))
         return (lambda n: data.materialize(given.make(n, 0), ranges, generator)), specs[0].shape[0], given.describe(0)
@@ -212,6 +216,24 @@ def _planned(
         f"the model fails on every input inferred from its first layer ({plan.describe(size)}, sizes tried: {tried}); "
         f"the first failure: {type(first).__name__}: {_first_line(first)}",
     )
+
+
+def _runs(model: nn.Module, specs: Sequence[InputSpec], generator: torch.Generator) -> bool:
+    """Whether an eval-mode forward on two samples of `specs` runs (the model's modes are restored)."""
+    ranges = data.ranges_for(model, specs, len(specs))
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    args = tuple(t.to(device) for t in data.materialize(input_plans.from_specs(specs).make(2, 0), ranges, generator))
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(*args)
+        return True
+    except Exception:  # user code: the other dtype is tried
+        return False
+    finally:
+        for module, training in modes:
+            module.training = training
 
 
 def _first_line(error: BaseException) -> str:

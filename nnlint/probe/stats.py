@@ -83,6 +83,9 @@ class _Site:
     units: int
     samples: int = 0
     alive: Optional[torch.Tensor] = None  # relu: unit was > 0 for some sample
+    # relu: unit had a non-zero input for some sample (exactly zero everywhere: a zero-initialised path feeds it,
+    # which its first steps bring to life; NN312 reports one that stays zero)
+    touched: Optional[torch.Tensor] = None
     saturated: Optional[torch.Tensor] = None  # sigmoid/tanh: saturated elements per unit
     elements: int = 0  # elements per unit seen
     moments: Optional[torch.Tensor] = None  # sum, sum of squares
@@ -186,10 +189,12 @@ class Recorder(TorchFunctionMode):
             self._note_use(func, args, kwargs)
         if self.variance and func is F.batch_norm:
             self._batch_norm(args, kwargs)
-        result = func(*args, **kwargs)
         kind = ACTIVATIONS.get(func) if self.activations else None
+        # which ReLU units get a non-zero input, read before the call (an in-place ReLU overwrites its input)
+        touched = _nonzero_units(args[0]) if kind == "relu" and args and isinstance(args[0], torch.Tensor) else None
+        result = func(*args, **kwargs)
         if kind is not None and isinstance(result, torch.Tensor) and result.is_floating_point() and result.numel():
-            self._activation(kind, func, result)
+            self._activation(kind, func, result, touched)
         elif func in SOFTMAXES and self.softmax_where is None:
             self.softmax_where = user_frame()
         return result
@@ -236,7 +241,7 @@ class Recorder(TorchFunctionMode):
         param = id(tensor) if isinstance(tensor, nn.Parameter) else None
         self.cuts.append(Cut(label, user_frame(), tensor.grad_fn, param))
 
-    def _activation(self, kind: str, func, result: torch.Tensor) -> None:
+    def _activation(self, kind: str, func, result: torch.Tensor, touched: Optional[torch.Tensor] = None) -> None:
         frame = self._stack[-1] if self._stack else _Frame("", 0)
         number = frame.counts.get(kind, 0)
         frame.counts[kind] = number + 1
@@ -260,6 +265,8 @@ class Recorder(TorchFunctionMode):
         if kind == "relu":
             alive = (value.amax(dim=dims) > 0) if dims else (value > 0)
             site.alive = alive if site.alive is None else site.alive | alive
+            if touched is not None and touched.shape == alive.shape:
+                site.touched = touched if site.touched is None else site.touched | touched
         else:
             centred = (value - 0.5).abs() if kind == "sigmoid" else value.abs()
             saturated = (
@@ -314,7 +321,8 @@ class Recorder(TorchFunctionMode):
             assert site.moments is not None
             if site.kind == "relu":
                 assert site.alive is not None
-                pieces.append((~site.alive).sum().reshape(1).double())
+                dead = ~site.alive if site.touched is None else ~site.alive & site.touched
+                pieces.append(dead.sum().reshape(1).double())
             else:
                 assert site.saturated is not None
                 fraction = site.saturated.double() / max(site.elements, 1)
@@ -354,6 +362,15 @@ class Recorder(TorchFunctionMode):
             layer_outputs[path] = _mean_std(total, squares, site.count)
         ratios = [(module, where, label, next(it)) for module, where, label, _ in self.variance_ratios]
         return found, layer_outputs, ratios
+
+
+def _nonzero_units(value: torch.Tensor) -> Optional[torch.Tensor]:
+    """Per unit: whether any sample's value is non-zero."""
+    if not value.is_floating_point() or not value.numel():
+        return None
+    dims, _ = _unit_dims(value)
+    nonzero = value.detach() != 0
+    return nonzero.amax(dim=dims) if dims else nonzero
 
 
 def _unit_dims(value: torch.Tensor) -> Tuple[Tuple[int, ...], int]:

@@ -7,7 +7,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from torch import nn
 
-from nnlint.probe import data, numerics
+from nnlint.probe import data, numerics, overfit_targets
 from nnlint.probe.context import ProbeContext
 from nnlint.probe.facts import Facts, NonFinite, OverfitResult
 from nnlint.probe.failures import as_aborted
@@ -53,14 +53,24 @@ def user_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.P
         if log.changed:
             facts_p.changed = log.changed[i]
         facts_p.update_ratio = median(log.ratios.get(i, []))
+        facts_p.first_update_ratio = log.first_ratios.get(i)
     _note_regularization(facts, log)
     _note_nonfinite_training(setup, ctx, log, args, [p for _, p in params], "your optimizer")
 
 
-def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Parameter]], output: Any) -> None:
+def own_optimizer(
+    setup: Setup,
+    ctx: ProbeContext,
+    params: List[Tuple[str, nn.Parameter]],
+    output: Any,
+    restore: Callable[[], None] = lambda: None,
+) -> None:
     """Adam on a few samples with dropout off: the overfit test, gradients over more steps, and (without the
     caller's optimizer) whether a step changes every parameter. Growth of regularization is judged only with
-    the caller's optimizer: while overfitting, the data term falls towards zero by design."""
+    the caller's optimizer: while overfitting, the data term falls towards zero by design.
+
+    The overfit test tries each learning rate of NN101's `lrs` in turn (restoring the weights before each)
+    until one fits; the first run also measures the facts above. `restore` puts the initial weights back."""
     facts = ctx.facts
     overfit = setup.needs(Need.OVERFIT) and setup.task is not None
     if facts.loss is not None and facts.loss.probabilities and facts.loss.log_softmax_loss:
@@ -73,11 +83,17 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
         return
     n = max(1, min(int(ctx.option(CannotOverfitBatch, "samples")), setup.batch))
     args = setup.batches.get(n)
-    if setup.targets is not None:
-        targets = data.slice_targets(setup.targets_used, n)
-    else:
-        targets = data.make_targets(setup.task, data.slice_targets(output, n), setup.generator(2))
-    optimizer = Adam(trainable, lr=float(ctx.option(CannotOverfitBatch, "lr")))
+    targets = data.slice_targets(setup.targets_used, n)
+    if setup.targets is None and overfit:
+        reachable = overfit_targets.reachable(setup.task, data.slice_targets(output, n), setup.generator(2))
+        if reachable is None:
+            overfit = False
+            facts.overfit = OverfitResult(
+                "inconclusive", "the model's outputs are the same for every sample at initialisation: nothing to fit"
+            )
+        else:
+            targets = reachable
+    lrs = [float(lr) for lr in ctx.option(CannotOverfitBatch, "lrs")] or [1e-3]
     fraction = float(ctx.option(CannotOverfitBatch, "loss_fraction"))
     max_steps = setup.max_steps or int(ctx.option(CannotOverfitBatch, "steps"))
     zero = [i for i, f in enumerate(facts.params) if f.had_grad and not f.nonzero]
@@ -90,19 +106,26 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
             return True
         return _fits(steps, fraction)
 
-    log = train(
-        setup.model,
-        trainable,
-        optimizer,
-        args,
-        _loss_of(setup, targets),
-        _measure(setup, setup.task if overfit else None, targets, False),
-        max(max_steps, minimum) if overfit else minimum,
-        setup.budget,
-        done,
-        dropout=False,
-        zero=zero,
-    )
+    def done_or_stuck(steps) -> bool:  # the sweep's later settings stop at a plateau: the first ran its course
+        return done(steps) or _plateaued([s.loss for s in steps])
+
+    def attempt(lr: float, budget: float, first: bool) -> TrainLog:
+        return train(
+            setup.model,
+            trainable,
+            Adam(trainable, lr=lr),
+            args,
+            _loss_of(setup, targets),
+            _measure(setup, setup.task if overfit else None, targets, False),
+            max(max_steps, minimum) if overfit else minimum,
+            budget,
+            done if first else done_or_stuck,
+            dropout=False,
+            zero=zero if first else (),
+            min_steps=minimum,
+        )
+
+    log = attempt(lrs[0], setup.budget, first=True)
     _fail_on_error(log)
     for i, facts_p in enumerate(facts.params):
         if i in log.had_grad:
@@ -113,11 +136,48 @@ def own_optimizer(setup: Setup, ctx: ProbeContext, params: List[Tuple[str, nn.Pa
             facts_p.changed = log.changed[i]
     if setup.optimizer is None:
         facts.optimizer_steps = len(log.steps)
-    _note_nonfinite_training(
-        setup, ctx, log, args, trainable, f"Adam (lr {optimizer.param_groups[0]['lr']:g}) on {n} samples"
-    )
-    if overfit:
-        facts.overfit = _overfit_result(log, n)
+    _note_nonfinite_training(setup, ctx, log, args, trainable, f"Adam (lr {lrs[0]:g}) on {n} samples")
+    if not overfit:
+        return
+    tried = [_overfit_result(log, n, lrs[0], fraction)]
+    spent = log.budget_used
+    floor = None
+    if setup.targets is not None and facts.loss is not None:
+        floor = overfit_targets.loss_floor(setup.loss_fn, facts.loss.output_range, targets)
+    if floor is not None and tried[0].status != "passed" and floor[0] > fraction * tried[0].initial_loss:
+        tried[0].status, tried[0].reason, tried[0].floor = "failed", "loss floor", floor[1]
+        tried[0].tried = [(lrs[0], "failed", tried[0].best_loss)]
+        facts.overfit = tried[0]
+        return
+    for lr in lrs[1:]:
+        if tried[-1].status == "passed" or tried[0].reason.startswith("the loss became NaN"):
+            break
+        if spent >= setup.budget:
+            tried.append(OverfitResult("inconclusive", "the time budget ran out before it could run", n, lr=lr))
+            continue
+        restore()
+        log = attempt(lr, setup.budget - spent, first=False)
+        _fail_on_error(log)
+        spent += log.budget_used
+        result = _overfit_result(log, n, lr, fraction)
+        if log.stopped == "nonfinite":  # too large a step for this model: not a bug, and no setting that fits
+            result.status, result.reason = "failed", "the loss became NaN/Inf at this learning rate"
+        tried.append(result)
+    facts.overfit = _best(tried)
+
+
+def _best(tried: List[OverfitResult]) -> OverfitResult:
+    """The sweep's outcome: the first setting that fits; else inconclusive when any setting came near or was
+    still falling; failed only when every setting plateaued away from the criterion. Lists what was tried."""
+    summary = [(r.lr, r.status, r.best_loss) for r in tried]
+    passed = next((r for r in tried if r.status == "passed"), None)
+    if passed is not None:
+        chosen = passed
+    else:
+        open_ = [r for r in tried if r.status != "failed"]
+        chosen = open_[0] if open_ else min(tried, key=lambda r: r.best_loss / max(r.initial_loss, 1e-30))
+    chosen.tried = summary
+    return chosen
 
 
 def _measure(setup: Setup, task: Optional[str], targets: Any, with_reg: bool):
@@ -134,18 +194,21 @@ def _fits(steps, fraction: float) -> bool:
     return last.loss <= fraction * steps[0].loss and (last.accuracy is None or last.accuracy >= 1.0)
 
 
-def _overfit_result(log: TrainLog, n: int) -> OverfitResult:
+def _overfit_result(log: TrainLog, n: int, lr: float, fraction: float) -> OverfitResult:
     losses = [s.loss for s in log.steps]
-    result = OverfitResult(samples=n, steps=len(losses), seconds=log.seconds, losses=losses)
+    result = OverfitResult(samples=n, steps=len(losses), seconds=log.seconds, losses=losses, lr=lr)
     if not losses:
         result.status, result.reason = "inconclusive", "no step ran"
         return result
     result.initial_loss, result.final_loss, result.best_loss = losses[0], losses[-1], min(losses)
     result.accuracy = log.steps[-1].accuracy
-    if log.stopped == "fit":
+    near = result.best_loss <= NEAR * fraction * result.initial_loss
+    if log.stopped == "fit" and _fits(log.steps, fraction):
         result.status = "passed"
     elif log.stopped == "nonfinite":
         result.status, result.reason = "inconclusive", "the loss became NaN/Inf (reported as NN317)"
+    elif near:
+        result.status, result.reason = "inconclusive", f"the loss came within {NEAR:g}x of the criterion"
     elif _plateaued(losses):
         result.status, result.reason = "failed", "plateau"
     elif log.stopped == "steps":
@@ -155,6 +218,9 @@ def _overfit_result(log: TrainLog, n: int) -> OverfitResult:
         result.status = "inconclusive"
         result.reason = f"the time budget ran out after {len(losses)} steps while the loss was still falling"
     return result
+
+
+NEAR = 2.0  # a best loss within this factor of the criterion is "near": inconclusive, never a failure
 
 
 def _plateaued(losses: List[float], window: int = 20, gain: float = 0.02) -> bool:

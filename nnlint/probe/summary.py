@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type
 
 import torch
 
 from nnlint import registry
 from nnlint.probe.context import ProbeContext
+from nnlint.probe.facts import JUDGED, STEP_ZERO, TRAINING, Facts
 from nnlint.probe.report import ProbeReport
-from nnlint.rule import ProbeRule
+from nnlint.rule import Need, ProbeRule
 from nnlint.types import Pass
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def build(setup: "Setup", ctx: ProbeContext, timings: Dict[str, float], seconds:
     facts = ctx.facts
     loss = facts.loss
     overfit = {k: v for k, v in asdict(facts.overfit).items() if k != "losses"}
+    overfit["tried"] = [list(setting) for setting in facts.overfit.tried]  # plain JSON: lists, not tuples
     return ProbeReport(
         setup.name,
         tuple(ctx.findings),
@@ -53,8 +55,22 @@ def checks(setup: "Setup", ctx: ProbeContext) -> Dict[str, str]:
         rule = registry.BY_CODE.get(code)
         if rule is None or Pass.PROBE not in rule.passes or code.startswith("NN0") or not issubclass(rule, ProbeRule):
             continue
-        outcome[code] = "failed" if code in failed else ctx.facts.statuses.get(code, "passed")
+        if code in failed:
+            outcome[code] = "failed"
+        else:
+            outcome[code] = _not_run(rule, ctx.facts) or ctx.facts.statuses.get(code, "passed")
     return outcome
+
+
+def _not_run(rule: Type[ProbeRule], facts: Facts) -> Optional[str]:
+    """Why a check had nothing to judge: a check that could not run is never reported as passed."""
+    if STEP_ZERO not in facts.completed:
+        return "not run: the probe stopped before its first step finished (NN013)"
+    if JUDGED not in facts.completed:
+        return "not run: the probe stopped before the checks could judge what it measured (NN013)"
+    if TRAINING not in facts.completed and rule.needs & {Need.OVERFIT, Need.USER_OPTIMIZER}:
+        return "not run: a training step failed (NN013)"
+    return None
 
 
 def rows(ctx: ProbeContext) -> List[Dict[str, Any]]:

@@ -94,10 +94,12 @@ class TrainLog:
     stopped: str = ""  # fit | steps | budget | nonfinite | error
     error: Optional[BaseException] = None
     seconds: float = 0.0
+    budget_used: float = 0.0  # seconds charged to the time budget (see _spent)
     had_grad: Set[int] = field(default_factory=set)  # indexes into params
     nonzero: List[int] = field(default_factory=list)  # of the `zero` parameters: those that got a non-zero gradient
     changed: List[Optional[bool]] = field(default_factory=list)  # after step 1; None without a gradient at step 1
     ratios: Dict[int, List[float]] = field(default_factory=dict)  # tracked param index -> ratio per step 3..10
+    first_ratios: Dict[int, float] = field(default_factory=dict)  # tracked param index -> ratio of step 1
 
 
 Measure = Callable[[Any, LossValue], Tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]]
@@ -116,16 +118,18 @@ def train(
     dropout: bool = True,
     tracked: Sequence[int] = (),
     zero: Sequence[int] = (),
+    min_steps: int = 1,
 ) -> TrainLog:
     """Run up to `max_steps` steps (stopping when `done` says so or the time budget is spent).
 
     `measure(output, loss)` returns device scalars (accuracy, regularization term, data term), any of them None.
     Whether the first step changed each parameter is kept for all; update ratios (steps 3-10) for the
-    `tracked` ones; whether the gradient was ever non-zero for the `zero` ones (zero at step 0).
+    `tracked` ones; whether the gradient was ever non-zero for the `zero` ones (zero at step 0). The budget
+    never stops it before `min_steps` (a zero-initialised layer needs a step or two to pass gradients on).
     Non-finite gradients show up as a non-finite loss one step later, so they cost no extra check.
     """
     log = TrainLog()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     device = params[0].device if params else torch.device("cpu")
     nonzero = [torch.zeros((), dtype=torch.bool, device=device) for _ in zero]  # device flags: no host copies
     ratios: List[torch.Tensor] = []
@@ -162,7 +166,7 @@ def train(
                 if params
                 else None
             )
-        measured = list(tracked) if RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else []
+        measured = list(tracked) if number == 1 or RATIO_STEPS[0] <= number <= RATIO_STEPS[1] else []
         before = [params[i].detach().clone() for i in measured]
         optimizer.step()
         if number == 1 and params:
@@ -188,21 +192,34 @@ def train(
         if done is not None and done(log.steps):
             log.stopped = "fit"
             break
-        if time.perf_counter() - started > budget:
+        if _spent(started, started_cpu) > budget and number >= min_steps:
             log.stopped = "budget"
             break
     else:
         log.stopped = "steps"
     _read_back(log, torch.stack(nonzero) if nonzero else torch.zeros(0, device=device), zero, changed, ratios, tracked)
     log.seconds = time.perf_counter() - started
+    log.budget_used = _spent(started, started_cpu)
     return log
 
 
+def _spent(wall_start: float, cpu_start: float) -> float:
+    """Seconds charged to the budget: wall time, but no more than the CPU time this process used, so that a
+    machine busy with other work does not cut the steps short (results then depend on the load)."""
+    return min(time.perf_counter() - wall_start, time.process_time() - cpu_start)
+
+
 def _fingerprint(params: Sequence[nn.Parameter]) -> torch.Tensor:
-    """[2, n]: sum and norm of every parameter (a step that changes a parameter changes these)."""
+    """[3, n]: sum, norm and the sum of every other element of every parameter (a step that changes a parameter
+    changes these; the partial sum catches steps whose gradient sums to zero, as a scale-invariant layer's does:
+    a BatchNorm scale followed by another BatchNorm)."""
     values = [p.detach() for p in params]
     return torch.stack(
-        [torch.stack([v.sum().float() for v in values]), torch.stack(torch._foreach_norm(values)).float()]
+        [
+            torch.stack([v.sum().float() for v in values]),
+            torch.stack(torch._foreach_norm(values)).float(),
+            torch.stack([v.reshape(-1)[::2].sum().float() for v in values]),
+        ]
     )
 
 
@@ -226,7 +243,9 @@ def _read_back(
         offset += changed.numel()
     width = len(tracked)
     rows = [flat[offset + k * width : offset + (k + 1) * width] for k in range(len(ratios))]
-    log.ratios = {index: [row[j] for row in rows] for j, index in enumerate(tracked)}
+    first, later = (rows[0], rows[1:]) if rows else ([], [])
+    log.ratios = {index: [row[j] for row in later] for j, index in enumerate(tracked)}
+    log.first_ratios = {index: first[j] for j, index in enumerate(tracked) if j < len(first)}
 
 
 def median(values: List[float]) -> Optional[float]:

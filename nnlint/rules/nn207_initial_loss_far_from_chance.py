@@ -21,7 +21,8 @@ class InitialLossFarFromChance(ProbeRule):
     severity = Severity.WARNING
     options = (
         Option("low", 0.5, "lowest accepted initial loss, as a multiple of the chance level"),
-        Option("high", 2.0, "highest accepted initial loss, as a multiple of the chance level"),
+        Option("high", 8.0, "highest accepted initial loss, as a multiple of the chance level"),
+        Option("prior_high", 2.0, "the same, when the chance level is the entropy of your binary labels' prior"),
     )
 
     def check_probe(self, ctx: ProbeContext) -> None:
@@ -33,7 +34,7 @@ class InitialLossFarFromChance(ProbeRule):
         if not math.isfinite(loss.initial):
             ctx.status(self.code, "skipped: the initial loss is NaN/Inf (NN317)")
             return
-        low, high = ctx.option(self, "low"), ctx.option(self, "high")
+        low, high = ctx.option(self, "low"), ctx.option(self, "prior_high" if loss.from_prior else "high")
         ratio = loss.initial / loss.expected
         if low <= ratio <= high:
             return

@@ -20,7 +20,7 @@ class SaturatedActivation(ProbeRule):
     needs = frozenset({Need.ACTIVATIONS})
     options = (
         Option("preactivation", 5.0, "|pre-activation| from which a unit counts as saturated"),
-        Option("sample_share", 0.95, "share of samples for which a unit must be saturated"),
+        Option("sample_share", 0.75, "share of samples for which a unit must be saturated"),
         Option("unit_share", 0.5, "share of saturated units above which a sigmoid or tanh is reported"),
         Option("min_samples", 64, "samples a sigmoid or tanh must see before it is judged"),
     )

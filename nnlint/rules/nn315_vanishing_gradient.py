@@ -20,8 +20,8 @@ class VanishingGradient(ProbeRule):
     name = "vanishing-gradient"
     severity = Severity.WARNING
     options = (
-        Option("mean_abs", 1e-7, "mean |gradient| of a weight tensor below which it is reported"),
-        Option("first_last_ratio", 1e-4, "gradient RMS at the first layer over the last below which it is reported"),
+        Option("mean_abs", 1e-11, "mean |gradient| of a weight tensor below which it is reported"),
+        Option("first_last_ratio", 1e-7, "gradient RMS at the first layer over the last below which it is reported"),
     )
 
     def check_probe(self, ctx: ProbeContext) -> None:

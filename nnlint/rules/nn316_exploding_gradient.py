@@ -20,7 +20,7 @@ class ExplodingGradient(ProbeRule):
     name = "exploding-gradient"
     severity = Severity.WARNING
     options = (
-        Option("relative", 1e3, "||gradient|| / ||weight|| above which a weight tensor is reported"),
+        Option("relative", 2e3, "||gradient|| / ||weight|| above which a weight tensor is reported"),
         Option("last_first_ratio", 1e-4, "gradient RMS at the last layer over the first below which it is reported"),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Dict, List
 
 from nnlint.rule import Need, Option, ProbeRule
@@ -31,6 +32,8 @@ class ParameterNotUpdated(ProbeRule):
             elif param.changed is False and param.grad_mean_abs >= ctx.option(self, "min_gradient") and param.finite:
                 if param.update_ratio is not None and 0 < param.update_ratio < 1e-4:
                     continue  # steps too small to show in float32: NN412 reports the learning rate
+                if param.lr and _rounds_away(param):
+                    continue
                 unchanged.setdefault(param.module, []).append(param)
         for params in outside.values():
             names = ", ".join(f"`{p.name}`" for p in params)
@@ -57,3 +60,10 @@ class ParameterNotUpdated(ProbeRule):
                 f"{names} had a non-zero gradient but an optimizer step left {'it' if len(params) == 1 else 'them'} "
                 f"exactly unchanged, so {'it does' if len(params) == 1 else 'they do'} not train.{hint}",
             )
+
+
+def _rounds_away(param) -> bool:
+    """An SGD-like step lr·g far below float32 resolution at the weight's typical size leaves it unchanged by
+    rounding (a BatchNorm scale of 1.0 with a gradient of 1e-6 at lr 0.05): not a bug."""
+    typical = param.weight_norm / math.sqrt(max(math.prod(param.shape), 1))
+    return param.lr * param.grad_max_abs < 1e-6 * typical

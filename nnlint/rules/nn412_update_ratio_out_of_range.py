@@ -23,6 +23,11 @@ class UpdateRatioOutOfRange(ProbeRule):
         Option("low", 1e-4, "lowest accepted median update ratio ||Δθ||/||θ||"),
         Option("high", 1e-1, "highest accepted median update ratio ||Δθ||/||θ||"),
         Option("reported", 5, "how many weight tensors out of range are reported"),
+        Option(
+            "first_step_high",
+            0.5,
+            "highest accepted ||Δθ||/||θ|| of the first step (near 1: the step replaced the weights)",
+        ),
     )
 
     def check_probe(self, ctx: ProbeContext) -> None:
@@ -34,6 +39,23 @@ class UpdateRatioOutOfRange(ProbeRule):
             )
             return
         low, high = ctx.option(self, "low"), ctx.option(self, "high")
+        first_high = ctx.option(self, "first_step_high")
+        blown = [  # a zero-initialised weight is all update after its first step, by design
+            p
+            for p in ctx.facts.params
+            if p.is_weight and p.weight_norm > 0 and (p.first_update_ratio or 0.0) > first_high
+        ]
+        if blown:
+            worst = max(blown, key=lambda p: p.first_update_ratio or 0.0)
+            more = f" ({len(blown)} weight tensors alike)" if len(blown) > 1 else ""
+            self.report(
+                ctx.where_module(worst.name),
+                f"Your optimizer's first step changes `{worst.name}` by {number(worst.first_update_ratio)}× its norm "
+                f"(||Δθ||/||θ|| after the step; healthy is about 1e-3, near 1 the step replaced the weights){more}: the "
+                "learning rate is far too high for this model, and training diverges or kills its units at once. "
+                "Lower the learning rate (or this layer's, with a param group), or use warm-up.",
+            )
+            return
         outside = [
             p
             for p in ctx.facts.params
