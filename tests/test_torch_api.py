@@ -29,7 +29,7 @@ BARE: Dict[str, Tuple[str, Optional[str]]] = {
     "SELECTION_METHODS": ("torch.Tensor.", None),
 }
 # Tables of third-party names: nothing to resolve in torch.
-NOT_TORCH = frozenset({"FOREIGN_FRAMEWORKS", "LIGHTNING_MODULE_BASES", "TORCH_FRAMEWORKS"})
+NOT_TORCH = frozenset({"FOREIGN_FRAMEWORKS", "LIGHTNING_MODULE_BASES", "PREPARING_METHODS", "TORCH_FRAMEWORKS"})
 # Names kept although the installed torch lacks them, with the reason (older or newer torch versions have them).
 KEPT_FOR_OTHER_VERSIONS: Dict[str, str] = {}
 

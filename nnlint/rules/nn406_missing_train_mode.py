@@ -9,6 +9,7 @@ import libcst as cst
 
 from nnlint.static import loops
 from nnlint.static.loops import BACKWARD, EVAL, MAYBE_MODE, MODEL_CALL, STEP, TRAIN, Event, Frame, LoopRule, Unit
+from nnlint.static.loops.names import HELD_OUT_TENSOR
 from nnlint.static.semantics import argument
 from nnlint.types import Severity
 
@@ -154,11 +155,18 @@ def _at_epoch_end(unit: Unit, path: Tuple[Frame, ...]) -> bool:
 
 
 def _validation_follows(events) -> bool:
-    """A model call in a loop over a validation loader comes after an inline `.eval()`."""
+    """A model call on validation data comes after an inline `.eval()`: in a loop over a validation loader, or
+    on held-out tensors (`model(test_x)`, `model(val_inputs)`)."""
     for event in events:
-        if event.kind == MODEL_CALL and any(
+        if event.kind != MODEL_CALL:
+            continue
+        if any(
             frame.kind == "loop" and isinstance(frame.node, cst.For) and loops.is_val_loader(frame.node.iter)
             for frame in event.path
         ):
+            return True
+        call = event.node
+        first = call.args[0].value if isinstance(call, cst.Call) and call.args else None
+        if isinstance(first, cst.Name) and HELD_OUT_TENSOR.match(first.value):
             return True
     return False

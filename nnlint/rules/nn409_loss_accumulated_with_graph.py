@@ -195,9 +195,12 @@ def _reset_in(loop: cst.CSTNode, name: str, before: int, semantics) -> bool:
     """Whether the accumulator is re-initialised inside the loop: it then holds the graphs of a few iterations only.
 
     A fresh value before the addition, or after it on the same iteration path (`running_loss = 0` after the
-    optimizer step of gradient accumulation, `total -= total`, `total.zero_()`, `losses.clear()`).
+    optimizer step of gradient accumulation, `total -= total`, `total.zero_()`, `losses.clear()`). A reset after
+    the addition under an `if` counts only when that branch also steps the optimizer: a logging window
+    (`if step % 10 == 0: print(total / 10); total = 0`) while the optimizer steps every iteration still keeps
+    ten graphs alive (ray-project/ray#40940).
     """
-    finder = _Resets(name, semantics, before)
+    finder = _Resets(name, semantics, before, loop)
     walk(loop, finder)
     return finder.found
 
@@ -229,10 +232,19 @@ def _references(semantics, node: cst.CSTNode, name: str) -> bool:
 
 
 class _Resets(cst.CSTVisitor):
-    def __init__(self, name: str, semantics, before: int) -> None:
+    def __init__(self, name: str, semantics, before: int, loop: cst.CSTNode) -> None:
         super().__init__()
-        self.name, self.semantics, self.before = name, semantics, before
+        self.name, self.semantics, self.before, self.loop = name, semantics, before, loop
         self.found = False
+
+    def _bounds_memory(self, node: cst.CSTNode) -> bool:
+        """Whether a reset after the addition runs at an optimizer step (or on every iteration)."""
+        branch = self.semantics.enclosing(node, (cst.If, cst.For, cst.While))
+        if branch is None or branch is self.loop or not isinstance(branch, cst.If):
+            return True
+        finder = _StepCalls()
+        walk(branch.body, finder)
+        return finder.found
 
     def _is_name(self, node: cst.CSTNode) -> bool:
         return self.semantics.module.code_for_node(node) == self.name
@@ -243,20 +255,32 @@ class _Resets(cst.CSTVisitor):
                 continue
             if self.semantics.order[node] < self.before or _detached(node.value):
                 self.found = True
-            elif not _references(self.semantics, node.value, self.name):
+            elif not _references(self.semantics, node.value, self.name) and self._bounds_memory(node):
                 self.found = True  # a fresh value (0, None, a new tensor) after the addition
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if self._is_name(node.target) and self._is_name(node.value) and isinstance(node.operator, cst.SubtractAssign):
-            self.found = True  # `total -= total`
+            self.found = self.found or self._bounds_memory(node)  # `total -= total`
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("zero_", "clear") and self._is_name(func.value):
-            self.found = True
+            self.found = self.found or self._bounds_memory(node)
 
     def visit_Del(self, node: cst.Del) -> None:
         if self._is_name(node.target):
+            self.found = self.found or self._bounds_memory(node)
+
+
+class _StepCalls(cst.CSTVisitor):
+    """Finds an optimizer step: `optimizer.step()`, `scaler.step(optimizer)`, `accelerator`-style `opt.step()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "step":
             self.found = True
 
 

@@ -34,6 +34,10 @@ def function_called(semantics: "FileSemantics", call: cst.Call) -> Optional[Tupl
         klass = semantics.class_of(call)
         method = _method(klass, func.attr.value) if klass is not None else None
         return (semantics, method) if method is not None and not _is_property(method) else None
+    if isinstance(func, cst.Attribute) and not _is_self(func.value):
+        built = semantics.resolve(func.value)  # `trainer.fit(...)` where `trainer = Trainer(...)`
+        if isinstance(built, cst.Call) and semantics.qualified_name(func) is None:
+            return _method_of_instance(semantics, built, func.attr.value)
     if isinstance(func, cst.Name) and semantics.qualified_name(func) is None:
         if semantics.resolve(func) is not func:
             return None  # a local name bound to something else
@@ -49,6 +53,19 @@ def function_called(semantics: "FileSemantics", call: cst.Call) -> Optional[Tupl
         if name in other.top_level_functions() and module_matches(qualified, other.path)
     ]
     return matches[0] if len(matches) == 1 else None
+
+
+def _method_of_instance(
+    semantics: "FileSemantics", construct: cst.Call, name: str
+) -> Optional[Tuple["FileSemantics", cst.FunctionDef]]:
+    """The method `name` of the user class `construct` builds, when exactly one class of that name is checked."""
+    class_name = semantics.local_class(construct.func)
+    definitions = semantics.project.definitions(class_name) if class_name is not None else []
+    if len(definitions) != 1:
+        return None
+    owner, klass = definitions[0]
+    method = _method(klass, name)
+    return (owner, method) if method is not None and not _is_property(method) else None
 
 
 def call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cst.Param) -> Optional[List[CallSite]]:

@@ -96,6 +96,9 @@ def wrapped_model(semantics: "FileSemantics", expr: cst.BaseExpression) -> Optio
     if isinstance(func, cst.Attribute) and func.attr.value in torch_api.MODULE_PASSTHROUGH_METHODS:
         if semantics.qualified_name(func) is None:  # a method of the value, not `torch.float`
             return func.value
+    prepared = prepared_arguments(semantics, expr)
+    if prepared is not None and len(prepared) == 1:
+        return prepared[0]  # model = accelerator.prepare(model)
     if semantics.qualified_name(func) in torch_api.MODEL_WRAPPERS and expr.args and not expr.args[0].star:
         first = expr.args[0]
         if first.keyword is None or first.keyword.value in ("module", "model"):
@@ -124,14 +127,39 @@ def _unpacked_values(semantics: "FileSemantics", unpacked: UnpackedValue, hops: 
     assert unpacked.source is not None
     found: List[Value] = []
     for value in _values(semantics, unpacked.source, hops + 1, budget):
-        elements = value.expr.elements if isinstance(value.expr, (cst.Tuple, cst.List)) else None
-        if elements is None or any(isinstance(e, cst.StarredElement) for e in elements):
+        elements = _elements(value)
+        if elements is None:
             found.append(Value(semantics, unpacked))
         elif unpacked.index < len(elements):
-            found.extend(
-                _prefixed(_values(value.semantics, elements[unpacked.index].value, hops + 1, budget), *value.via)
-            )
+            found.extend(_prefixed(_values(value.semantics, elements[unpacked.index], hops + 1, budget), *value.via))
     return found or [Value(semantics, unpacked)]
+
+
+def _elements(value: Value) -> Optional[List[cst.BaseExpression]]:
+    """The items of a tuple or list value, or the arguments a preparing method returns in order; None: unknown."""
+    if isinstance(value.expr, (cst.Tuple, cst.List)):
+        elements = value.expr.elements
+        if any(isinstance(element, cst.StarredElement) for element in elements):
+            return None
+        return [element.value for element in elements]
+    if isinstance(value.expr, cst.Call):
+        return prepared_arguments(value.semantics, value.expr)
+    return None
+
+
+def prepared_arguments(semantics: "FileSemantics", call: cst.Call) -> Optional[List[cst.BaseExpression]]:
+    """For `accelerator.prepare(model, optimizer)` or `fabric.setup(model, optimizer)`, the arguments it returns
+    wrapped, in order; None for any other call."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in torch_api.PREPARING_METHODS.values():
+        return None
+    if any(arg.star or arg.keyword is not None for arg in call.args):
+        return None
+    receiver = semantics.resolve(func.value)
+    owner = semantics.qualified_name(receiver.func) if isinstance(receiver, cst.Call) else None
+    if owner is None or torch_api.PREPARING_METHODS.get(owner) != func.attr.value:
+        return None
+    return [arg.value for arg in call.args]
 
 
 def _returned_values(semantics: "FileSemantics", call: cst.Call, hops: int, budget: List[int]) -> Optional[List[Value]]:

@@ -296,7 +296,12 @@ class FileSemantics:
         from nnlint.static import flow
 
         found = flow.values(self, callee)
-        if len(found) == 1 and found[0].semantics is self and not found[0].via:
+        if (
+            len(found) == 1
+            and found[0].semantics is self
+            and not found[0].via
+            and found[0].expr is self.resolve(callee)
+        ):
             return []
         paths: List[Optional[ModuleInstance]] = []
         for value in found:

@@ -41,6 +41,10 @@ EVAL_NAME = re.compile(
 VAL_LOADER = re.compile(
     r"^(?:val|valid|validation|eval|evaluation|test|dev)_?(?:data|set)?_?(?:loader|dataloader|dl|iter|batches)s?$", re.I
 )
+# Held-out tensors fed straight to the model (`model(test_x)`, `model(val_inputs)`).
+HELD_OUT_TENSOR = re.compile(
+    r"^(?:val|valid|validation|test|dev|eval)_?(?:x|inputs?|data|images?|imgs?|features?|samples?|batch|seqs?)$", re.I
+)
 ACCUMULATION_TEST = re.compile(r"%|accum|sync_gradients|update_freq|should_step|do_step|is_last", re.I)
 CLEARING_NAME = re.compile(r"zero_grad|clear_grad|reset_grad|zero_gradients|set_grads_to_none", re.I)
 MODE_NAME = re.compile(r"(?:^|_)(?:train|training|eval|evaluation|mode)(?:_|$)")

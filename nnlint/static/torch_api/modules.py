@@ -219,5 +219,13 @@ LIGHTNING_MODULE_BASES = frozenset(
         "pytorch_lightning.core.module.LightningModule",
     }
 )
+# Third-party methods that return their arguments wrapped, in order (`model, opt = accelerator.prepare(model, opt)`):
+# class -> method. The returned model's forward is the model's.
+PREPARING_METHODS = {
+    "accelerate.Accelerator": "prepare",
+    "lightning.Fabric": "setup",
+    "lightning.fabric.Fabric": "setup",
+    "lightning_fabric.Fabric": "setup",
+}
 # torch packages whose classes are surely not nn.Modules.
 TORCH_NON_MODULE_PACKAGES = ("torch.autograd.", "torch.distributions.", "torch.optim.", "torch.utils.data.")
