@@ -6,8 +6,9 @@ resolution (semantics.py) stops at the parameter, the factory call or the wrappe
 
 - a parameter holds the arguments of every call site of its function in the project (keyword, positional,
   the default when a call leaves it out; a call with `*args`/`**kwargs` that may bind it is unknown);
-- a call of one of the user's functions holds what that function returns;
-- `a, b = f()` holds element i of what `f()` returns, when that is a literal tuple;
+- a call of one of the user's functions (or of a method of an instance of a user class) holds what it returns;
+- `a, b = f()` holds element i of what `f()` returns, when that is a literal tuple, and of the arguments of
+  `accelerator.prepare(model, opt)` / `fabric.setup(model, opt)`, which return them wrapped in order;
 - a model wrapper (`.to()`, `nn.DataParallel(m)`, `torch.compile(m)`, `ddp.module`) holds the model.
 
 Each value keeps the steps that led to it, in the user's words, so a finding can say which call site is wrong.
