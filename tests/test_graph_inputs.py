@@ -65,6 +65,36 @@ def test_a_model_with_an_optional_argument_is_traced_with_its_default(tmp_path):
     assert result.findings == [] and result.method == "fx" and result.input_description == "int64[B, 16] in [0, 20)"
 
 
+def test_an_input_shape_without_dtype_becomes_token_ids_when_an_embedding_refuses_floats(tmp_path):
+    """`nnlint graph model.py:LM --input-shape 2,8`: as in the probe, int64 ids in the embedding's range."""
+    source = """
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 8)
+            self.head = nn.Linear(8, 20)
+
+        def forward(self, idx):
+            return self.head(self.embed(idx))
+    """
+    result = _check(source, tmp_path, "LM", inputs=(InputSpec((2, 8)),))
+    assert result.findings == [] and result.input_description.startswith("int64[2, 8]")
+
+
+def test_a_float_input_shape_that_works_is_kept(tmp_path):
+    source = """
+    class Regressor(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.body(x)
+    """
+    result = _check(source, tmp_path, "Regressor", inputs=(InputSpec((2, 8)),))
+    assert result.findings == [] and result.input_description.startswith("float")
+
+
 def test_every_required_argument_read_from_its_layer_is_inferred(tmp_path):
     result = _check(TWO_INPUTS, tmp_path, "Fusion")
     assert result.findings == [] and result.input_description == "int64[B, 16] in [0, 50), float[B, 4]"

@@ -17,6 +17,7 @@ from torch.overrides import TorchFunctionMode
 from nnlint import locate, registry
 from nnlint.graph import flow
 from nnlint.graph import inputs as input_plans
+from nnlint.graph.input_dtypes import with_first_layer_dtypes
 from nnlint.graph.context import GraphContext, GraphRun
 from nnlint.graph.interpreter import (
     NO_ANSWER,
@@ -115,6 +116,9 @@ def _check(
         ]
     elif configured is not None:
         plans = [configured]
+        completed = with_first_layer_dtypes(model, target.inputs or ())
+        if completed != tuple(target.inputs or ()):  # `--input-shape 2,8` on an Embedding-first model: int64 ids,
+            plans.append(input_plans.from_specs(completed))  # tried only when the float input fails
     else:
         plans = input_plans.infer_alternatives(model, gm.graph if gm is not None else None)
     inferred = example is None and target.inputs is None
@@ -519,8 +523,8 @@ def _choose_input(subject: _Subject, plans, inferred: bool, fallback: Location, 
                 subject.model, where, shape_errors[0].error, plan.describe(size), fallback, sizes
             )
             return plan, None, None, finding
-        if not inferred:
-            break  # configured inputs: no other guess to make
+        if not inferred and not (failures[-1].kind == "input" and plan is candidates[0] and len(candidates) > 1):
+            break  # configured inputs: no other guess to make (but the int64 form of a float shape an Embedding refused)
     failed = next(((plan, failures[-1]) for plan, failures in tried if failures), None)
     reason = _why_not(*failed) if failed is not None else " (no layer tells the shape of its input)"
     message = ModelInputUnknown.explain(
