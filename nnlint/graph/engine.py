@@ -17,8 +17,8 @@ from torch.overrides import TorchFunctionMode
 from nnlint import locate, registry
 from nnlint.graph import flow
 from nnlint.graph import inputs as input_plans
-from nnlint.graph.input_dtypes import with_first_layer_dtypes
 from nnlint.graph.context import GraphContext, GraphRun
+from nnlint.graph.input_dtypes import with_first_layer_dtypes
 from nnlint.graph.interpreter import (
     NO_ANSWER,
     Propagation,
