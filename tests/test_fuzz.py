@@ -107,7 +107,9 @@ def cpython_parses(data: bytes) -> bool:
     not syntax errors to a linter's parser)."""
     try:
         # CPython before 3.12 does not check that comments are valid in the file's encoding; 3.12 does, as nnlint does
-        data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
+        text = data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
+        if "\x00" in text:  # before 3.12 a NUL that decoding produces (UTF-7 "+AAA-") silently ends the source
+            return False
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compile(data, "m.py", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
@@ -334,6 +336,15 @@ def test_bom_with_another_declared_encoding_is_nn002():
     assert not cpython_parses(data)
     code, findings, _ = lint(data)
     assert [f["code"] for f in findings] == ["NN002"]
+
+
+def test_nul_decoded_from_utf7_is_a_parse_error():
+    """Found by test_mutated_model_files_many: UTF-7's "+AAA-" decodes to NUL, which CPython before 3.12 takes as
+    the end of the file (so a syntax error after it goes unseen). nnlint reports the file, as 3.12 does."""
+    data = b"# -*- coding: utf-7 -*-\n+AAA-import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def forward(self, x)\n"
+    assert not cpython_parses(data)
+    code, findings, _ = lint(data)
+    assert code == 1 and [f["code"] for f in findings] in (["NN001"], ["NN002"])
 
 
 @pytest.mark.parametrize("path", MODEL_FILES[::7], ids=lambda p: p.relative_to(REPO).as_posix())

@@ -410,3 +410,42 @@ def test_list_options_accept_lists_of_numbers():
     option = next(o for o in CannotOverfitBatch.options if o.name == "lrs")
     assert option.accepts([3e-4]) and option.accepts((1e-3, 1)) and not option.accepts([]) and not option.accepts(1e-3)
     assert not option.accepts(["fast"]) and not option.accepts([True])
+
+
+class _MaskedClassifier(nn.Module):
+    """A sequence classifier whose padding mask is a keyword argument, as in Hugging Face models."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(30, 16)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, input_ids, attention_mask=None):
+        hidden = self.embed(input_ids)
+        if attention_mask is not None:
+            weights = attention_mask.float().unsqueeze(-1)
+            hidden = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+        else:
+            hidden = hidden.mean(1)
+        return self.head(hidden)
+
+
+def test_configured_keyword_inputs_reach_forward_by_name():
+    """The graph pass's input contract: a spec with a `name` is passed by keyword (issue 15, item 4)."""
+    from nnlint.config import InputSpec
+    from nnlint.probe import engine
+    from nnlint.probe.setup import make_setup
+
+    seen = []
+    model = _MaskedClassifier()
+    model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(sorted(kwargs)), with_kwargs=True)
+    specs = (
+        InputSpec((4, 7), dtype="int64", low=0, high=30),
+        InputSpec((4, 7), dtype="bool", name="attention_mask"),
+    )
+    setup = make_setup(model, specs=specs, task="multiclass", num_classes=3, device="cpu", codes=frozenset({"NN101"}))
+    args, kwargs = setup.batches.get(2)
+    assert len(args) == 1 and args[0].dtype == torch.int64 and set(kwargs) == {"attention_mask"}
+    report = engine.run(setup)
+    assert ["attention_mask"] in seen
+    assert not [f for f in report.findings if f.severity.value in ("warning", "error")], report

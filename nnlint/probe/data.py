@@ -249,15 +249,18 @@ class Batches:
         generator: torch.Generator,
         make: Optional[Callable[[int], Tuple[torch.Tensor, ...]]] = None,
         user: Optional[Args] = None,
+        split: Optional[Callable[[Tuple[torch.Tensor, ...]], Args]] = None,
     ) -> None:
         self.device, self.generator, self._make, self.user = device, generator, make, user
+        # made tensors -> (positional, keyword) arguments: configured inputs with a `name` are passed by keyword
+        self._split = split or (lambda tensors: (tensors, {}))
         self.batch = _batch_size(user) if user is not None else 0
 
     def get(self, n: int) -> Args:
         """Inputs for `n` samples on the probe's device."""
         if self.user is None:
             assert self._make is not None, "Batches needs a maker or the user's inputs"
-            return tuple(t.to(self.device) for t in self._make(n)), {}
+            return self._split(tuple(t.to(self.device) for t in self._make(n)))
         args, kwargs = self.user
 
         def fit(v: Any) -> Any:

@@ -111,8 +111,8 @@ def make_setup(
         batches = data.Batches(resolved, generator, user=_on(user, resolved))
         batch, description = batches.batch, _describe(user)
     else:
-        make, batch, description = _planned(model, specs, generator)
-        batches = data.Batches(resolved, generator, make=make)
+        make, split, batch, description = _planned(model, specs, generator)
+        batches = data.Batches(resolved, generator, make=make, split=split)
     if batch < 1:
         raise SetupProblem("NN014", "the inputs have no batch dimension (dimension 0 is the batch)")
     if targets is not None:
@@ -171,15 +171,22 @@ def _describe(args: data.Args) -> str:
 
 def _planned(
     model: nn.Module, specs: Optional[Sequence[InputSpec]], generator: torch.Generator
-) -> Tuple[Callable[[int], tuple], int, str]:
-    """(make(n), batch size, description) from configured input specs or the model's first layer."""
+) -> Tuple[Callable[[int], tuple], Callable[[tuple], data.Args], int, str]:
+    """(make(n), split into positional and keyword arguments, batch size, description) from configured input
+    specs (the graph pass's contract: one per argument, by keyword where a spec has a `name`) or the model's
+    first layer."""
     if specs:
         completed = with_first_layer_dtypes(model, specs)  # `--input-shape` on an Embedding-first model: int64 ids
         if completed != tuple(specs) and not _runs(model, specs, torch.Generator().manual_seed(0)):
             specs = completed  # only when the float input fails: an Embedding registered first may not come first
         given = input_plans.from_specs(specs)
         ranges = data.ranges_for(model, specs, len(specs))
-        return (lambda n: data.materialize(given.make(n, 0), ranges, generator)), specs[0].shape[0], given.describe(0)
+        return (
+            (lambda n: data.materialize(given.make(n, 0), ranges, generator)),
+            given.arguments,
+            specs[0].shape[0],
+            given.describe(0),
+        )
     plan = input_plans.infer(model, None)
     if plan is None:
         raise SetupProblem("NN014", "the probe cannot tell what input the model takes from its first layer")
@@ -190,15 +197,18 @@ def _planned(
     model.eval()
     try:
         for size in data.sizes_to_try(plan):
-            args = tuple(t.to(device) for t in data.materialize(plan.make(2, size), ranges, generator))
+            args, kwargs = plan.arguments(
+                tuple(t.to(device) for t in data.materialize(plan.make(2, size), ranges, generator))
+            )
             try:
                 with torch.no_grad():
-                    model(*args)
+                    model(*args, **kwargs)
             except Exception as error:  # user code; try the next size
                 errors.append((size, error))
                 continue
             described = plan.describe(size).replace("[B,", f"[{DEFAULT_BATCH},")
-            return (lambda n, s=size: data.materialize(plan.make(n, s), ranges, generator)), DEFAULT_BATCH, described
+            make = lambda n, s=size: data.materialize(plan.make(n, s), ranges, generator)  # noqa: E731
+            return make, plan.arguments, DEFAULT_BATCH, described
     finally:
         for module, training in modes:
             module.training = training
@@ -222,12 +232,13 @@ def _runs(model: nn.Module, specs: Sequence[InputSpec], generator: torch.Generat
     """Whether an eval-mode forward on two samples of `specs` runs (the model's modes are restored)."""
     ranges = data.ranges_for(model, specs, len(specs))
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    args = tuple(t.to(device) for t in data.materialize(input_plans.from_specs(specs).make(2, 0), ranges, generator))
+    plan = input_plans.from_specs(specs)
+    args, kwargs = plan.arguments(tuple(t.to(device) for t in data.materialize(plan.make(2, 0), ranges, generator)))
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
         with torch.no_grad():
-            model(*args)
+            model(*args, **kwargs)
         return True
     except Exception:  # user code: the other dtype is tried
         return False

@@ -19,6 +19,14 @@ from nnlint.static.project import ProjectIndex, class_names, class_summaries
 from nnlint.static.reading import Source
 from nnlint.types import Finding
 
+# Source bytes of the parsed files kept between two checked files, for the next ones' questions (a package's
+# files ask about the same classes); beyond it the least recently needed go back to text. A parsed tree with its
+# dataflow takes ~75 bytes of memory per byte of source: keeping every tree cost 4 GB on transformers' 54 MB.
+# Measured there with a 10 MB budget: 2.1 GB peak but 1.65x the CPU time, because value flow's call-site
+# questions parse the released callers again. Until files answer from summaries (issue 13, item 3) the default
+# keeps every tree of any real project; only an enormous run is bounded.
+KEEP_PARSED = 400_000_000
+COLLECT_EVERY = 200  # released files between two collections (the collector is off while trees are built)
 Dependency = Tuple[str, str, Any]  # (kind of question, name asked about, answer): see ProjectIndex.dependencies
 
 
@@ -38,8 +46,9 @@ def analyze(
 
     With `summarize`, each result also says what its file's classes return (the cache checks other files' entries
     against it)."""
-    # Parsing creates millions of objects and every tree is kept to the end, so Python's cyclic collector
-    # would scan them all again at each full collection (15-30% of a run over a few hundred files).
+    # Parsing creates millions of objects, so Python's cyclic collector would scan the live trees again at each
+    # automatic full collection (15-30% of a run over a few hundred files); released trees are collected in
+    # batches instead.
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -61,29 +70,45 @@ def _analyze(
         if index not in chosen and isinstance(text, str):
             project.add_deferred(display, text)
     results: Dict[int, FileResult] = {}
-    parsed: List[Tuple[int, ParsedFile, List[Type[Rule]]]] = []
-    # Parse every file of the batch before any rule runs: a rule may ask about the classes of any of them.
+    todo: List[Tuple[int, List[Type[Rule]]]] = []
     for index in indices:
         display, source = sources[index]
         if isinstance(source, Finding):
             results[index] = FileResult([source])
             continue
         active = rules_for_text(rules, source)
-        # Nothing to visit here: parse only if asked about. With a cache, files defining classes are
-        # parsed anyway, so their entries can answer for the files that depend on them.
+        # Every file of the batch can answer the others' cross-file questions (parsed when asked) before its
+        # own turn. Nothing to visit here: it is only that, unless a cache needs what its classes return.
+        project.add_deferred(display, source)
         if not active and not (summarize and class_names(source)) and python_syntax.parses(source):
-            project.add_deferred(display, source)
             results[index] = FileResult([], classes={})
             continue
-        result = parse.parse_source(display, source, project)
-        if isinstance(result, Finding):
-            results[index] = FileResult([result], classes={})
-        else:
-            project.add(result.semantics)
-            parsed.append((index, result, active))
-    for index, item, active in parsed:
+        todo.append((index, active))
+    released = 0
+    for index, active in todo:
+        display, source = sources[index]
+        assert isinstance(source, str)  # read errors were reported above
+        item = _parsed(display, source, project)
+        if isinstance(item, Finding):
+            results[index] = FileResult([item], classes={})
+            continue
         results[index] = _analyse_and_summarise(item, active, project, summarize)
+        released += project.release(KEEP_PARSED)
+        if released >= COLLECT_EVERY:  # trees point back at their file's caches: cycles only the collector frees
+            gc.collect()
+            released = 0
     return [results[index] for index in indices]
+
+
+def _parsed(display: str, source: str, project: ProjectIndex) -> "ParsedFile | Finding":
+    """The file to check, parsed now or earlier (when another file's question needed it)."""
+    semantics = project.take_parsed(display)
+    if semantics is not None:
+        return ParsedFile(display, source, semantics, deep=semantics.depth > parse.DEEP_LEVELS)
+    result = parse.parse_source(display, source, project)
+    if not isinstance(result, Finding):
+        project.add(result.semantics)
+    return result
 
 
 def _analyse_and_summarise(

@@ -49,7 +49,9 @@ def function_called(semantics: "FileSemantics", call: cst.Call) -> Optional[Tupl
     name = qualified.rsplit(".", 1)[-1]
     matches = [
         (other, other.top_level_functions()[name])
-        for other in semantics.project.files_mentioning("def " + name)
+        for other in semantics.project.files_mentioning(
+            "def " + name, path=lambda path: module_matches(qualified, path)
+        )
         if name in other.top_level_functions() and module_matches(qualified, other.path)
     ]
     return matches[0] if len(matches) == 1 else None
@@ -92,7 +94,7 @@ def _call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cs
         and semantics.resolve(call.func) is call.func
     ]
     found = [(semantics, call) for call in sites]
-    for other in semantics.project.files_mentioning(name):
+    for other in semantics.project.files_mentioning(name + "("):  # calls only: parsing every mention is costly
         if other is semantics:
             continue
         for call in other.calls_named(name):
@@ -112,7 +114,7 @@ def _method_sites(
     class_name, name = klass.name.value, function.name.value
     found: List[Tuple["FileSemantics", cst.Call]] = []
     if name == "__init__":  # `Trainer(model, loss)` anywhere in the project
-        for other in semantics.project.files_mentioning(class_name):
+        for other in semantics.project.files_mentioning(class_name + "("):
             for call in other.calls_named(class_name):
                 if _constructs(other, call, semantics, klass):
                     found.append((other, call))
@@ -122,7 +124,7 @@ def _method_sites(
             if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
                 if semantics.class_of(call) is klass:
                     found.append((semantics, call))
-        for other in semantics.project.files_mentioning(class_name, name):
+        for other in semantics.project.files_mentioning(class_name + "(", "." + name + "("):
             for call in other.calls_named(name):
                 receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
                 built = other.resolve(receiver) if receiver is not None and not _is_self(receiver) else None

@@ -27,12 +27,14 @@ class ProjectIndex:
 
     def __init__(self, parser: Optional[Parser] = None) -> None:
         self._files: List["FileSemantics"] = []
+        self._last_use: Dict[int, int] = {}  # id(semantics) -> when a question last needed it (release keeps those)
+        self._clock = 0
         self._class_names: set = set()
         self._forward: Dict[str, object] = {}
         self._parser = parser
-        self._deferred: List[Tuple[str, str, frozenset]] = []
-        # (id(text), words) -> (text, whether it mentions them); holding the text keeps its id unique.
-        self._mentions: Dict[Tuple[int, Tuple[str, ...]], Tuple[str, bool]] = {}
+        self._deferred: Dict[str, Tuple[str, frozenset]] = {}  # display path -> (text, class names), in order
+        self._texts: Dict[str, str] = {}  # display path -> text, of every file registered
+        self._mentions: Dict[Tuple[str, ...], frozenset] = {}  # words -> the display paths whose text has them all
         # What the file being analysed asked about other files: the cache reuses its findings only
         # while every answer is still the same.
         self.dependencies: Optional[List[Tuple[str, str, Any]]] = None
@@ -40,13 +42,17 @@ class ProjectIndex:
     def add(self, semantics: "FileSemantics") -> None:
         """Register one parsed file."""
         self._files.append(semantics)
+        self._touch([semantics])
+        if semantics.text is not None:
+            self._register_text(semantics.path, semantics.text)
         self._class_names.update(semantics.classes)
 
     def add_deferred(self, display: str, text: str) -> None:
         """Register a file that was not parsed; its class names are found with a cheap scan."""
         if self._parser is not None:  # files without classes too: files_mentioning may want them (init functions)
             names = class_names(text)
-            self._deferred.append((display, text, names))
+            self._deferred[display] = (text, names)
+            self._register_text(display, text)
             self._class_names.update(names)
 
     def add_unparsed(self, files: Iterable[Tuple[str, str]], parser: Parser) -> None:
@@ -56,28 +62,76 @@ class ProjectIndex:
             self.add_deferred(display, text)
 
     def files_where(self, wanted: Callable[[str], bool]) -> List["FileSemantics"]:
-        """The parsed files, after parsing the deferred ones whose text `wanted` accepts."""
+        """The parsed files, after parsing the deferred ones whose text `wanted` accepts; by path, so the answer
+        does not depend on which files happen to be parsed already."""
         self._parse_deferred(lambda display, text, names: wanted(text))
-        return list(self._files)
+        return sorted(self._files, key=lambda f: f.path)
 
-    def files_mentioning(self, *words: str) -> List["FileSemantics"]:
+    def _touch(self, files: Iterable["FileSemantics"]) -> None:
+        self._clock += 1
+        for semantics in files:
+            self._last_use[id(semantics)] = self._clock
+
+    def take_parsed(self, display: str) -> Optional["FileSemantics"]:
+        """The file's parsed form when another file's question parsed it already; else None, and the file is no
+        longer deferred (the caller parses it)."""
+        found = next((semantics for semantics in self._files if semantics.path == display), None)
+        if found is None:
+            self._deferred.pop(display, None)
+        return found
+
+    def release(self, keep_bytes: int) -> int:
+        """When the parsed files' sources add up to more than `keep_bytes`, turn the least recently needed ones back
+        into text (parsed again if asked about) until they fit in three quarters of it: a run's memory is then
+        bounded by the files in use, not by the number of files. Returns how many were released."""
+        if self._parser is None:
+            return 0  # nothing could parse them again
+        sizes = {id(f): len(f.text) if f.text is not None else 0 for f in self._files}
+        if sum(sizes.values()) <= keep_bytes:
+            return 0
+        kept, total = set(), 0
+        for semantics in sorted(self._files, key=lambda f: self._last_use.get(id(f), 0), reverse=True):
+            if total + sizes[id(semantics)] > keep_bytes * 3 // 4:
+                break
+            kept.add(id(semantics))
+            total += sizes[id(semantics)]
+        released = [f for f in self._files if id(f) not in kept and f.text is not None]
+        self._files = [f for f in self._files if id(f) in kept or f.text is None]
+        for semantics in released:
+            semantics.forget()
+            self._last_use.pop(id(semantics), None)
+            self.add_deferred(semantics.path, semantics.text)  # type: ignore[arg-type]
+        return len(released)
+
+    def files_mentioning(self, *words: str, path: Optional[Callable[[str], bool]] = None) -> List["FileSemantics"]:
         """files_where for files whose text contains every word. The answer depends on the words anywhere in
         any file, not on class names, so the cache checks it against every file's current text."""
         self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
-        return [
+        wanted = path or (lambda display: True)  # a cheap test of the path first: parsing is what costs
+        mentioning = self._mentioning(words)
+        self._parse_deferred(lambda display, text, names: display in mentioning and wanted(display))
+        found = [
             semantics
-            for semantics in self.files_where(lambda text: self._mentioned(text, words))
-            if semantics.text is None or self._mentioned(semantics.text, words)
+            for semantics in sorted(self._files, key=lambda f: f.path)
+            if wanted(semantics.path) and (semantics.text is None or all(word in semantics.text for word in words))
         ]
+        self._touch(found)
+        return found
 
-    def _mentioned(self, text: str, words: Tuple[str, ...]) -> bool:
-        # Value flow asks about the same names from many files: scanning every text each time was a third
-        # of the static pass on large projects.
-        key = (id(text), words)
-        known = self._mentions.get(key)
-        if known is None:
-            known = self._mentions[key] = (text, all(word in text for word in words))
-        return known[1]
+    def _register_text(self, display: str, text: str) -> None:
+        if self._texts.get(display) is not text:
+            self._texts[display] = text
+            self._mentions.clear()  # a new text: earlier answers may miss it
+
+    def _mentioning(self, words: Tuple[str, ...]) -> frozenset:
+        """The display paths whose text contains every word. Value flow asks the same names from many files:
+        scanning every text each time was a third of the static pass on large projects."""
+        found = self._mentions.get(words)
+        if found is None:
+            found = self._mentions[words] = frozenset(
+                display for display, text in self._texts.items() if all(word in text for word in words)
+            )
+        return found
 
     @property
     def files(self) -> List["FileSemantics"]:
@@ -94,6 +148,7 @@ class ProjectIndex:
         """Every checked file's class of this name (files not parsed yet are parsed now)."""
         self._parse_deferred(lambda display, text, names: name in names)
         found = [(f, f.classes[name]) for f in sorted(self._files, key=lambda f: f.path) if name in f.classes]
+        self._touch(f for f, _ in found)
         self._depend("defined", name, sorted(f.path for f, _ in found))
         return found
 
@@ -102,15 +157,12 @@ class ProjectIndex:
             self.dependencies.append((kind, name, answer))
 
     def _parse_deferred(self, wanted: Callable[[str, str, frozenset], bool]) -> None:
-        keep = []
-        for item in self._deferred:
-            if wanted(*item):
-                semantics = self._parser(item[0], item[1], self)  # type: ignore[misc]
-                if semantics is not None:
-                    self.add(semantics)
-            else:
-                keep.append(item)
-        self._deferred = keep
+        chosen = [display for display, (text, names) in self._deferred.items() if wanted(display, text, names)]
+        for display in chosen:
+            text, _ = self._deferred.pop(display)
+            semantics = self._parser(display, text, self)  # type: ignore[misc]
+            if semantics is not None:
+                self.add(semantics)
 
     def forward_origin(self, class_name: str) -> Optional["Origin"]:
         """What every class of this name returns from `forward`, when they all agree; else None."""
@@ -131,6 +183,7 @@ class ProjectIndex:
             klass = semantics.classes.get(class_name)
             if klass is not None:
                 origins.append(_forward_returns(semantics, klass))
+                self._touch([semantics])
         kinds = {origin.kind if origin else None for origin in origins}
         result = origins[0] if len(kinds) == 1 and origins and origins[0] is not None else None
         self._forward[class_name] = result

@@ -91,6 +91,16 @@ class FileSemantics:
         self._paths: Dict[int, List[Optional[Origin]]] = {}  # a module call's output per value of its callee
         self.values_cache: Dict[int, list] = {}  # flow.values per expression
         self.call_sites_cache: Dict[tuple, Any] = {}  # calls.call_sites per (function, parameter)
+        self.loop_model: Any = None  # loops.loop_model's cache: kept here, it dies with the file's tree
+
+    def forget(self) -> None:
+        """Drop the caches that point back at files (this one included), so that once the project lets go of the
+        file its tree is freed by reference counting, without a cyclic collection over the whole heap."""
+        self._origin_cache = {}
+        self._paths = {}
+        self.values_cache = {}
+        self.call_sites_cache = {}
+        self.loop_model = None
 
     # -- positions and names ------------------------------------------------------------------
     @property

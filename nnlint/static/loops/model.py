@@ -5,7 +5,6 @@ Imports libcst and the other loop modules; never torch.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -221,13 +220,9 @@ class LoopModel:
         return last
 
 
-_MODELS: "weakref.WeakKeyDictionary[FileSemantics, LoopModel]" = weakref.WeakKeyDictionary()
-
-
 def loop_model(semantics: FileSemantics) -> LoopModel:
-    """The (cached) loop model of a file."""
-    model = _MODELS.get(semantics)
-    if model is None:
-        model = LoopModel(semantics)
-        _MODELS[semantics] = model
-    return model
+    """The (cached) loop model of a file. Cached on the file (a weak-keyed table would never free it: the model
+    refers to its file)."""
+    if semantics.loop_model is None:
+        semantics.loop_model = LoopModel(semantics)
+    return semantics.loop_model
