@@ -338,6 +338,18 @@ def test_bom_with_another_declared_encoding_is_nn002():
     assert [f["code"] for f in findings] == ["NN002"]
 
 
+def test_a_letter_newer_than_pythons_unicode_is_a_parse_error():
+    """Found by test_mutated_model_files_many: U+1E4D0 (Unicode 15) is a letter to libcst's parser but not to
+    CPython 3.11, and libcst's own node check then raised: an internal error, exit 2. It is NN001 on the
+    Pythons that reject it."""
+    data = "import torch.nn as nn\nx = 1\n\U0001e4d0\n".encode("utf-8")
+    code, findings, _ = lint(data)
+    if cpython_parses(data):
+        assert code in (0, 1) and not [f for f in findings if f["code"] in ("NN001", "NN002")]
+    else:
+        assert code == 1 and [f["code"] for f in findings] == ["NN001"]
+
+
 def test_nul_decoded_from_utf7_is_a_parse_error():
     """Found by test_mutated_model_files_many: UTF-7's "+AAA-" decodes to NUL, which CPython before 3.12 takes as
     the end of the file (so a syntax error after it goes unseen). nnlint reports the file, as 3.12 does."""

@@ -51,6 +51,8 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
             return parsed
     except cst.ParserSyntaxError as error:
         return _syntax_error(display, source, error)
+    except cst.CSTValidationError as error:  # libcst's parser accepted what its own nodes refuse (a newer
+        return _invalid_node(display, source, error)  # Unicode letter as a name): CPython's verdict decides
     except RecursionError:
         return ParseError.finding(Location(display, 1, 1), "File is nested too deeply for nnlint to parse it.")
 
@@ -87,6 +89,22 @@ def on_big_stack(call: Callable[[], Any]) -> Any:
     if not ok:
         raise value
     return value
+
+
+def _invalid_node(display: str, source: str, error: cst.CSTValidationError) -> Finding:
+    try:
+        python_syntax.parse(source)
+    except SyntaxError as precise:
+        return ParseError.finding(
+            Location(display, max(precise.lineno or 1, 1), max(precise.offset or 1, 1)),
+            f"Syntax error: {precise.msg}. nnlint checks nothing else in this file until it parses.",
+        )
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return UnsupportedSyntax.finding(
+        Location(display, 1, 1),
+        f"Python accepts this file but nnlint's parser (libcst) does not ({error}), so no rule checked the file.",
+    )
 
 
 def _syntax_error(display: str, source: str, error: cst.ParserSyntaxError) -> Finding:
