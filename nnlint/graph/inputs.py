@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from nnlint.config import InputSpec
+from nnlint.graph.input_names import Guess, meta_float, name_guesses, structural
 
 DTYPES = {
     "float32": torch.float32,
@@ -157,10 +158,10 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
         layer = _first_layer(model)
         path = [p for p, module in model.named_modules() if module is layer][:1] if layer is not None else []
         found = [(layer, path[0]) if layer is not None and path else None] + [None] * (len(names) - 1)
-        if len(names) > 1 and layer is not None and _name_guesses(names[0], model):
+        if len(names) > 1 and layer is not None and name_guesses(names[0], model):
             found[0] = None  # `forward(self, input_ids, pixel_values)`: the names say more than the first layer
     for index in range(1, len(names)):
-        if _structural(names[index]):
+        if structural(names[index]):
             # an adjacency or a mask reaches a layer only through matmuls and masking: its name says more
             found[index] = None
     layered: Dict[int, Tuple[Any, Any, Any]] = {}
@@ -170,7 +171,7 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
         if maker is not None:
             layered[index] = maker
             consumers.append(item[1])
-    guessed = {i: _name_guesses(name, model) for i, name in enumerate(names) if i not in layered}
+    guessed = {i: name_guesses(name, model) for i, name in enumerate(names) if i not in layered}
     if any(not options for options in guessed.values()):
         return []
     if not layered:
@@ -180,9 +181,9 @@ def infer_alternatives(model: nn.Module, graph: Optional[fx.Graph]) -> List[Inpu
         first = min(guessed)
         reference = guessed.pop(first)[0]
         layered[first] = (
-            lambda b, s, r=reference: r(b, _float((b,))),
+            lambda b, s, r=reference: r(b, meta_float((b,))),
             (0,),
-            lambda s, r=reference: _shape_text(r(_PROBE_BATCH, _float((_PROBE_BATCH,)))),
+            lambda s, r=reference: _shape_text(r(_PROBE_BATCH, meta_float((_PROBE_BATCH,)))),
         )
     combinations: List[Dict[int, Guess]] = [{}]
     for index, options in sorted(guessed.items()):
@@ -237,61 +238,6 @@ def _shape_text(tensor: torch.Tensor) -> str:
     return f"{str(tensor.dtype).replace('torch.', '')}[{', '.join(dims)}]"
 
 
-Guess = Callable[[int, torch.Tensor], torch.Tensor]  # (batch, the first input) -> this input
-
-
-def _image_guess(size: int) -> Guess:
-    return lambda b, r: _float((b, 3, size, size))
-
-
-_EDGE_NAMES = ("edge_index", "edge_indices", "edges", "edge_idx", "edge_list")
-_TIME_NAMES = ("t", "time", "times", "timestep", "timesteps", "sigma", "sigmas", "noise_level")
-
-
-def _structural(name: str) -> bool:
-    """Names of arguments that describe the other inputs' structure (edges, adjacency, masks) or the diffusion
-    step: they reach a layer only through indexing, matmuls, masking or an embedding of their own."""
-    lowered = name.lower()
-    return (
-        lowered in _EDGE_NAMES
-        or lowered in _TIME_NAMES
-        or lowered.startswith(("adj", "adjacency"))
-        or "mask" in lowered
-    )
-
-
-def _name_guesses(name: str, model: nn.Module) -> List[Guess]:
-    """Shapes an argument may have, from its name: what GNN, seq2seq, multimodal and diffusion code calls them."""
-    lowered = name.lower()
-    if lowered in _EDGE_NAMES:
-        return [lambda b, r: torch.empty((2, 2 * r.shape[0]), dtype=torch.int64, device="meta")]
-    if lowered.startswith(("adj", "adjacency")) or lowered in ("a_hat", "laplacian"):
-        return [
-            lambda b, r: _float((r.shape[0], r.shape[0])),
-            lambda b, r: _float((r.shape[0], r.shape[1], r.shape[1])),
-        ]
-    if "mask" in lowered:
-        return [
-            lambda b, r: torch.empty(tuple(r.shape[:2]), dtype=torch.bool, device="meta"),
-            lambda b, r: _float((r.shape[1], r.shape[1])),
-            lambda b, r: torch.empty((r.shape[1], r.shape[1]), dtype=torch.bool, device="meta"),
-            lambda b, r: _float((r.shape[0], 1, 1, r.shape[1])),
-        ]
-    has_embedding = any(isinstance(m, nn.Embedding) for m in model.modules())
-    if has_embedding and (
-        lowered.endswith(("ids", "idx", "tokens"))
-        or lowered in ("src", "tgt", "trg", "text", "caption", "captions", "target_seq", "decoder_input")
-    ):
-        return [lambda b, r: torch.empty((b, r.shape[1] if r.dim() == 2 else 16), dtype=torch.int64, device="meta")]
-    if lowered in ("image", "images", "img", "imgs", "pixel_values", "pixels", "picture", "x_img"):
-        return [_image_guess(s) for s in (224, 64, 32)]
-    if lowered in _TIME_NAMES:
-        return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta"), lambda b, r: _float((b,))]
-    if lowered in ("y", "label", "labels", "class_labels", "classes", "cond_label"):
-        return [lambda b, r: torch.empty((b,), dtype=torch.int64, device="meta")]
-    return []
-
-
 def images(model: nn.Module) -> Optional[InputPlan]:
     """RGB images, float[B, 3, S, S], at the declared sizes then the usual ones: the second guess for a
     model with 2-d convolutions or a declared image size whose first layer's input did not fit (a
@@ -300,7 +246,7 @@ def images(model: nn.Module) -> Optional[InputPlan]:
     if not declared and not any(isinstance(m, nn.Conv2d) for m in model.modules()):
         return None
     sizes = tuple(declared) + tuple(s for s in SPATIAL_SIZES if s not in declared)
-    return InputPlan(lambda b, s: (_float((b, 3, s, s)),), sizes, lambda s: f"float[B, 3, {s}, {s}]")
+    return InputPlan(lambda b, s: (meta_float((b, 3, s, s)),), sizes, lambda s: f"float[B, 3, {s}, {s}]")
 
 
 def declared_sizes(model: nn.Module) -> List[int]:
@@ -458,10 +404,6 @@ def _first_layer(model: nn.Module) -> Optional[nn.Module]:
     return None
 
 
-def _float(shape: Tuple[int, ...]) -> torch.Tensor:
-    return torch.empty(shape, device="meta")
-
-
 def _volume(size: int) -> Tuple[int, int, int]:
     """A volume (depth, height, width) for a free size: a cube, or a 16-frame clip at video sizes."""
     return (16, size, size) if size in VIDEO_SIZES else (size, size, size)
@@ -474,23 +416,23 @@ def _maker_for(layer: Union[nn.Module, _Weights]):
     if isinstance(layer, (nn.Conv1d, nn.ConvTranspose1d)):
         c = layer.in_channels
         return (
-            (lambda b, s: _float((b, c, s))),
+            (lambda b, s: meta_float((b, c, s))),
             SEQUENCE_LENGTHS + (256, 1024, 16000),
             (lambda s: f"float[B, {c}, {s}]"),
         )
     if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
         c = layer.in_channels
-        return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
+        return (lambda b, s: meta_float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
     if isinstance(layer, (nn.Conv3d, nn.ConvTranspose3d)):
         c = layer.in_channels
         return (
-            (lambda b, s: _float((b, c) + _volume(s))),
+            (lambda b, s: meta_float((b, c) + _volume(s))),
             VOLUME_SIZES + VIDEO_SIZES,
             (lambda s: f"float[B, {c}, {', '.join(map(str, _volume(s)))}]"),
         )
     if isinstance(layer, nn.Linear):
         f = layer.in_features
-        return (lambda b, s: _float((b, f))), (0,), (lambda s: f"float[B, {f}]")
+        return (lambda b, s: meta_float((b, f))), (0,), (lambda s: f"float[B, {f}]")
     if isinstance(layer, nn.Embedding):
         n = layer.num_embeddings
         return (
@@ -500,14 +442,14 @@ def _maker_for(layer: Union[nn.Module, _Weights]):
         )
     if isinstance(layer, nn.RNNBase):
         f, first = layer.input_size, layer.batch_first
-        make = (lambda b, s: _float((b, s, f))) if first else (lambda b, s: _float((s, b, f)))
+        make = (lambda b, s: meta_float((b, s, f))) if first else (lambda b, s: meta_float((s, b, f)))
         return make, SEQUENCE_LENGTHS, (lambda s: f"float[B, {s}, {f}]" if first else f"float[{s}, B, {f}]")
     if isinstance(layer, nn.BatchNorm1d):
         f = layer.num_features
-        return (lambda b, s: _float((b, f))), (0,), (lambda s: f"float[B, {f}]")
+        return (lambda b, s: meta_float((b, f))), (0,), (lambda s: f"float[B, {f}]")
     if isinstance(layer, nn.BatchNorm2d):
         c = layer.num_features
-        return (lambda b, s: _float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
+        return (lambda b, s: meta_float((b, c, s, s))), SPATIAL_SIZES, (lambda s: f"float[B, {c}, {s}, {s}]")
     return None
 
 

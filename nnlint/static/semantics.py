@@ -8,19 +8,22 @@ silent on unknown values: precision first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Type, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, cast
 
 import libcst as cst
 
 from nnlint.static import torch_api
+from nnlint.static.call_args import argument as argument  # re-exported: rules import it here
+from nnlint.static.call_args import sequential_layers as sequential_layers
 from nnlint.static.collect import Collector, Scope, dotted_name
 from nnlint.static.fastwalk import positions_of, subtree_end
 from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.py and static/layers.py import it here
 from nnlint.static.torch_api import Kind
+from nnlint.static.value_types import LossCall as LossCall  # re-exported
+from nnlint.static.value_types import ModuleInstance as ModuleInstance
+from nnlint.static.value_types import Origin as Origin
 
 if TYPE_CHECKING:
-    from nnlint.static.flow import Step
     from nnlint.static.project import ProjectIndex
 
 _MAX_DEPTH = 12
@@ -28,38 +31,6 @@ _EXACT_TYPES: Dict[tuple, frozenset] = {}  # `enclosing`'s kinds -> the same as 
 
 
 _Node = TypeVar("_Node", bound=cst.CSTNode)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a value came from: its kind, the expression that produced it, and words for messages."""
-
-    kind: Kind
-    node: cst.CSTNode
-    description: str
-    semantics: "FileSemantics" = field(repr=False, compare=False)
-    loss: Optional["LossCall"] = None  # set when kind is LOSS
-    via: Tuple["Step", ...] = ()  # how the value reached the use from another function or file (flow.py)
-
-    @property
-    def line(self) -> int:
-        """Line of the producing expression (computed only when a message needs it)."""
-        return self.semantics.line(self.node)
-
-    @property
-    def path(self) -> str:
-        """Display path of the file the value comes from."""
-        return self.semantics.path
-
-
-class LossCall(NamedTuple):
-    """A call that computes a torch loss: canonical name (`cross_entropy`), how it was written, its arguments."""
-
-    name: str
-    display: str
-    call: cst.Call
-    input: Optional[cst.BaseExpression]
-    target: Optional[cst.BaseExpression]
 
 
 class FileSemantics:
@@ -484,67 +455,12 @@ class FileSemantics:
         return self.module_output(name, resolved, resolved, depth)
 
 
-class ModuleInstance(NamedTuple):
-    """A module instance: its class, the constructor call (an expression of `semantics`' file), and the steps
-    of value flow that led from the use to it (empty when it was built in the same function)."""
-
-    semantics: "FileSemantics"
-    class_name: str
-    construct: cst.Call
-    via: Tuple["Step", ...]
-
-
 def _own_forward(func: cst.BaseExpression) -> Optional[str]:
     """`self` for `self(x)`, `self.forward` for `self.forward(x)`: the class's own forward; else None."""
     if isinstance(func, cst.Name) and func.value == "self":
         return "self"
     if isinstance(func, cst.Attribute) and func.attr.value == "forward" and isinstance(func.value, cst.Name):
         return "self.forward" if func.value.value == "self" else None
-    return None
-
-
-def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
-    """A call's argument by position (before any star-args) or by keyword."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg for arg in call.args if arg.keyword is None]
-    for index, arg in enumerate(positional):
-        if arg.star:
-            return None
-        if index == position:
-            return arg.value
-    return None
-
-
-def sequential_layers(call: cst.Call) -> List[cst.BaseExpression]:
-    """The layers of `nn.Sequential(a, b, ...)` or `nn.Sequential(OrderedDict([("a", a), ...]))`, in order."""
-    args = [arg for arg in call.args if arg.keyword is None]
-    if any(arg.star for arg in args):
-        return []
-    if len(args) == 1 and isinstance(args[0].value, cst.Call):
-        inner = args[0].value
-        if (
-            _callee_name(inner.func) == "OrderedDict"
-            and inner.args
-            and isinstance(inner.args[0].value, (cst.List, cst.Tuple))
-        ):
-            pairs = []
-            for element in inner.args[0].value.elements:
-                value = element.value
-                if isinstance(value, cst.Tuple) and len(value.elements) == 2:
-                    pairs.append(value.elements[1].value)
-                else:
-                    return []
-            return pairs
-    return [arg.value for arg in args]
-
-
-def _callee_name(func: cst.BaseExpression) -> Optional[str]:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
     return None
 
 
