@@ -91,6 +91,14 @@ def test_worker_count_does_not_change_output(tree, baseline, workers):
     assert _outputs(tree, workers) == baseline
 
 
+def test_releasing_parsed_trees_changes_nothing(tree, baseline, monkeypatch):
+    """Every tree released after its file and parsed again when another file asks (issue 13's memory bound)."""
+    from nnlint.static import analysis
+
+    monkeypatch.setattr(analysis, "KEEP_PARSED", 0)
+    assert _outputs(tree, 1) == baseline
+
+
 def test_cold_and_warm_cache_match_no_cache(tree, tmp_path, baseline):
     """A cold cache (written by this run) and a warm one (read back, serially and by the pool) change nothing."""
     cache = tmp_path / "cache"

@@ -108,7 +108,7 @@ def _check(
     elif configured is not None:
         plans = [configured]
         completed = with_first_layer_dtypes(model, target.inputs or ())
-        if completed != tuple(target.inputs or ()):  # `--input-shape 2,8` on an Embedding-first model: int64 ids,
+        if completed != target.inputs:  # `--input-shape 2,8` on an Embedding-first model: int64 ids,
             plans.append(input_plans.from_specs(completed))  # tried only when the float input fails
     else:
         plans = input_plans.infer_alternatives(model, gm.graph if gm is not None else None)

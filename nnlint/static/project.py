@@ -27,6 +27,7 @@ class ProjectIndex:
 
     def __init__(self, parser: Optional[Parser] = None) -> None:
         self._files: List["FileSemantics"] = []
+        self._parsed_bytes = 0  # source size of the parsed files: release() has nothing to do below its budget
         self._last_use: Dict[int, int] = {}  # id(semantics) -> when a question last needed it (release keeps those)
         self._clock = 0
         self._class_names: set = set()
@@ -44,6 +45,7 @@ class ProjectIndex:
         self._files.append(semantics)
         self._touch([semantics])
         if semantics.text is not None:
+            self._parsed_bytes += len(semantics.text)
             self._register_text(semantics.path, semantics.text)
         self._class_names.update(semantics.classes)
 
@@ -75,10 +77,9 @@ class ProjectIndex:
     def take_parsed(self, display: str) -> Optional["FileSemantics"]:
         """The file's parsed form when another file's question parsed it already; else None, and the file is no
         longer deferred (the caller parses it)."""
-        found = next((semantics for semantics in self._files if semantics.path == display), None)
-        if found is None:
-            self._deferred.pop(display, None)
-        return found
+        if self._deferred.pop(display, None) is not None:
+            return None  # still text: nobody asked about it yet
+        return next((semantics for semantics in self._files if semantics.path == display), None)
 
     def release(self, keep_bytes: int) -> int:
         """When the parsed files' sources add up to more than `keep_bytes`, turn the least recently needed ones back
@@ -86,35 +87,35 @@ class ProjectIndex:
         bounded by the files in use, not by the number of files. Returns how many were released."""
         if self._parser is None:
             return 0  # nothing could parse them again
-        sizes = {id(f): len(f.text) if f.text is not None else 0 for f in self._files}
-        if sum(sizes.values()) <= keep_bytes:
+        if self._parsed_bytes <= keep_bytes:
             return 0
         kept, total = set(), 0
         for semantics in sorted(self._files, key=lambda f: self._last_use.get(id(f), 0), reverse=True):
-            if total + sizes[id(semantics)] > keep_bytes * 3 // 4:
+            size = len(semantics.text) if semantics.text is not None else 0
+            if total + size > keep_bytes * 3 // 4:
                 break
             kept.add(id(semantics))
-            total += sizes[id(semantics)]
+            total += size
         released = [f for f in self._files if id(f) not in kept and f.text is not None]
         self._files = [f for f in self._files if id(f) in kept or f.text is None]
         for semantics in released:
+            assert semantics.text is not None
             semantics.forget()
             self._last_use.pop(id(semantics), None)
-            self.add_deferred(semantics.path, semantics.text)  # type: ignore[arg-type]
+            self._parsed_bytes -= len(semantics.text)
+            self.add_deferred(semantics.path, semantics.text)
         return len(released)
 
     def files_mentioning(self, *words: str, path: Optional[Callable[[str], bool]] = None) -> List["FileSemantics"]:
-        """files_where for files whose text contains every word. The answer depends on the words anywhere in
+        """The files whose text contains every word (and whose path `path` accepts), by path. The answer depends on the words anywhere in
         any file, not on class names, so the cache checks it against every file's current text."""
         self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
         wanted = path or (lambda display: True)  # a cheap test of the path first: parsing is what costs
         mentioning = self._mentioning(words)
         self._parse_deferred(lambda display, text, names: display in mentioning and wanted(display))
-        found = [
-            semantics
-            for semantics in sorted(self._files, key=lambda f: f.path)
-            if wanted(semantics.path) and (semantics.text is None or all(word in semantics.text for word in words))
-        ]
+        # files without a text (added by hand) cannot be ruled out
+        chosen = (f for f in self._files if wanted(f.path) and (f.text is None or f.path in mentioning))
+        found = sorted(chosen, key=lambda f: f.path)
         self._touch(found)
         return found
 
@@ -147,7 +148,8 @@ class ProjectIndex:
     def definitions(self, name: str) -> List[Tuple["FileSemantics", cst.ClassDef]]:
         """Every checked file's class of this name (files not parsed yet are parsed now)."""
         self._parse_deferred(lambda display, text, names: name in names)
-        found = [(f, f.classes[name]) for f in sorted(self._files, key=lambda f: f.path) if name in f.classes]
+        defining = sorted((f for f in self._files if name in f.classes), key=lambda f: f.path)
+        found = [(f, f.classes[name]) for f in defining]
         self._touch(f for f, _ in found)
         self._depend("defined", name, sorted(f.path for f, _ in found))
         return found

@@ -15,6 +15,7 @@ import libcst as cst
 from nnlint.static import torch_api
 from nnlint.static.call_args import argument as argument  # re-exported: rules import it here
 from nnlint.static.call_args import sequential_layers as sequential_layers
+from nnlint.static.calls import module_matches
 from nnlint.static.collect import Collector, Scope, dotted_name
 from nnlint.static.fastwalk import positions_of, subtree_end
 from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.py and static/layers.py import it here
@@ -144,7 +145,7 @@ class FileSemantics:
             return None
         imported = self.qualified_name(node)
         if imported is not None and not any(
-            _module_matches(imported, semantics.path) for semantics, _ in self.project.definitions(simple)
+            module_matches(imported, semantics.path) for semantics, _ in self.project.definitions(simple)
         ):
             return None  # `from some_package.models import Critic`: not the checked file's Critic
         return simple
@@ -476,13 +477,3 @@ _BRANCHES = (cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, c
 def _is_torch_name(qualified: str) -> bool:
     """torch itself, not torchvision or torchaudio."""
     return qualified == "torch" or qualified.startswith("torch.")
-
-
-def _module_matches(imported: str, path: str) -> bool:
-    """`from models.net import Net` (models.net.Net) names the class of `.../models/net.py` (or a package's __init__)."""
-    module = imported.rsplit(".", 1)[0].split(".")
-    stem = path.rsplit("/", 1)[-1][:-3] if path.endswith(".py") else path
-    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
-    if stem == "__init__":
-        parts = parts[:-1]
-    return bool(parts) and parts[-len(module) :] == module
