@@ -98,3 +98,49 @@ def test_two_file_mnist_named_alone():
     assert _codes([case / "main.py"], case.parent) == [("two_files/main.py", "NN202")]
     ok = FIXTURES / "NN202" / "ok_two_files"
     assert _codes([ok / "main.py"], ok.parent) == []
+
+
+def test_call_summary_qualifies_calls_as_the_libcst_analysis_does():
+    from nnlint.static.call_summary import summarize_calls
+
+    summary = summarize_calls(
+        "import pkg.train as t\nfrom .models import build\nfrom helpers import train\n"
+        "# train(model) in a comment\ns = 'train(x)'\ndef train_all():\n    train(a)\n    t.train(b)\n"
+        "    build(c)\n    self.model.train()\n",
+        "pkg/run.py",
+    )
+    assert summary is not None
+    assert summary.count("train", lambda q: q == "helpers.train") == 1
+    assert summary.count("train", lambda q: q == "pkg.train.train") == 1
+    assert summary.count("train", lambda q: q is None) == 1  # `self.model.train()`: its receiver is not imported
+    assert summary.count("build", lambda q: q == "pkg.models.build") == 1
+    assert not summary.calls("train_all")
+    assert summarize_calls("def broken(:\n", "x.py") is None
+
+
+def test_callers_are_parsed_only_where_a_call_binds_the_function(tmp_path):
+    """A file that only mentions `train(` (a comment, another module's `train`) is never parsed for call sites,
+    and a helper called from more places than value flow follows has none of its callers parsed."""
+    from nnlint.static import parse
+    from nnlint.static.project import ProjectIndex
+
+    sources = {
+        "lib/loop.py": "def train(model):\n    return model\n\ndef helper(x):\n    return x\n",
+        "lib/main.py": "from lib.loop import train\n\ntrain(Net())\n",
+        "lib/other.py": "from elsewhere import train\n# train(model)\ntrain(3)\n",
+        **{f"lib/many{i}.py": "from lib.loop import helper\n" + "helper(1)\n" * 5 for i in range(3)},
+    }
+    parsed = []
+
+    def parser(display, text, index):
+        parsed.append(display)
+        return parse.parse_for_index(display, text, index)
+
+    index = ProjectIndex(parser)
+    for display, text in sources.items():
+        index.add_deferred(display, text)
+    callers = index.files_calling(("train(",), "train", lambda q: q == "lib.loop.train", exclude="lib/loop.py")
+    assert [f.path for f in callers or []] == ["lib/main.py"]
+    assert parsed == ["lib/main.py"]
+    assert index.files_calling(("helper(",), "helper", lambda q: q == "lib.loop.helper", limit=12) is None
+    assert parsed == ["lib/main.py"]

@@ -94,12 +94,18 @@ def _call_sites(semantics: "FileSemantics", function: cst.FunctionDef, param: cs
         and semantics.resolve(call.func) is call.func
     ]
     found = [(semantics, call) for call in sites]
-    for other in semantics.project.files_mentioning(name + "("):  # calls only: parsing every mention is costly
-        if other is semantics:
-            continue
+
+    def imports_it(qualified: Optional[str]) -> bool:
+        return qualified is not None and qualified.endswith("." + name) and module_matches(qualified, semantics.path)
+
+    callers = semantics.project.files_calling(
+        (name + "(",), name, imports_it, limit=MAX_SITES - len(found), exclude=semantics.path
+    )
+    if callers is None:
+        return None  # called from everywhere: a general helper
+    for other in callers:
         for call in other.calls_named(name):
-            qualified = other.qualified_name(call.func)
-            if qualified is not None and qualified.endswith("." + name) and module_matches(qualified, semantics.path):
+            if imports_it(other.qualified_name(call.func)):
                 found.append((other, call))
     return _bound(found, semantics, function, param, skip_first=False)
 
@@ -114,7 +120,14 @@ def _method_sites(
     class_name, name = klass.name.value, function.name.value
     found: List[Tuple["FileSemantics", cst.Call]] = []
     if name == "__init__":  # `Trainer(model, loss)` anywhere in the project
-        for other in semantics.project.files_mentioning(class_name + "("):
+
+        def may_build(qualified: Optional[str]) -> bool:  # unqualified: a local or star-imported class, told later
+            return qualified is None or module_matches(qualified, semantics.path)
+
+        builders = semantics.project.files_calling((class_name + "(",), class_name, may_build, limit=MAX_SITES)
+        if builders is None:
+            return None  # built in more places than value flow follows
+        for other in builders:
             for call in other.calls_named(class_name):
                 if _constructs(other, call, semantics, klass):
                     found.append((other, call))
@@ -124,7 +137,10 @@ def _method_sites(
             if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
                 if semantics.class_of(call) is klass:
                     found.append((semantics, call))
-        for other in semantics.project.files_mentioning(class_name + "(", "." + name + "("):
+        users = semantics.project.files_calling(
+            (class_name + "(", "." + name + "("), name, lambda qualified: True, constructing=class_name
+        )
+        for other in users or []:
             for call in other.calls_named(name):
                 receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
                 built = other.resolve(receiver) if receiver is not None and not _is_self(receiver) else None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 
 import libcst as cst
 
+from nnlint.static.call_summary import CallSummary, summarize_calls
 from nnlint.static.fastwalk import walk
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class ProjectIndex:
         self._deferred: Dict[str, Tuple[str, frozenset]] = {}  # display path -> (text, class names), in order
         self._texts: Dict[str, str] = {}  # display path -> text, of every file registered
         self._mentions: Dict[Tuple[str, ...], frozenset] = {}  # words -> the display paths whose text has them all
+        self._summaries: Dict[str, Tuple[str, Optional[CallSummary]]] = {}  # display path -> (text, its calls)
         # What the file being analysed asked about other files: the cache reuses its findings only
         # while every answer is still the same.
         self.dependencies: Optional[List[Tuple[str, str, Any]]] = None
@@ -118,6 +120,49 @@ class ProjectIndex:
         found = sorted(chosen, key=lambda f: f.path)
         self._touch(found)
         return found
+
+    def files_calling(
+        self,
+        words: Tuple[str, ...],
+        name: str,
+        accept: Callable[[Optional[str]], bool],
+        *,
+        constructing: Optional[str] = None,
+        limit: Optional[int] = None,
+        exclude: Optional[str] = None,
+    ) -> Optional[List["FileSemantics"]]:
+        """The files (other than `exclude`) with a call written `name(...)`/`x.name(...)` whose qualified name
+        `accept` may take (and, with `constructing`, a call of that class too), parsed, by path; None when such
+        calls number more than `limit`. Files whose text lacks the `words` are not looked at; the others are read
+        with Python's own parser first (call_summary.py), so a file is parsed only when it really calls `name`,
+        and nothing is parsed for a helper called from everywhere. The cache depends on the `words`, as in
+        files_mentioning."""
+        self._depend("texts", "\x00".join(words), None)
+        counts: Dict[str, int] = {}
+        for display in sorted(self._mentioning(words)):
+            if display == exclude:
+                continue
+            summary = self._call_summary(display)
+            if summary is None:  # Python's parser cannot read it: only libcst can tell
+                counts[display] = 1
+            elif constructing is None or summary.calls(constructing):
+                found = summary.count(name, accept)
+                if found:
+                    counts[display] = found
+        if limit is not None and sum(counts.values()) > limit:
+            return None
+        self._parse_deferred(lambda display, text, names: display in counts)
+        chosen = (f for f in self._files if f.path in counts or (f.text is None and f.path != exclude))
+        found_files = sorted(chosen, key=lambda f: f.path)  # files without a text (added by hand): cannot be ruled out
+        self._touch(found_files)
+        return found_files
+
+    def _call_summary(self, display: str) -> Optional[CallSummary]:
+        text = self._texts[display]
+        known = self._summaries.get(display)
+        if known is None or known[0] is not text:
+            known = self._summaries[display] = (text, summarize_calls(text, display))
+        return known[1]
 
     def _register_text(self, display: str, text: str) -> None:
         if self._texts.get(display) is not text:

@@ -15,6 +15,7 @@ import libcst as cst
 from nnlint.static import torch_api
 from nnlint.static.call_args import argument as argument  # re-exported: rules import it here
 from nnlint.static.call_args import sequential_layers as sequential_layers
+from nnlint.static.call_summary import absolute_import
 from nnlint.static.calls import module_matches
 from nnlint.static.collect import Collector, Scope, dotted_name
 from nnlint.static.fastwalk import positions_of, subtree_end
@@ -98,16 +99,9 @@ class FileSemantics:
             imported = self._imports.get(scope, {}).get(head) if scope is not None else None
             if imported is not None:
                 if imported.startswith("."):
-                    imported = self._absolute(imported)
+                    imported = absolute_import(imported, self.path)
                 return torch_api.normalize(imported + ("." + rest if rest else ""))
         return None
-
-    def _absolute(self, relative: str) -> str:
-        """`..models.Net` imported in `pkg/train/loop.py` -> `pkg.models.Net` (by the file's display path)."""
-        level = len(relative) - len(relative.lstrip("."))
-        package = self.path.split("/")[:-1]
-        base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else []
-        return ".".join([*base, relative[level:]]).strip(".")
 
     def calls_named(self, name: str) -> List[cst.Call]:
         """The calls in this file whose callee is written `name(...)` or `<something>.name(...)`."""
