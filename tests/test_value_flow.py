@@ -144,3 +144,24 @@ def test_callers_are_parsed_only_where_a_call_binds_the_function(tmp_path):
     assert parsed == ["lib/main.py"]
     assert index.files_calling(("helper(",), "helper", lambda q: q == "lib.loop.helper", limit=12) is None
     assert parsed == ["lib/main.py"]
+
+
+def test_a_warm_run_analyses_nothing_when_the_model_lives_in_a_context_file(tmp_path, monkeypatch):
+    """The trainer's cached finding depends on what the context file's class returns; that file is never checked,
+    so its class summaries are cached on their own (else every run would analyse the trainer again)."""
+    from nnlint.static import engine
+
+    case = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "NN201" / "trainer_class_factory", case)
+    cache = tmp_path / "cache"
+    assert _codes([case / "trainer.py"], tmp_path, cache) == [("proj/trainer.py", "NN201")]
+    analysed = []
+    real = engine.analyze_batch
+    monkeypatch.setattr(
+        engine, "analyze_batch", lambda sources, batch, *rest: analysed.append(batch) or real(sources, batch, *rest)
+    )
+    assert _codes([case / "trainer.py"], tmp_path, cache) == [("proj/trainer.py", "NN201")]
+    assert analysed == []
+    # the model file named too: its summary-only entry is not taken for a checked file's findings
+    assert sorted(_codes([case / "trainer.py", case / "models.py"], tmp_path, cache)) == [("proj/trainer.py", "NN201")]
+    assert analysed == [[1]]

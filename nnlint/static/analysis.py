@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 from nnlint import python_syntax
 from nnlint.rule import Rule
@@ -37,15 +37,20 @@ class FileResult:
     findings: List[Finding]
     dependencies: List[Dependency] = field(default_factory=list)
     classes: Optional[Dict[str, Any]] = None  # what each of its classes' forward returns; None if not parsed
+    # True for a file that was not checked but parsed to answer a question (a context file): only its classes'
+    # summaries and what they depend on, so the cache can tell later runs whether the answers still hold
+    summary_only: bool = False
 
 
 def analyze(
     sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool
-) -> List[FileResult]:
-    """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about.
+) -> Dict[int, FileResult]:
+    """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about. Returns the
+    results by source index.
 
     With `summarize`, each result also says what its file's classes return (the cache checks other files' entries
-    against it)."""
+    against it), and every other file that a question parsed gets a `summary_only` result: without one, a file
+    whose cached findings depend on a class of that file would be analysed again in every run."""
     # Parsing creates millions of objects, so Python's cyclic collector would scan the live trees again at each
     # automatic full collection (15-30% of a run over a few hundred files); released trees are collected in
     # batches instead.
@@ -60,7 +65,7 @@ def analyze(
 
 def _analyze(
     sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool
-) -> List[FileResult]:
+) -> Dict[int, FileResult]:
     from nnlint import registry
 
     rules = registry.rules_for(codes)
@@ -97,7 +102,28 @@ def _analyze(
         if released >= COLLECT_EVERY:  # trees point back at their file's caches: cycles only the collector frees
             gc.collect()
             released = 0
-    return [results[index] for index in indices]
+    checked = {index: results[index] for index in indices}
+    if summarize:
+        checked.update(_summaries_of_others(sources, chosen, project))
+    return checked
+
+
+def _summaries_of_others(sources: Sequence[Source], chosen: Set[int], project: ProjectIndex) -> Dict[int, FileResult]:
+    """Class summaries of the files parsed only to answer questions (and of those that summarising parses)."""
+    index_of = {display: index for index, (display, _) in enumerate(sources)}
+    done = {sources[index][0] for index in chosen}
+    found: Dict[int, FileResult] = {}
+    pending = [f for f in project.files if f.path not in done and f.path in index_of]
+    while pending:
+        for semantics in pending:
+            done.add(semantics.path)
+            asked: List[Dependency] = []
+            project.dependencies = asked
+            classes = class_summaries(semantics)
+            project.dependencies = None
+            found[index_of[semantics.path]] = FileResult([], _distinct(asked), classes, summary_only=True)
+        pending = [f for f in project.files if f.path not in done and f.path in index_of]
+    return found
 
 
 def _parsed(display: str, source: str, project: ProjectIndex) -> "ParsedFile | Finding":

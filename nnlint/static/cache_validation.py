@@ -25,14 +25,16 @@ class CachedRun:
         self.cache = cache
         self.entries: Dict[int, Dict[str, Any]] = {}
         if cache is not None:
+            # a context file's entry has no findings: a checked file cannot use one
             self.entries = {
                 i: e
                 for i, (d, text) in enumerate(sources)
                 if isinstance(text, str)
                 for e in [cache.load(d, digest(text))]
-                if e
+                if e and not (i < self.checked and e.get("context"))
             }
         self.fresh: List[int] = []  # analysed in this run, in order
+        self.summarised: List[int] = []  # context files parsed in this run: their class summaries are stored
         self._valid: Set[int] = set()  # cached files whose every answer holds, as of the last next_batch()
         self._answers: Dict[str, str] = {}  # texts_answer's memo for this run
 
@@ -48,15 +50,29 @@ class CachedRun:
         return [i for i in stale if i not in self.entries] or stale
 
     def record(self, batch: List[int], done: Dict[int, FileResult]) -> Dict[int, FileResult]:
-        """The results of one batch, with the answers only the whole run knows filled in ("texts" questions)."""
+        """The checked files' results of one batch, with the answers only the whole run knows filled in ("texts"
+        questions); the class summaries of context files parsed on the way are kept for the cache."""
+        checked: Dict[int, FileResult] = {}
         for index, result in done.items():
+            if result.summary_only and (index < self.checked or not self._may_summarise(index)):
+                continue  # a checked file has (or gets) its full result; a full entry is better than a summary
             result.dependencies = [
                 (kind, name, texts_answer(self.sources, name, self._answers) if kind == "texts" else answer)
                 for kind, name, answer in result.dependencies
             ]
-            self.entries[index] = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
+            entry = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
+            if result.summary_only:
+                self.entries[index] = {**entry, "context": True}
+                self.summarised.append(index)
+            else:
+                self.entries[index] = entry
+                checked[index] = result
         self.fresh += batch
-        return done
+        return checked
+
+    def _may_summarise(self, index: int) -> bool:
+        known = self.entries.get(index)
+        return self.cache is not None and (known is None or bool(known.get("context"))) and index not in self.summarised
 
     def hits(self) -> Dict[int, FileResult]:
         """The cached results that still hold, by source index."""
@@ -70,9 +86,13 @@ class CachedRun:
         }
 
     def store(self, results: Dict[int, FileResult]) -> None:
-        """Write the entries of the files analysed in this run."""
+        """Write the entries of the files analysed in this run, and the class summaries of the context files."""
         if self.cache is None:
             return
+        for index in self.summarised:
+            display, text = self.sources[index]
+            if isinstance(text, str):
+                self.cache.store(display, digest(text), {**self.entries[index], "findings": []})
         for index in self.fresh:
             display, text = self.sources[index]
             if isinstance(text, str):

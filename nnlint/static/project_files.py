@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+_LISTINGS: Dict[str, frozenset] = {}  # folder -> its names, for one context_files() call
 MAX_FILES = 400  # context files for one run: a project's own modules, not a whole site-packages
 
 # `from ..pkg.mod import a, b`, `from . import a`, `import a.b as c, d` — one statement per line is enough here:
@@ -24,6 +25,7 @@ _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
 
 def context_files(named: Sequence[Path], root: Path, excluded: Optional[Iterable[Path]] = None) -> List[Path]:
     """The project files the `named` files import, directly or through each other, that are not named."""
+    _LISTINGS.clear()  # a new run: files may have come or gone
     seen: Set[str] = {_key(path) for path in named}
     seen.update(_key(path) for path in excluded or ())
     found: List[Path] = []
@@ -40,31 +42,31 @@ def context_files(named: Sequence[Path], root: Path, excluded: Optional[Iterable
                 seen.add(key)
                 found.append(candidate)
                 queue.append(candidate)
+    _LISTINGS.clear()  # the folders may change before the next run (a language server lives long)
     return found[:MAX_FILES]
 
 
 def imported_files(path: Path, text: str, root: Path) -> List[Path]:
     """Files of the project that `path` imports (those that exist)."""
     folder = path.parent
-    roots = _search_roots(folder, root)
-    found: List[Path] = []
+    roots = [str(base) for base in _search_roots(folder, root)]
+    found: List[str] = []  # strings, not Paths: a file importing 50 names from a package asks ~200 places
     for dots, module, names in _FROM.findall(text):
         parts = [part for part in module.split(".") if part]
         listed = [name.strip() for name in names.replace("\\", " ").split(",") if name.strip()]
-        bases = [_up(folder, len(dots) - 1)] if dots else roots
+        up = _up(folder, len(dots) - 1) if dots else None
+        bases = ([str(up)] if up is not None else []) if dots else roots
         for base in bases:
-            if base is None:
-                continue
-            target = base.joinpath(*parts) if parts else base
+            target = os.path.join(base, *parts)
             found.extend(_module_files(target) if parts else [])
-            found.extend(file for name in listed for file in _module_files(target / name.split()[0]))
+            found.extend(file for name in listed for file in _module_files(os.path.join(target, name.split()[0])))
     for group in _IMPORT.findall(text):
         for spelled in group.split(","):
             parts = spelled.split(" as ")[0].strip().split(".")
             if parts and all(part.isidentifier() for part in parts):
                 for base in roots:
-                    found.extend(_module_files(base.joinpath(*parts)))
-    return found
+                    found.extend(_module_files(os.path.join(base, *parts)))
+    return [Path(file) for file in found]
 
 
 def _search_roots(folder: Path, root: Path) -> List[Path]:
@@ -80,16 +82,28 @@ def _search_roots(folder: Path, root: Path) -> List[Path]:
     return roots
 
 
-def _module_files(target: Path) -> List[Path]:
+def _module_files(target: str) -> List[str]:
     """`pkg/mod` -> `pkg/mod.py` or `pkg/mod/__init__.py`, whichever exists (the package's `__init__` too)."""
     found = []
-    module = target.with_name(target.name + ".py")
-    if module.is_file():
-        found.append(module)
-    package = target / "__init__.py"
-    if package.is_file():
-        found.append(package)
+    folder, name = os.path.split(target)
+    if name + ".py" in _listing(folder):
+        found.append(target + ".py")
+    if "__init__.py" in _listing(target):
+        found.append(os.path.join(target, "__init__.py"))
     return found
+
+
+def _listing(folder: str) -> frozenset:
+    """The names in a folder (empty if it is none), read once per run: `from pkg import a, b, ...` asks about
+    every name, and a stat per name and search root was most of a warm run's time."""
+    names = _LISTINGS.get(folder)
+    if names is None:
+        try:
+            names = frozenset(os.listdir(folder))
+        except OSError:
+            names = frozenset()
+        _LISTINGS[folder] = names
+    return names
 
 
 def _up(folder: Path, levels: int) -> Optional[Path]:

@@ -20,7 +20,7 @@ def analyze_batch(
     """analyze() for sources[i], i in `batch`, by source index; over `workers` processes if the batch is big enough."""
     if workers > 1 and len(batch) >= PARALLEL_MIN_FILES:
         return _in_pool(sources, batch, codes, summarize, workers)
-    return dict(zip(batch, analyze(sources, batch, codes, summarize)))
+    return analyze(sources, batch, codes, summarize)
 
 
 def _in_pool(
@@ -33,8 +33,13 @@ def _in_pool(
     chunks = _contiguous_chunks(sources, todo, codes, workers)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [(chunk, pool.submit(analyze, sources, chunk, codes, summarize)) for chunk in chunks if chunk]
-        return {index: result for chunk, future in futures for index, result in zip(chunk, future.result())}
+        futures = [pool.submit(analyze, sources, chunk, codes, summarize) for chunk in chunks if chunk]
+        merged: Dict[int, FileResult] = {}
+        for future in futures:
+            for index, result in future.result().items():  # a file checked by one worker, summarised by another
+                if index not in merged or merged[index].summary_only:
+                    merged[index] = result
+        return merged
 
 
 def _contiguous_chunks(
