@@ -165,3 +165,47 @@ def test_a_warm_run_analyses_nothing_when_the_model_lives_in_a_context_file(tmp_
     # the model file named too: its summary-only entry is not taken for a checked file's findings
     assert sorted(_codes([case / "trainer.py", case / "models.py"], tmp_path, cache)) == [("proj/trainer.py", "NN201")]
     assert analysed == [[1]]
+
+
+def test_a_call_word_is_not_found_inside_a_longer_name():
+    from nnlint.static.project import mentions_all
+
+    assert not mentions_all("layer = BasicBlock(64)\n", ["Block("])
+    assert mentions_all("layer = BasicBlock(64)\nBlock(3)", ["Block("])
+    assert mentions_all("x = layers.Block(3)", ["Block("])
+    assert mentions_all("Block(3)", ["Block("])
+    assert mentions_all("def _init_weights(self):", ["init"])  # not a call: a plain substring
+
+
+def test_editing_one_file_redoes_only_the_files_whose_answers_it_changes(tmp_path, monkeypatch):
+    from nnlint.static import engine
+
+    (tmp_path / "blocks.py").write_text(
+        "import torch.nn as nn\n\nclass Block(nn.Module):\n    def __init__(self, act):\n"
+        "        super().__init__()\n        self.act = act\n\n    def forward(self, x):\n        return self.act(x)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "basic.py").write_text(
+        "import torch.nn as nn\n\nclass BasicBlock(nn.Module):\n    def __init__(self, width):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(width, width)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n\nlayer = BasicBlock(64)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "train.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\nfrom blocks import Block\n\n"
+        "def step(model, x, y):\n    return F.cross_entropy(model(x), y)\n\nstep(Block(nn.Softmax(dim=1)), 1, 2)\n",
+        encoding="utf-8",
+    )
+    files = [tmp_path / name for name in ("basic.py", "blocks.py", "train.py")]
+    cache = tmp_path / "cache"
+    first = _codes(files, tmp_path, cache)
+    assert first == [("train.py", "NN201")]  # the model's forward returns what `Block(...)` was given: softmax
+    analysed = []
+    real = engine.analyze_batch
+    monkeypatch.setattr(
+        engine, "analyze_batch", lambda sources, batch, *rest: analysed.append(batch) or real(sources, batch, *rest)
+    )
+    with open(tmp_path / "basic.py", "a", encoding="utf-8") as out:
+        out.write("# edited\n")
+    assert _codes(files, tmp_path, cache) == first
+    assert analysed == [[0]]

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache, digest
-from nnlint.static.project import class_names
+from nnlint.static.project import class_names, mentions_all
 from nnlint.static.reading import Source
 from nnlint.types import Finding
 
@@ -40,14 +40,19 @@ class CachedRun:
 
     def next_batch(self) -> List[int]:
         """The files to analyse next ([] when done): without a cache all of them once; with one, the changed files
-        first, then the cached ones whose recorded answers no longer hold, until every answer holds."""
+        first, then the cached ones with an answer that surely changed, then (only if nothing else is left) those
+        that asked about a class of a file still to be redone, until every answer holds."""
         if self.cache is None:
             return [] if self.fresh else list(range(self.checked))
         fresh = set(self.fresh)
-        self._valid = set(_still_valid(self.sources, self.entries, fresh, self._answers))
+        states = _states(self.sources, self.entries, fresh | set(self.summarised), self._answers)
+        self._valid = {index for index, state in states.items() if state is True}
         stale = [i for i in range(self.checked) if i not in self._valid and i not in fresh]
-        # Changed files first: a file that only asked about them stays valid if their answers are the same.
-        return [i for i in stale if i not in self.entries] or stale
+        # Changed files first: a file that only asked about them stays valid if their answers are the same. Then
+        # the surely stale: editing resnet.py redoes the files that asked who builds its Bottleneck, and those
+        # that asked what another class returns wait until its file is redone (its answer is mostly the same).
+        changed = [i for i in stale if i not in self.entries]
+        return changed or [i for i in stale if states.get(i) is False] or stale
 
     def record(self, batch: List[int], done: Dict[int, FileResult]) -> Dict[int, FileResult]:
         """The checked files' results of one batch, with the answers only the whole run knows filled in ("texts"
@@ -108,33 +113,47 @@ class CachedRun:
                 )
 
 
-def _still_valid(
+def _states(
     sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int], answers: Dict[str, str]
-) -> List[int]:
-    """The cached files whose every recorded cross-file answer is still the same (`fresh` ones were just analysed)."""
+) -> Dict[int, Optional[bool]]:
+    """Per cached file: True when every recorded cross-file answer is still the same (`fresh` ones were just
+    analysed), False when one surely changed, None when one can only be told after a file it asked about is
+    analysed again."""
     defined: Dict[str, List[int]] = {}
     for index, (_, text) in enumerate(sources):
         if isinstance(text, str):
             for name in class_names(text):
                 defined.setdefault(name, []).append(index)
-    memo: Dict[int, bool] = {index: True for index in fresh}
+    memo: Dict[int, Optional[bool]] = {index: True for index in fresh}
 
-    def valid(index: int) -> bool:
+    def state(index: int) -> Optional[bool]:
         if index in memo:
             return memo[index]
-        memo[index] = index in entries  # optimistic inside a cycle of files that depend on each other
-        if index in entries:
-            memo[index] = all(answer_holds(kind, name, answer) for kind, name, answer in entries[index]["dependencies"])
-        return memo[index]
+        if index not in entries:
+            memo[index] = False
+            return False
+        memo[index] = True  # optimistic inside a cycle of files that depend on each other
+        found: Optional[bool] = True
+        for kind, name, answer in entries[index]["dependencies"]:
+            holds = answer_holds(kind, name, answer)
+            if holds is False:
+                found = False
+                break
+            if holds is None:
+                found = None
+        memo[index] = found
+        return found
 
-    def answer_holds(kind: str, name: str, answer: Any) -> bool:
+    def answer_holds(kind: str, name: str, answer: Any) -> Optional[bool]:
         where = defined.get(name, [])
         if kind == "has":
             return bool(where) == answer
         if kind == "texts":
             return texts_answer(sources, name, answers) == answer
-        if not all(valid(i) and entries[i].get("classes") is not None for i in where):
-            return False
+        if any(i not in entries and i not in fresh for i in where):
+            return None  # a changed file defines the class: known once it is analysed
+        if not all(state(i) is True and entries[i].get("classes") is not None for i in where):
+            return None  # its answer is known once that file is analysed again
         if kind == "defined":
             return sorted(sources[i][0] for i in where if name in entries[i]["classes"]) == answer
         summaries = [
@@ -145,7 +164,7 @@ def _still_valid(
         same = len({x[0] if x else None for x in summaries}) == 1  # kinds agree, as in ProjectIndex.forward_origin
         return (summaries[0] if summaries and same and summaries[0] is not None else None) == answer
 
-    return [index for index in entries if index not in fresh and valid(index)]
+    return {index: state(index) for index in entries if index not in fresh}
 
 
 def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str]) -> str:
@@ -155,9 +174,7 @@ def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str]) -> s
     if key not in memo:
         words = key.split("\x00")
         found = sorted(
-            (display, digest(text))
-            for display, text in sources
-            if isinstance(text, str) and all(w in text for w in words)
+            (display, digest(text)) for display, text in sources if isinstance(text, str) and mentions_all(text, words)
         )
         memo[key] = digest(repr(found))
     return memo[key]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -109,8 +109,9 @@ class ProjectIndex:
         return len(released)
 
     def files_mentioning(self, *words: str, path: Optional[Callable[[str], bool]] = None) -> List["FileSemantics"]:
-        """The files whose text contains every word (and whose path `path` accepts), by path. The answer depends on the words anywhere in
-        any file, not on class names, so the cache checks it against every file's current text."""
+        """The files whose text contains every word (see mentions_all) and whose path `path` accepts, by path. The
+        answer depends on the words anywhere in any file, not on class names, so the cache checks it against every
+        file's current text."""
         self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
         wanted = path or (lambda display: True)  # a cheap test of the path first: parsing is what costs
         mentioning = self._mentioning(words)
@@ -175,7 +176,7 @@ class ProjectIndex:
         found = self._mentions.get(words)
         if found is None:
             found = self._mentions[words] = frozenset(
-                display for display, text in self._texts.items() if all(word in text for word in words)
+                display for display, text in self._texts.items() if mentions_all(text, words)
             )
         return found
 
@@ -235,6 +236,22 @@ class ProjectIndex:
         result = origins[0] if len(kinds) == 1 and origins and origins[0] is not None else None
         self._forward[class_name] = result
         return result
+
+
+def mentions_all(text: str, words: Sequence[str]) -> bool:
+    """Whether the text has every word. A word that ends with `(` is a call and counts only where no letter,
+    digit or underscore comes before it: `Block(` is not in `BasicBlock(...)` (a file that builds its own
+    `BasicBlock` does not call `Block`, and editing it must not redo the files that asked who builds a `Block`)."""
+    for word in words:
+        at = text.find(word)
+        if at < 0:
+            return False
+        if word.endswith("(") and (word[:1].isalnum() or word[:1] == "_"):
+            while at > 0 and (text[at - 1].isalnum() or text[at - 1] == "_"):
+                at = text.find(word, at + 1)
+                if at < 0:
+                    return False
+    return True
 
 
 def class_names(text: str) -> frozenset:
