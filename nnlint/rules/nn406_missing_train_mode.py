@@ -8,7 +8,19 @@ from typing import List, Optional, Tuple, Union, cast
 import libcst as cst
 
 from nnlint.static import loops
-from nnlint.static.loops import BACKWARD, EVAL, MAYBE_MODE, MODEL_CALL, STEP, TRAIN, Event, Frame, LoopRule, Unit
+from nnlint.static.loops import (
+    BACKWARD,
+    EVAL,
+    MAYBE_MODE,
+    MAYBE_MODEL_CALL,
+    MODEL_CALL,
+    STEP,
+    TRAIN,
+    Event,
+    Frame,
+    LoopRule,
+    Unit,
+)
 from nnlint.static.loops.names import HELD_OUT_TENSOR
 from nnlint.static.semantics import argument
 from nnlint.types import Severity
@@ -47,7 +59,7 @@ class MissingTrainMode(LoopRule):
             if routine is None:
                 return
         elif routine is None:
-            if not _validation_follows(events[index + 1 :]):
+            if not _validation_follows(loops.loop_model(self.context.semantics), events[index + 1 :]):
                 return
         else:
             if any(f.kind == "loop" for f in path[path.index(routine) + 1 :]):
@@ -154,11 +166,11 @@ def _at_epoch_end(unit: Unit, path: Tuple[Frame, ...]) -> bool:
     return False
 
 
-def _validation_follows(events) -> bool:
+def _validation_follows(model: loops.LoopModel, events) -> bool:
     """A model call on validation data comes after an inline `.eval()`: in a loop over a validation loader, or
     on held-out tensors (`model(test_x)`, `model(val_inputs)`)."""
     for event in events:
-        if event.kind != MODEL_CALL:
+        if event.kind not in (MODEL_CALL, MAYBE_MODEL_CALL) or not model.runs_model(event):
             continue
         if any(
             frame.kind == "loop" and isinstance(frame.node, cst.For) and loops.is_val_loader(frame.node.iter)

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import libcst as cst
 
-from nnlint.static.loops.events import AUTOGRAD_GRAD, BACKWARD, MODEL_CALL, STEP, Event, Function, Loop, Unit
+from nnlint.static.loops.events import (
+    AUTOGRAD_GRAD,
+    BACKWARD,
+    MAYBE_MODEL_CALL,
+    MODEL_CALL,
+    STEP,
+    Event,
+    Function,
+    Loop,
+    Unit,
+)
 from nnlint.static.loops.queries import is_eval_name, is_test_file, is_val_loader
 from nnlint.static.loops.syntax import text_of
 
@@ -59,16 +69,17 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
         )
         if named:
             unit = Unit(function, None, events)
-            _add_site(sites, function, None, unit, semantics=semantics)
+            _add_site(model, sites, function, None, unit, semantics=semantics)
             continue
         trains = any(e.kind in (BACKWARD, STEP) for e in events)
         for loop in model.loops(function):
             if isinstance(loop, cst.For) and is_val_loader(loop.iter):
-                _add_site(sites, function, loop, Unit(function, loop, events), trains)
+                _add_site(model, sites, function, loop, Unit(function, loop, events), trains)
     return sites
 
 
 def _add_site(
+    model: LoopModel,
     sites: List[EvalSite],
     function: Function,
     loop: Optional[Loop],
@@ -78,7 +89,7 @@ def _add_site(
 ) -> None:
     if unit.of(BACKWARD, STEP, AUTOGRAD_GRAD):
         return  # it trains or needs gradients (test-time adaptation, adversarial evaluation)
-    calls = tuple(e for e in unit.of(MODEL_CALL) if not any(f.kind == "call" for f in unit.tail(e)))
+    calls = tuple(e for e in unit.of(MODEL_CALL, MAYBE_MODEL_CALL) if not any(f.kind == "call" for f in unit.tail(e)))
     if semantics is not None:
         # A named routine evaluates when it runs the model over data (in a loop or a comprehension),
         # on a model it did not build itself: `def test(): net = ResNet18(); net(torch.randn(...))`
@@ -89,6 +100,7 @@ def _add_site(
             if (unit.nested(e) or _in_comprehension(semantics, e.node, function))
             and not _built_in(semantics, e.node, function)
         )
+    calls = tuple(e for e in calls if model.runs_model(e))  # last: it may follow values across files
     if calls:
         sites.append(EvalSite(function, loop, calls, unit, trains))
 

@@ -28,6 +28,9 @@ UNSCALE = "unscale"
 EVAL = "eval"
 TRAIN = "train"
 MODEL_CALL = "model call"
+# A call of something that may be the model (`self.backbone(x)`, `m(x)` with `m` a parameter): whether it is costs
+# value flow across functions and files, so it is asked only when a rule needs to know (LoopModel.runs_model).
+MAYBE_MODEL_CALL = "call that may run the model"
 AUTOGRAD_GRAD = "autograd.grad"
 CALL = "call"
 MAYBE_MODE = "call that may switch modes"

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from nnlint.static.loops.events import MAX_EVENTS, MAYBE_MODE, MODE_KINDS, Event, Frame, Function, Loop, Unit
+from nnlint.static.loops.events import (
+    MAX_EVENTS,
+    MAYBE_MODE,
+    MAYBE_MODEL_CALL,
+    MODE_KINDS,
+    MODEL_CALL,
+    Event,
+    Frame,
+    Function,
+    Loop,
+    Unit,
+)
 from nnlint.static.loops.index import FileIndex
 from nnlint.static.loops.queries import grad_context
 from nnlint.static.loops.roles import is_model_callee, receiver_role
@@ -37,6 +48,7 @@ class LoopModel:
         self._incomplete: Set[int] = set()
         self._computing: List[int] = []
         self._roles: Dict[int, Optional[str]] = {}
+        self._runs_model: Dict[int, bool] = {}
         self._calls_by_name: Optional[Dict[str, List[cst.Call]]] = None
         self._class_names: Optional[Dict[str, cst.ClassDef]] = None
 
@@ -159,6 +171,18 @@ class LoopModel:
         if key not in self._roles:
             self._roles[key] = receiver_role(self.semantics, expr)
         return self._roles[key]
+
+    def runs_model(self, event: Event) -> bool:
+        """Whether an event is a call of the model: named like it (MODEL_CALL), or a MAYBE_MODEL_CALL whose callee
+        turns out to be an instance of a model class (asked here, once per call, only when a rule needs it)."""
+        if event.kind == MODEL_CALL:
+            return True
+        if event.kind != MAYBE_MODEL_CALL or not isinstance(event.node, cst.Call):
+            return False
+        key = id(event.node)
+        if key not in self._runs_model:
+            self._runs_model[key] = self.is_model_callee(event.node.func)
+        return self._runs_model[key]
 
     def is_model_callee(self, func: cst.BaseExpression) -> bool:
         """Whether a callee looks like the model: named like one, or an instance of a model class of the checked files."""

@@ -46,6 +46,12 @@ HELD_OUT_TENSOR = re.compile(
     r"^(?:val|valid|validation|test|dev|eval)_?(?:x|inputs?|data|images?|imgs?|features?|samples?|batch|seqs?)$", re.I
 )
 ACCUMULATION_TEST = re.compile(r"%|accum|sync_gradients|update_freq|should_step|do_step|is_last", re.I)
+# builtins a call of which never runs a model: not worth an event
+NOT_MODULE_CALLS = frozenset(
+    "abs all any bool dict divmod enumerate float format frozenset getattr hasattr hash id int isinstance "
+    "issubclass iter len list map max min next object print range repr reversed round set setattr slice sorted "
+    "str sum super tuple type vars zip".split()
+)
 CLEARING_NAME = re.compile(r"zero_grad|clear_grad|reset_grad|zero_gradients|set_grads_to_none", re.I)
 MODE_NAME = re.compile(r"(?:^|_)(?:train|training|eval|evaluation|mode)(?:_|$)")
 WRAPPER_BACKWARD = re.compile(r"accelerator|fabric|engine|booster|deepspeed|^self$|^trainer$", re.I)

@@ -70,12 +70,19 @@ def _annotated_type(semantics: FileSemantics, expr: cst.BaseExpression) -> Optio
     return None
 
 
+def named_like_model(func: cst.BaseExpression) -> bool:
+    """Whether a callee is named like the model (`model`, `net`, `self.student_model`): no analysis needed."""
+    if not isinstance(func, (cst.Name, cst.Attribute)):
+        return False
+    name = last_name(func)
+    return name is not None and bool(MODEL_NAME.search(name)) and not name.lower().endswith(("_fn", "_func", "_loss"))
+
+
 def is_model_callee(semantics: FileSemantics, func: cst.BaseExpression) -> bool:
     """Whether a callee looks like the model: named like one, or an instance of a model class of the checked files."""
     if not isinstance(func, (cst.Name, cst.Attribute)):
         return False
-    name = last_name(func)
-    if name is not None and MODEL_NAME.search(name) and not name.lower().endswith(("_fn", "_func", "_loss")):
+    if named_like_model(func):
         return True
     module = semantics.module_class(func)
     if module is None:

@@ -18,6 +18,7 @@ from nnlint.static.loops.events import (
     MAX_EVENTS,
     MAYBE_CLEAR,
     MAYBE_MODE,
+    MAYBE_MODEL_CALL,
     MODEL_CALL,
     SCHEDULER_STEP,
     STEP,
@@ -28,8 +29,16 @@ from nnlint.static.loops.events import (
     Frame,
     Loop,
 )
-from nnlint.static.loops.names import CLEARING_NAME, CLIP_FUNCTIONS, MODE_NAME, SET_GRAD_ENABLED, WRAPPER_BACKWARD
+from nnlint.static.loops.names import (
+    CLEARING_NAME,
+    CLIP_FUNCTIONS,
+    MODE_NAME,
+    NOT_MODULE_CALLS,
+    SET_GRAD_ENABLED,
+    WRAPPER_BACKWARD,
+)
 from nnlint.static.loops.queries import grad_context
+from nnlint.static.loops.roles import named_like_model
 from nnlint.static.loops.syntax import dotted, is_false, is_grad, last_name, text_of
 
 if TYPE_CHECKING:
@@ -163,15 +172,18 @@ class Walker:
         if callee is not None:
             self.splice(call, callee, path)
             return
-        if self.model.is_model_callee(func):
-            self.add(Event(MODEL_CALL, call, text_of(func), path))
-            return
         name = last_name(func)
-        if name is not None and CLEARING_NAME.search(name):
+        clearing = name is not None and CLEARING_NAME.search(name) is not None
+        # a helper we cannot see into, such as `set_train_mode(model)`
+        mode = name is not None and name[:1].islower() and MODE_NAME.search(name) is not None
+        if named_like_model(func) or ((clearing or mode) and self.model.is_model_callee(func)):
+            self.add(Event(MODEL_CALL, call, text_of(func), path))
+        elif clearing:
             self.add(Event(MAYBE_CLEAR, call, text_of(func), path))
-        elif name is not None and name[:1].islower() and MODE_NAME.search(name):
-            # a helper we cannot see into, such as `set_train_mode(model)`
-            self.add(Event(MAYBE_MODE, call, name, path))
+        elif mode:
+            self.add(Event(MAYBE_MODE, call, name or "", path))
+        elif name is not None and name not in NOT_MODULE_CALLS and isinstance(func, (cst.Name, cst.Attribute)):
+            self.add(Event(MAYBE_MODEL_CALL, call, text_of(func), path))
 
     def method(self, call: cst.Call, func: cst.Attribute, args: List[cst.Arg], path: Tuple[Frame, ...]) -> bool:
         method = func.attr.value
