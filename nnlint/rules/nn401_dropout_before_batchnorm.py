@@ -33,17 +33,20 @@ class DropoutBeforeBatchnorm(LayerPairRule, GraphRule, ProbeRule):
 
     def check_call(self, node: cst.Call) -> None:
         # Dataflow in forward: the input of a BatchNorm call was produced by a dropout.
+        # The input first: rules share what a value is, and whether the callee is a BatchNorm may follow its
+        # construction across files (`norm_layer=...` passed from every model file).
         semantics = self.context.semantics
+        value = argument(node, 0, "input")
+        origin = semantics.origin(value) if value is not None else None
+        if origin is None or origin.kind is not Kind.DROPOUT:
+            return
         if semantics.qualified_name(node.func) == torch_api.BATCH_NORM_FUNCTION:
             is_batchnorm = True
         else:
             module = semantics.module_class(node.func)
             is_batchnorm = module is not None and torch_api.MODULE_KINDS.get(module[0]) is Kind.BATCHNORM
-        value = argument(node, 0, "input")
-        if is_batchnorm and value is not None:
-            origin = semantics.origin(value)
-            if origin is not None and origin.kind is Kind.DROPOUT:
-                self.report(node, _message(f"{origin.description} (line {origin.line})"))
+        if is_batchnorm:
+            self.report(node, _message(f"{origin.description} (line {origin.line})"))
 
     def check_pair(self, first: cst.BaseExpression, second: cst.BaseExpression) -> None:
         semantics = self.context.semantics

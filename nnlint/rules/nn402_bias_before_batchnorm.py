@@ -36,7 +36,11 @@ class BiasBeforeBatchnorm(LayerPairRule, GraphRule):
 
     def check_call(self, node: cst.Call) -> None:
         # Dataflow in forward: `self.bn(self.conv(x))`, or `x = self.conv(x)` then `x = self.bn(x)`.
+        # The cheap local test first: whether a callee is a BatchNorm may follow its construction across files.
         semantics = self.context.semantics
+        call = producer(semantics, argument(node, 0, "input"))
+        if call is None or not _is_self_attribute(call.func):
+            return
         if semantics.qualified_name(node.func) == torch_api.BATCH_NORM_FUNCTION:
             norm = "F.batch_norm"
         else:
@@ -44,9 +48,6 @@ class BiasBeforeBatchnorm(LayerPairRule, GraphRule):
             if module is None or not _is_batchnorm(module[0]):
                 return
             norm = torch_api.short(module[0])
-        call = producer(semantics, argument(node, 0, "input"))
-        if call is None or not _is_self_attribute(call.func):
-            return
         layer = semantics.module_class(call.func)
         klass = semantics.class_of(call)
         if (

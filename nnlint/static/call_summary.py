@@ -1,38 +1,58 @@
-"""What a file calls, read with Python's own parser: the small per-file summary that decides which files value
-flow must parse to find a function's callers.
+"""What a file calls, told cheaply: the small per-file summary that decides which files value flow must parse
+to find a function's callers.
 
-Value flow asks "who calls `train()`?" of the whole project. A file whose text merely mentions `train(` (in a
-comment, a string, a definition, or a call of another module's `train`) need not be parsed with libcst, which
-costs ~20x more than `ast` and keeps a large tree; and a helper called from more places than value flow follows
-(calls.MAX_SITES) need not have any of its callers parsed at all. The summary records, for every call written
-`name(...)` or `x.name(...)`, the imported dotted name the callee is written with, as the libcst analysis
-would qualify it (imports of any scope of the file: a superset, so a caller is never missed). Never imports torch.
+Value flow asks "who calls `train()`?" of the whole project. A file whose text merely mentions `train(` in a
+definition, or calls another module's `train`, need not be parsed with libcst, which costs ~20x more than
+Python's own parser and keeps a large tree; and a helper called from more places than value flow follows
+(calls.MAX_SITES) need not have any of its callers parsed at all. The summary reads the file's imports with
+`ast` (statements only, every scope) and finds the calls written `name(...)` or `x.name(...)` by a pattern over
+the text, each with the imported dotted name the callee is written with, as the libcst analysis would qualify it.
+A call in a comment or a string is counted too: a superset, so a caller is never missed. Never imports torch.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, List, Optional, Set
+import re
+from typing import Callable, Dict, Iterator, List, Optional, Pattern, Set
 
-# the imported dotted name of one call's callee: `from models import train` -> `train(...)` is "models.train";
-# `""` when the head of the callee is not imported (a local function, a method of a local value)
-Qualified = str
+_PATTERNS: Dict[str, Pattern[str]] = {}
 
 
 class CallSummary:
-    """The calls of one file by the last name of their callee, each with the qualified names it may have."""
+    """The imports of one file, and its text to find the calls of a name in."""
 
-    def __init__(self, calls: Dict[str, List[Set[Qualified]]]) -> None:
-        self._calls = calls
+    def __init__(self, text: str, imports: Dict[str, Set[str]]) -> None:
+        self._text = text
+        self._imports = imports
 
     def count(self, name: str, accept: Callable[[Optional[str]], bool]) -> int:
         """How many calls written `name(...)`/`x.name(...)` may run the callee that `accept` recognises by its
-        qualified name (None: not imported)."""
-        return sum(1 for spellings in self._calls.get(name, ()) if any(accept(q or None) for q in spellings or {""}))
+        qualified name (None: the head of the callee is not imported)."""
+        return sum(1 for spellings in self._spellings(name) if any(accept(q) for q in (spellings or {None})))
 
     def calls(self, name: str) -> bool:
         """Whether some call is written `name(...)` or `x.name(...)`."""
-        return name in self._calls
+        return next(self._spellings(name), None) is not None
+
+    def _spellings(self, name: str) -> Iterator[Set[Optional[str]]]:
+        pattern = _PATTERNS.get(name)
+        if pattern is None:
+            # a dotted receiver (`mod.`, `self.model.`) or none; not `def name(`/`class name(`; `).name(` has none
+            pattern = _PATTERNS[name] = re.compile(
+                r"(?<![\w.])(?<!def )(?<!class )((?:[A-Za-z_]\w*\s*\.\s*)*)" + re.escape(name) + r"\s*\("
+                r"|(?<=[)\]}'\"]\.)" + re.escape(name) + r"\s*\("
+            )
+        for match in pattern.finditer(self._text):
+            receiver = match.group(1)
+            if receiver is None:  # `f(x).name(...)`: a method of a value
+                yield set()
+            elif not receiver:  # `name(...)`
+                yield set(self._imports.get(name, ()))
+            else:  # `mod.sub.name(...)`
+                parts = [part.strip() for part in receiver.split(".") if part.strip()]
+                rest = ".".join([*parts[1:], name])
+                yield {prefix + "." + rest for prefix in self._imports.get(parts[0], ())}
 
 
 def summarize_calls(text: str, path: str) -> Optional[CallSummary]:
@@ -42,37 +62,35 @@ def summarize_calls(text: str, path: str) -> Optional[CallSummary]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imports: Dict[str, Set[str]] = {}
-    calls: List[ast.Call] = []
-    for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Call:
-            calls.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Import:
-            for alias in node.names:  # type: ignore[attr-defined]
+    for node in _statements(tree.body):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
                 if alias.asname:
                     imports.setdefault(alias.asname, set()).add(alias.name)
                 else:
                     head = alias.name.split(".")[0]
                     imports.setdefault(head, set()).add(head)
-        elif kind is ast.ImportFrom:
-            module = "." * node.level + (node.module or "")  # type: ignore[attr-defined]
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
             if not module:
                 continue
-            for alias in node.names:  # type: ignore[attr-defined]
-                if alias.name == "*":
-                    continue
-                qualified = module + alias.name if module.endswith(".") else f"{module}.{alias.name}"
-                imports.setdefault(alias.asname or alias.name, set()).add(absolute_import(qualified, path))
-    found: Dict[str, List[Set[Qualified]]] = {}
-    for call in calls:
-        dotted = _dotted(call.func)
-        if dotted is None:
-            continue
-        head, _, rest = dotted.partition(".")
-        last = dotted.rsplit(".", 1)[-1]
-        spellings = {prefix + ("." + rest if rest else "") for prefix in imports.get(head, ())}
-        found.setdefault(last, []).append(spellings)
-    return CallSummary(found)
+            for alias in node.names:
+                if alias.name != "*":
+                    qualified = module + alias.name if module.endswith(".") else f"{module}.{alias.name}"
+                    imports.setdefault(alias.asname or alias.name, set()).add(absolute_import(qualified, path))
+    return CallSummary(text, imports)
+
+
+def _statements(body: List[ast.stmt]) -> Iterator[ast.AST]:
+    """Every statement, nested ones too (imports inside functions count), without walking expressions."""
+    stack: List[ast.AST] = list(reversed(body))
+    while stack:
+        statement = stack.pop()
+        yield statement
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list):
+                stack.extend(reversed([node for node in inner if isinstance(node, ast.AST)]))
 
 
 def absolute_import(imported: str, path: str) -> str:
@@ -84,16 +102,3 @@ def absolute_import(imported: str, path: str) -> str:
     package = path.split("/")[:-1]
     base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else []
     return ".".join([*base, imported[level:]]).strip(".")
-
-
-def _dotted(node: ast.expr) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    if parts:  # `self.model.fit(...)`, `get()(x).fit(...)`: the last name is still what calls_named keys on
-        return "<value>." + ".".join(reversed(parts))
-    return None
