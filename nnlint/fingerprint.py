@@ -1,0 +1,111 @@
+"""One fingerprint per finding that survives unrelated edits; SARIF (code scanning) and the baseline both use it.
+
+A fingerprint hashes the rule's code, the file, the flagged source text with every space and comment taken out,
+and how many findings before it in the file had the same key. Line and cell numbers stay out, so code added
+above, lines moved and a reformatting (black, ruff format: spacing, indentation, wrapping of a short span) keep
+it; editing the flagged code itself makes a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Callable, Dict, List, Optional, Sequence
+
+from nnlint.notebook import cell_positions
+from nnlint.text import split_lines
+from nnlint.types import Finding, Location
+
+# The name both SARIF and the baseline file give the hash; a new way of computing it gets a new name.
+NAME = "nnlintFingerprint/v2"  # v2: spaces, comments, line and cell numbers left out
+
+# A span longer than this (a whole class or loop) would change with any edit inside it: the first line stands for it.
+MAX_SPAN_LINES = 4
+
+
+def fingerprints(
+    findings: Sequence[Finding],
+    read_text: Callable[[str], Optional[str]],
+    path_key: Callable[[str], str] = str,
+) -> List[str]:
+    """Per finding (in the order given, which should be the report's order), a hex digest; `path_key` turns a
+    finding's path into the name hashed (the baseline uses paths relative to its own folder)."""
+    texts: Dict[str, Optional[str]] = {}
+    seen: Counter = Counter()
+    prints = []
+    for finding in findings:
+        path = finding.location.path
+        if path not in texts:
+            texts[path] = read_text(path)
+        context = flagged_text(texts[path], finding.location)
+        key = (finding.code, path_key(path), finding.message if context is None else normalized(context))
+        prints.append(_hash(*key, str(seen[key])))
+        seen[key] += 1
+    return prints
+
+
+def flagged_text(text: Optional[str], location: Location) -> Optional[str]:
+    """The source a location points at: its span when short, else its first line; None when out of range."""
+    if text is None:
+        return None
+    lines = split_lines(text)
+    first = _first_index(text, lines, location)
+    if first is None:
+        return None
+    if location.end_line is None or not 0 <= location.end_line - location.line < MAX_SPAN_LINES:
+        return lines[first]
+    last = first + location.end_line - location.line
+    if last >= len(lines):
+        return lines[first]
+    span = lines[first : last + 1]
+    if location.end_column is not None:
+        span[-1] = span[-1][: max(location.end_column - 1, 0)]
+    span[0] = span[0][max(location.column - 1, 0) :]
+    joined = "\n".join(span)
+    return joined if joined.strip() else lines[first]
+
+
+def _first_index(text: str, lines: List[str], location: Location) -> Optional[int]:
+    if location.cell is None:
+        return location.line - 1 if 1 <= location.line <= len(lines) else None
+    for index, at in enumerate(cell_positions(text)):
+        if at == (location.cell, location.line):
+            return index
+    return None
+
+
+def normalized(source: str) -> str:
+    """`source` without comments and without any whitespace: what a formatter may change is left out."""
+    return "".join("".join(_without_comment(line).split()) for line in split_lines(source))
+
+
+def _without_comment(line: str) -> str:
+    """The line up to a `#` that starts a comment (one outside the quotes opened on this line)."""
+    quote: Optional[str] = None
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote is None:
+            if char == "#":
+                return line[:index]
+            if char in "'\"":
+                quote = line[index : index + 3] if line[index : index + 3] in ('"""', "'''") else char
+                index += len(quote)
+                continue
+        elif char == "\\":
+            index += 2
+            continue
+        elif line.startswith(quote, index):
+            index += len(quote)
+            quote = None
+            continue
+        index += 1
+    return line
+
+
+def _hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
