@@ -120,7 +120,7 @@ def _merged(content: str, comment: Optional[Tuple[int, str]], codes: Set[str]) -
         match = NOQA.search(text)
         if match is not None:
             if match.group("codes") is None:
-                return content  # a bare `# noqa` silences everything already
+                return content  # a bare noqa comment silences every code already
             listed = [part for part in match.group("codes").replace(",", " ").split() if part]
             missing = sorted(code for code in codes if code.upper() not in {part.upper() for part in listed})
             if not missing:

@@ -13,7 +13,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set
 
 from nnlint import notebook
 from nnlint.fingerprint import MAX_SPAN_LINES
@@ -121,7 +121,7 @@ def _notebook_lines(ref: str, path: Path, top: Path, cwd: Path) -> Optional[Froz
     except (GitError, notebook.NotebookError, OSError, ValueError):
         return None  # new at `ref`, or unreadable: all of it counts
     matcher = difflib.SequenceMatcher(None, split_lines(before), split_lines(after), autojunk=False)
-    changed = set()
+    changed: Set[int] = set()
     for tag, _, _, start, end in matcher.get_opcodes():
         if tag in ("replace", "insert"):
             changed.update(range(start + 1, end + 1))
