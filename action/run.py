@@ -28,7 +28,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "findings.json"
         command = [sys.executable, "-m", "nnlint", "check", *args, "--format", "json", "--output", str(report), *paths]
-        print("nnlint: " + " ".join(shlex.quote(part) for part in command[3:]), flush=True)
+        print("$ nnlint " + " ".join(shlex.quote(part) for part in command[4:]), flush=True)
         code = subprocess.run(command, check=False).returncode
         items = json.loads(report.read_text(encoding="utf-8")) if code in (0, 1) and report.is_file() else None
     if items is None:

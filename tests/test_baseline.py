@@ -11,6 +11,7 @@ from adopt_support import NET, later_commit, make_repo, nnlint, places, reported
 from test_notebook import cell, notebook, write
 
 from nnlint.baseline import Baseline, split
+from nnlint.cli import main
 from nnlint.fingerprint import fingerprints, flagged_text, normalized
 from nnlint.types import Finding, Location, Pass, Severity
 
@@ -124,3 +125,33 @@ def test_a_short_span_is_fingerprinted_by_its_code_without_spaces_or_comments():
     assert normalized(flagged_text(text, location)) == "criterion(probs,y)"
     assert normalized("s = '# not a comment'  # a comment") == "s='#notacomment'"
     assert flagged_text(text, Location("m.py", 9, 1)) is None
+
+
+GRAPH_MODEL = """\
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 16)
+        self.spare = nn.Linear(16, 16)
+        self.out = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.out(self.fc(x))
+"""
+
+
+@pytest.mark.torch
+def test_graph_findings_stay_known_too(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.py").write_text(GRAPH_MODEL, encoding="utf-8")
+    code = main(["check", "--no-cache", "--format", "json", "net.py"])
+    found = json.loads(capsys.readouterr().out)
+    assert code == 1 and [(f["code"], f["pass"]) for f in found] == [("NN303", "graph")]
+    main(["check", "--no-cache", "--write-baseline", "known.json", "net.py"])
+    (tmp_path / "net.py").write_text("import math\n\nSCALE = math.pi\n" + GRAPH_MODEL, encoding="utf-8")
+    assert main(["check", "--no-cache", "--format", "json", "--baseline", "known.json", "net.py"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
