@@ -1,14 +1,16 @@
 """One fingerprint per finding that survives unrelated edits; SARIF (code scanning) and the baseline both use it.
 
-A fingerprint hashes the rule's code, the file, the flagged source text with every space and comment taken out,
-and how many findings before it in the file had the same key. Line and cell numbers stay out, so code added
-above, lines moved and a reformatting (black, ruff format: spacing, indentation, wrapping of a short span) keep
-it; editing the flagged code itself makes a new one.
+A fingerprint hashes the rule's code, the file, the names of the functions and classes around the finding, the
+flagged source text with every space and comment taken out, and how many findings before it had the same key.
+Line and cell numbers stay out, so code added above, lines moved and a reformatting (black, ruff format:
+spacing, indentation, wrapping of a short span) keep it; editing the flagged code itself makes a new one. The
+enclosing names tell apart the same buggy line pasted into a new function above an old one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -37,8 +39,10 @@ def fingerprints(
         path = finding.location.path
         if path not in texts:
             texts[path] = read_text(path)
-        context = flagged_text(texts[path], finding.location)
-        key = (finding.code, path_key(path), finding.message if context is None else normalized(context))
+        text = texts[path]
+        context = flagged_text(text, finding.location)
+        where = "" if context is None or text is None else enclosing_names(text, finding.location)
+        key = (finding.code, path_key(path), where, finding.message if context is None else normalized(context))
         prints.append(_hash(*key, str(seen[key])))
         seen[key] += 1
     return prints
@@ -63,6 +67,35 @@ def flagged_text(text: Optional[str], location: Location) -> Optional[str]:
     span[0] = span[0][max(location.column - 1, 0) :]
     joined = "\n".join(span)
     return joined if joined.strip() else lines[first]
+
+
+def enclosing_names(text: str, location: Location) -> str:
+    """`Net.forward` for a line in that method: the defs and classes whose indented blocks hold the line (read
+    from indentation, so it works on any text nnlint could locate a finding in)."""
+    lines = split_lines(text)
+    first = _first_index(text, lines, location)
+    if first is None:
+        return ""
+    indent = _indent(lines[first])
+    names: List[str] = []
+    for index in range(first - 1, -1, -1):
+        if indent == 0:
+            break
+        line = lines[index]
+        if not line.strip() or line.lstrip().startswith("#") or _indent(line) >= indent:
+            continue
+        indent = _indent(line)
+        match = _DEFINITION.match(line)
+        if match:
+            names.append(match.group(1))
+    return ".".join(reversed(names))
+
+
+_DEFINITION = re.compile(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _first_index(text: str, lines: List[str], location: Location) -> Optional[int]:

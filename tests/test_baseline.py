@@ -12,7 +12,7 @@ from test_notebook import cell, notebook, write
 
 from nnlint.baseline import Baseline, split
 from nnlint.cli import main
-from nnlint.fingerprint import fingerprints, flagged_text, normalized
+from nnlint.fingerprint import enclosing_names, fingerprints, flagged_text, normalized
 from nnlint.types import Finding, Location, Pass, Severity
 
 
@@ -155,3 +155,20 @@ def test_graph_findings_stay_known_too(tmp_path, capsys, monkeypatch):
     (tmp_path / "net.py").write_text("import math\n\nSCALE = math.pi\n" + GRAPH_MODEL, encoding="utf-8")
     assert main(["check", "--no-cache", "--format", "json", "--baseline", "known.json", "net.py"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_the_same_buggy_line_pasted_into_a_new_function_above_is_the_one_reported(repo, capsys):
+    nnlint(capsys, "--write-baseline", "nnlint-baseline.json", ".")
+    pasted = "def warmup(x, y):\n    probs = F.softmax(net(x), dim=1)\n    return criterion(probs, y)\n\n\n"
+    train = repo / "train.py"
+    train.write_text(train.read_text(encoding="utf-8").replace("def step(", pasted + "def step("), encoding="utf-8")
+    code, findings = reported(capsys, "--baseline", "nnlint-baseline.json", ".")
+    assert code == 1 and places(findings) == [("NN201", "train.py", 12)]
+    assert "return criterion(probs, y)" == train.read_text(encoding="utf-8").splitlines()[11].strip()
+
+
+def test_enclosing_names_come_from_indentation():
+    text = "class Net:\n    def forward(self, x):\n        if x:\n\n            return f(x)\n    y = 1\nz = 2\n"
+    assert enclosing_names(text, Location("m.py", 5, 13)) == "Net.forward"
+    assert enclosing_names(text, Location("m.py", 6, 5)) == "Net"
+    assert enclosing_names(text, Location("m.py", 7, 1)) == ""
