@@ -70,8 +70,8 @@ def flagged_text(text: Optional[str], location: Location) -> Optional[str]:
 
 
 def enclosing_names(text: str, location: Location) -> str:
-    """`Net.forward` for a line in that method: the defs and classes whose indented blocks hold the line (read
-    from indentation, so it works on any text nnlint could locate a finding in)."""
+    """`Net.forward` for a line in that method: the defs and classes whose indented blocks hold the line, read from
+    indentation (so it works on any text nnlint could locate a finding in, and a rewrapped signature keeps it)."""
     lines = split_lines(text)
     first = _first_index(text, lines, location)
     if first is None:
@@ -82,16 +82,24 @@ def enclosing_names(text: str, location: Location) -> str:
         if indent == 0:
             break
         line = lines[index]
-        if not line.strip() or line.lstrip().startswith("#") or _indent(line) >= indent:
+        if _indent(line) >= indent:
             continue
-        indent = _indent(line)
         match = _DEFINITION.match(line)
+        if match is None and not _opens_block(line):
+            continue  # blank lines, comments, and what a formatter may outdent: `) -> int:`, string contents
+        indent = _indent(line)
         if match:
             names.append(match.group(1))
     return ".".join(reversed(names))
 
 
 _DEFINITION = re.compile(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+def _opens_block(line: str) -> bool:
+    """A line that starts an indented block (`def`, `class`, `for`, `if`, ...), not one that closes brackets."""
+    code = _without_comment(line).strip()
+    return code.endswith(":") and not code.startswith((")", "]", "}"))
 
 
 def _indent(line: str) -> int:

@@ -172,3 +172,5 @@ def test_enclosing_names_come_from_indentation():
     assert enclosing_names(text, Location("m.py", 5, 13)) == "Net.forward"
     assert enclosing_names(text, Location("m.py", 6, 5)) == "Net"
     assert enclosing_names(text, Location("m.py", 7, 1)) == ""
+    wrapped = 'def make(\n    a: int,\n) -> int:  # why\n    s = """\nat column 0\n"""\n    return f(a)\n'
+    assert enclosing_names(wrapped, Location("m.py", 7, 5)) == "make"
