@@ -9,17 +9,18 @@ enclosing names tell apart the same buggy line pasted into a new function above 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from nnlint.notebook import cell_positions
 from nnlint.text import split_lines
 from nnlint.types import Finding, Location
 
 # The name both SARIF and the baseline file give the hash; a new way of computing it gets a new name.
-NAME = "nnlintFingerprint/v2"  # v2: spaces, comments, line and cell numbers left out
+NAME = "nnlintFingerprint/v2"  # v2: enclosing names and the flagged code without spaces or comments; no lines
 
 # A span longer than this (a whole class or loop) would change with any edit inside it: the first line stands for it.
 MAX_SPAN_LINES = 4
@@ -52,7 +53,7 @@ def flagged_text(text: Optional[str], location: Location) -> Optional[str]:
     """The source a location points at: its span when short, else its first line; None when out of range."""
     if text is None:
         return None
-    lines = split_lines(text)
+    lines = _lines(text)
     first = _first_index(text, lines, location)
     if first is None:
         return None
@@ -61,7 +62,7 @@ def flagged_text(text: Optional[str], location: Location) -> Optional[str]:
     last = first + location.end_line - location.line
     if last >= len(lines):
         return lines[first]
-    span = lines[first : last + 1]
+    span = list(lines[first : last + 1])
     if location.end_column is not None:
         span[-1] = span[-1][: max(location.end_column - 1, 0)]
     span[0] = span[0][max(location.column - 1, 0) :]
@@ -72,7 +73,7 @@ def flagged_text(text: Optional[str], location: Location) -> Optional[str]:
 def enclosing_names(text: str, location: Location) -> str:
     """`Net.forward` for a line in that method: the defs and classes whose indented blocks hold the line, read from
     indentation (so it works on any text nnlint could locate a finding in, and a rewrapped signature keeps it)."""
-    lines = split_lines(text)
+    lines = _lines(text)
     first = _first_index(text, lines, location)
     if first is None:
         return ""
@@ -106,7 +107,12 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _first_index(text: str, lines: List[str], location: Location) -> Optional[int]:
+@functools.lru_cache(maxsize=8)  # asked twice per finding, and findings come file by file
+def _lines(text: str) -> Tuple[str, ...]:
+    return tuple(split_lines(text))
+
+
+def _first_index(text: str, lines: Sequence[str], location: Location) -> Optional[int]:
     if location.cell is None:
         return location.line - 1 if 1 <= location.line <= len(lines) else None
     for index, at in enumerate(cell_positions(text)):
