@@ -12,7 +12,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from nnlint.text import split_lines
 from nnlint.types import Finding
@@ -30,6 +30,8 @@ class FileDirectives:
     def __init__(self, text: str) -> None:
         self.skip_file = False
         self.lines: Dict[int, FrozenSet[str]] = {}
+        if "#" not in text:
+            return  # nothing to read: skip tokenizing
         scanned = scan(text)
         for line, _, comment in scanned.comments:
             if _SKIP_FILE.search(comment):
@@ -83,8 +85,14 @@ _TEXT_TOKENS = frozenset(
 
 def scan(text: str) -> Scan:
     """Comments and continued lines of `text`; falls back to a line scan when tokenizing fails."""
+    comments: List[Tuple[int, int, str]] = []
+    continued: Set[int] = set()
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):  # streamed: a big file's tokens add up
+            if token.type == tokenize.COMMENT:
+                comments.append((token.start[0], token.start[1], token.string))
+            elif token.type in _TEXT_TOKENS and token.start[0] < token.end[0]:
+                continued.update(range(token.start[0], token.end[0]))
     except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
         found = tuple(
             (number, line.index("#"), line[line.index("#") :])
@@ -92,13 +100,11 @@ def scan(text: str) -> Scan:
             if "#" in line
         )
         return Scan(found, frozenset(), False)
-    comments = tuple((t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT)
-    continued = {line for t in tokens if t.type in _TEXT_TOKENS for line in range(t.start[0], t.end[0])}
     commented = {line for line, _, _ in comments}
     for number, line in enumerate(split_lines(text), 1):
         if line.endswith("\\") and number not in continued and number not in commented:
             continued.add(number)
-    return Scan(comments, frozenset(continued), True)
+    return Scan(tuple(comments), frozenset(continued), True)
 
 
 def apply(findings: Iterable[Finding], read_text: Callable[[str], Optional[str]]) -> List[Finding]:
