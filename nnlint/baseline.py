@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from nnlint.fingerprint import NAME as FINGERPRINT
 from nnlint.fingerprint import fingerprints
@@ -28,10 +28,10 @@ class BaselineError(Exception):
 
 @dataclass(frozen=True)
 class Baseline:
-    """The fingerprints of the known findings in one baseline file."""
+    """The fingerprints of the known findings in one baseline file, and the file (as the baseline names it) of each."""
 
     path: Path
-    known: FrozenSet[str]
+    known: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -89,19 +89,29 @@ def load(path: Path) -> Baseline:
         isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str) for entry in entries
     ):
         raise BaselineError(f"the baseline {path} has no list of findings with fingerprints")
-    return Baseline(path, frozenset(entry["fingerprint"] for entry in entries))
+    return Baseline(path, {entry["fingerprint"]: str(entry.get("path", "")) for entry in entries})
 
 
 def split(
-    findings: Sequence[Finding], read_text: Callable[[str], Optional[str]], baseline: Baseline, cwd: Path
+    findings: Sequence[Finding],
+    read_text: Callable[[str], Optional[str]],
+    baseline: Baseline,
+    cwd: Path,
+    checked: Iterable[str] = (),
 ) -> Split:
-    """The findings the baseline does not know, in their order, and counts of the known ones present and gone."""
-    prints = fingerprints(findings, read_text, _path_key(baseline.path, cwd))
+    """The findings the baseline does not know, in their order; how many known ones are still present, and how many
+    are gone from the `checked` files (display paths; a file not checked this run fixed nothing)."""
+    key = _path_key(baseline.path, cwd)
+    prints = fingerprints(findings, read_text, key)
     new: List[Finding] = [
         finding for finding, fingerprint in zip(findings, prints) if fingerprint not in baseline.known
     ]
-    present = baseline.known.intersection(prints)
-    return Split(tuple(new), len(present), len(baseline.known) - len(present))
+    present = set(prints).intersection(baseline.known)
+    looked_at = {key(display) for display in checked}
+    gone = [
+        fingerprint for fingerprint, path in baseline.known.items() if fingerprint not in present and path in looked_at
+    ]
+    return Split(tuple(new), len(present), len(gone))
 
 
 def _path_key(baseline_path: Path, cwd: Path) -> Callable[[str], str]:

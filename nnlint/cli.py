@@ -267,7 +267,7 @@ def _adopted(options: argparse.Namespace, config, paths: List[Path], result, cwd
         baseline_path = (config.root or cwd) / config.baseline
     if baseline_path is not None:
         try:
-            known = split(findings, result.read_text, load(baseline_path), cwd)
+            known = split(findings, result.read_text, load(baseline_path), cwd, result.by_display)
         except BaselineError as error:
             raise UsageError(str(error)) from None
         findings = list(known.new)
