@@ -59,6 +59,7 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-graph", action="store_true", help="run only the static pass (never imports your code or torch)"
     )
+    _add_adoption_options(parser)
     parser.add_argument(
         "--no-cache", action="store_true", help="do not read or write the result cache (.nnlint_cache/)"
     )
@@ -86,6 +87,30 @@ def _check_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nnlint {__version__}")
     return parser
+
+
+def _add_adoption_options(parser: argparse.ArgumentParser) -> None:
+    """Options for bringing nnlint into a codebase that already has findings (README: Adopting nnlint)."""
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only findings not recorded in this baseline file (default: `baseline` in [tool.nnlint])",
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="ignore the configured baseline and report every finding"
+    )
+    parser.add_argument(
+        "--write-baseline", type=Path, metavar="FILE", help="record the current findings in FILE as known, exit 0"
+    )
+    parser.add_argument(
+        "--add-noqa", action="store_true", help="add `# noqa: NNxxx` to every line with a finding, exit 0"
+    )
+    parser.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="report only findings on lines changed since the git ref REF (e.g. origin/main)",
+    )
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -202,6 +227,11 @@ def _cmd_check(argv: List[str]) -> int:
     if options.diff:
         sys.stdout.write("".join(result.diffs))
         return EXIT_FINDINGS if result.diffs and not options.exit_zero else EXIT_CLEAN
+    if options.add_noqa:
+        return _add_noqa(result, cwd)
+    if options.write_baseline is not None:
+        return _write_baseline(options.write_baseline, result, cwd)
+    findings = _adopted(options, config, paths, result, cwd)
     if result.fixed:
         count = sum(result.fixed.values())
         print(
@@ -216,14 +246,75 @@ def _cmd_check(argv: List[str]) -> int:
     if options.output is not None:
         try:
             with open(options.output, "w", encoding="utf-8", newline="\n") as out:
-                reporter.render(result.findings, out, ctx)
+                reporter.render(findings, out, ctx)
         except OSError as error:
             raise UsageError(f"cannot write {options.output}: {error.strerror or error}") from None
     else:
-        reporter.render(result.findings, sys.stdout, ctx)
+        reporter.render(findings, sys.stdout, ctx)
         sys.stdout.flush()
-    failing = any(f.severity.rank >= Severity.WARNING.rank for f in result.findings)
+    failing = any(f.severity.rank >= Severity.WARNING.rank for f in findings)
     return EXIT_FINDINGS if failing and not options.exit_zero else EXIT_CLEAN
+
+
+def _adopted(options: argparse.Namespace, config, paths: List[Path], result, cwd: Path) -> list:
+    """The findings to report: those the baseline does not know, on lines changed since --diff-base."""
+    from nnlint.baseline import BaselineError, load, split
+    from nnlint.changed_lines import GitError, changed_lines
+
+    findings = list(result.findings)
+    baseline_path = None if options.no_baseline else options.baseline
+    if baseline_path is None and config.baseline and not options.no_baseline:
+        baseline_path = (config.root or cwd) / config.baseline
+    if baseline_path is not None:
+        try:
+            known = split(findings, result.read_text, load(baseline_path), cwd, result.by_display)
+        except BaselineError as error:
+            raise UsageError(str(error)) from None
+        findings = list(known.new)
+        if options.statistics:
+            print(
+                f"nnlint: {known.still_known} known finding{'s' if known.still_known != 1 else ''} "
+                f"of the baseline {baseline_path} remain"
+                + (
+                    f"; {known.fixed} {'are' if known.fixed != 1 else 'is'} fixed "
+                    f"(`--write-baseline {baseline_path}` drops {'them' if known.fixed != 1 else 'it'})"
+                    if known.fixed
+                    else ""
+                ),
+                file=sys.stderr,
+            )
+    if options.diff_base is not None:
+        try:
+            changed = changed_lines(options.diff_base, paths, cwd)
+        except GitError as error:
+            raise UsageError(str(error)) from None
+        findings = changed.keep(findings, cwd, result.read_text)
+    return findings
+
+
+def _write_baseline(path: Path, result, cwd: Path) -> int:
+    from nnlint.baseline import BaselineError, write
+
+    try:
+        count = write(path, result.findings, result.read_text, cwd)
+    except BaselineError as error:
+        raise UsageError(str(error)) from None
+    print(f"nnlint: recorded {count} finding{'s' if count != 1 else ''} in the baseline {path}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _add_noqa(result, cwd: Path) -> int:
+    from nnlint.add_noqa import add_noqa
+
+    outcome = add_noqa(result.findings, result.by_display, result.read_text)
+    for note in outcome.notes:
+        print(f"nnlint: warning: {note}", file=sys.stderr)
+    count, files = sum(outcome.added.values()), len(outcome.added)
+    print(
+        f"nnlint: added {count} noqa comment{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}",
+        file=sys.stderr,
+    )
+    return EXIT_CLEAN
 
 
 def _print_graph_report(result, out: TextIO) -> None:

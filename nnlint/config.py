@@ -90,6 +90,7 @@ class Config:
     models: Tuple[ModelSpec, ...] = ()
     graph: str = "auto"
     cache_dir: Optional[str] = None
+    baseline: Optional[str] = None  # known findings not to report (nnlint/baseline.py); relative to `root`
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule code -> option -> value
 
 
@@ -427,6 +428,7 @@ _TOP_LEVEL: Dict[str, _Validator] = {
     "severity": _severities,
     "graph": _one_of("auto", "configured", "off"),
     "cache-dir": _string,
+    "baseline": _string,
     "models": _array_of(_model, "an array of tables ([[tool.nnlint.models]])"),
     "options": _rule_options,
 }

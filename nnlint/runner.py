@@ -73,6 +73,7 @@ class RunResult:
     notes: Tuple[str, ...] = ()
     graph: Tuple[Tuple[GraphTarget, GraphResult], ...] = ()
     graph_skipped: Tuple[SkippedModel, ...] = ()  # module classes discovery left out, and why (for `-v`)
+    by_display: Dict[str, Path] = field(default_factory=dict)  # each checked file by the path findings give it
 
 
 def selected_codes(config: Config, selection: Selection) -> FrozenSet[str]:
@@ -149,6 +150,7 @@ def run(
             read_text,
             graph=tuple(graph_results),
             graph_skipped=_skipped(project, config, graph),
+            by_display=by_display,
         )
 
     def relint(display: str, candidate: str) -> List[Finding]:
@@ -164,6 +166,7 @@ def run(
         tuple(fixing.notes),
         tuple(graph_results),
         _skipped(project, config, graph),
+        by_display,
     )
 
 

@@ -192,7 +192,7 @@ def test_separate_interpreters_with_other_hash_seeds(tree, baseline, seed, jobs,
 def test_sarif_fingerprints_are_unique(baseline):
     """Every SARIF result has a fingerprint and no two are alike (the other tests show they are stable)."""
     log = json.loads(baseline["sarif"])
-    prints = [r["partialFingerprints"]["nnlintFingerprint/v1"] for r in log["runs"][0]["results"]]
+    prints = [r["partialFingerprints"]["nnlintFingerprint/v2"] for r in log["runs"][0]["results"]]
     assert prints and len(set(prints)) == len(prints)
 
 

@@ -224,7 +224,7 @@ def test_graph_pass_runs_on_save_and_merges(client, tmp_path):
         """
     )
     path.write_text(source, encoding="utf-8")
-    client.initialize(tmp_path)
+    client.initialize(tmp_path, {"graph": True})
     client.open(path, source)
     assert set(_by_code(client.diagnostics(path))) == {"NN408"}  # static only: nothing imported yet
     client.notify("textDocument/didSave", {"textDocument": {"uri": path.as_uri()}})
@@ -234,6 +234,66 @@ def test_graph_pass_runs_on_save_and_merges(client, tmp_path):
     client.change(path, 2, source.replace("nn.Linear(16, 16)", "nn.Linear(16, 8)"))
     assert set(_by_code(client.diagnostics(path, version=2))) == {"NN408"}  # its line changed since the save
     assert client.shutdown() == 0
+
+
+MARKED = textwrap.dedent(
+    """\
+    import pathlib
+
+    import torch.nn as nn
+
+    pathlib.Path(__file__).with_name("imported.marker").write_text("the repository's code ran")
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.spare = nn.Linear(4, 4)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+    """
+)
+
+
+@pytest.mark.torch
+def test_opening_and_saving_runs_no_repository_code_unless_the_editor_opts_in(tmp_path):
+    """The graph pass on save imports the repository; with default options a clone is only read, never run."""
+    pytest.importorskip("pygls")
+    pytest.importorskip("torch")
+    default, opted_in = tmp_path / "default", tmp_path / "opted_in"
+    clients = []
+    try:
+        for folder, options in ((default, None), (opted_in, {"graph": True})):
+            folder.mkdir()
+            (folder / "pyproject.toml").write_text('[tool.nnlint]\ngraph = "auto"\n', encoding="utf-8")
+            path = folder / "net.py"
+            path.write_text(MARKED, encoding="utf-8")
+            client = LspClient(folder)
+            clients.append(client)
+            client.initialize(folder, options)
+            client.open(path, MARKED)
+            client.diagnostics(path)
+            client.notify("textDocument/didSave", {"textDocument": {"uri": path.as_uri()}})
+        # The opted-in server's graph findings arrive after its run imported net.py; the default one, saved
+        # first, would have written its marker by then too.
+        assert "NN303" in _by_code(clients[1].diagnostics(opted_in / "net.py", timeout=60))
+        assert (opted_in / "imported.marker").exists()
+        assert not (default / "imported.marker").exists()
+        assert clients[0].shutdown() == 0
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_graph_on_save_is_opt_in():
+    pytest.importorskip("pygls")
+    from nnlint.lsp.server import NnlintServer, graph_opted_in
+
+    assert NnlintServer().graph_enabled is False
+    assert not graph_opted_in({}) and not graph_opted_in({"graph": False}) and not graph_opted_in({"graph": "off"})
+    assert graph_opted_in({"graph": True}) and graph_opted_in({"graph": "on"})
 
 
 def test_graph_pass_can_be_switched_off(tmp_path, monkeypatch):

@@ -59,3 +59,13 @@ def test_tokenize_failure_falls_back_to_line_scan():
     directives = FileDirectives("x = (1,\ny = 2  # noqa: NN201\n")
     finding = Finding("NN201", "softmax-before-cross-entropy", "m", Severity.ERROR, Pass.STATIC, Location("f.py", 2, 1))
     assert directives.suppresses(finding)
+
+
+def test_a_line_that_cannot_hold_a_comment_takes_the_statements_last_line():
+    in_string = HEADER + 'F.cross_entropy(F.softmax(x, 1), y) + len("""a\nb""")  # noqa: NN201\n'
+    assert [f.code for f in check_source(in_string)] == []
+    after_backslash = HEADER + "F.cross_entropy(F.softmax(x, 1), y) + \\\n    1  # noqa: NN201\n"
+    assert [f.code for f in check_source(after_backslash)] == []
+    # A line that could hold its own comment is not covered by the next line's.
+    in_brackets = HEADER + "F.cross_entropy(F.softmax(x, 1),\n    y)  # noqa: NN201\n"
+    assert [f.code for f in check_source(in_brackets)] == ["NN201"]

@@ -2,7 +2,8 @@
 
 A subprocess (not a thread) because the graph pass imports the user's code and torch, may take
 seconds, and must be stoppable at once when the file is saved again or the editor quits. It runs
-the same command a user would, so config, model discovery and suppressions are exactly the CLI's.
+the same command a user would, so config, model discovery and suppressions are exactly the CLI's. It runs only
+when the editor opted in (initialization option `{"graph": true}`; see server.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class GraphOnSave:
             "--format",
             "json",
             "--exit-zero",
+            "--no-baseline",  # the editor shows every finding, static ones too: a configured baseline is for CI
             "--no-cache",
             "--jobs",
             "1",

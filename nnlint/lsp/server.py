@@ -2,7 +2,7 @@
 
 Diagnostics follow typing: a change waits DEBOUNCE_SECONDS for the next one, then the static pass
 runs on a worker thread, so the event loop keeps reading messages. The graph pass runs only on
-save, in a subprocess, and its findings join the static ones when it ends.
+save, in a subprocess, only when the client asked for it, and its findings join the static ones when it ends.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class NnlintServer(LanguageServer):
         self.linter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnlint-lint")
         self.neighbours = Neighbours()
         self.graph_runs = GraphOnSave(self._graph_done)
-        self.graph_enabled = True
+        # Off until the client opts in: the graph pass imports the repository's code, and opening a folder in an
+        # editor must not run it. A project's own config cannot switch it on: an untrusted clone would.
+        self.graph_enabled = False
         self.encoding = UTF16
         self.versioned_edits = True
         self.shutdown_requested = False
@@ -143,6 +145,11 @@ class NnlintServer(LanguageServer):
             self.publish(document)
 
 
+def graph_opted_in(options: Dict[str, Any]) -> bool:
+    """Whether the initialization options ask for the graph pass on save: `{"graph": true}` (or "on")."""
+    return options.get("graph") in (True, "on")
+
+
 def document_path(uri: str) -> Path:
     """The file behind a URI; an unsaved buffer (`untitled:`) is treated as a file in the working folder."""
     path = to_fs_path(uri) if uri.startswith("file:") else None
@@ -159,7 +166,7 @@ def build_server() -> NnlintServer:
     def initialize(ls: NnlintServer, params: types.InitializeParams) -> None:
         ls._loop = asyncio.get_running_loop()
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-        ls.graph_enabled = options.get("graph", True) not in (False, "off")
+        ls.graph_enabled = graph_opted_in(options)
         ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or UTF16)
         edit = params.capabilities.workspace.workspace_edit if params.capabilities.workspace else None
         ls.versioned_edits = bool(edit and edit.document_changes)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import Counter
 from pathlib import Path, PurePath
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO, Type
+from typing import Dict, Iterable, List, Optional, Sequence, TextIO, Type
 from urllib.parse import quote
 
 from nnlint import __version__, pages
-from nnlint.notebook import line_of
+from nnlint.fingerprint import NAME as FINGERPRINT_KEY
+from nnlint.fingerprint import fingerprints
 from nnlint.reporters.base import ReportContext, Reporter
 from nnlint.rule import Rule
 from nnlint.rules import ALL_RULES
@@ -18,10 +17,7 @@ from nnlint.types import Edit, Finding, Fix, Location, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-FINGERPRINT_KEY = "nnlintFingerprint/v1"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-
-# Python's own line breaks; str.splitlines would also split on form feeds and other separators.
 
 
 class SarifReporter(Reporter):
@@ -159,34 +155,3 @@ def _replacement(edit: Edit) -> dict:
     if edit.cell is not None:
         replacement["properties"] = {"cell": edit.cell}
     return replacement
-
-
-def fingerprints(findings: Sequence[Finding], read_text: Callable[[str], Optional[str]]) -> List[str]:
-    """Per finding, a hash of code, path, the flagged line's text and its occurrence index; line numbers stay out."""
-    texts: Dict[str, Optional[str]] = {}
-    seen: Counter = Counter()
-    prints = []
-    for finding in findings:
-        path = finding.location.path
-        if path not in texts:
-            texts[path] = read_text(path)
-        context = line_of(texts[path], finding.location)
-        if context is None:
-            context = finding.message
-        key = (
-            finding.code,
-            path,
-            *([] if finding.location.cell is None else [str(finding.location.cell)]),
-            " ".join(context.split()),
-        )
-        prints.append(_hash(*key, str(seen[key])))
-        seen[key] += 1
-    return prints
-
-
-def _hash(*parts: str) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()
