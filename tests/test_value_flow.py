@@ -210,3 +210,21 @@ def test_editing_one_file_redoes_only_the_files_whose_answers_it_changes(tmp_pat
         out.write("# edited\n")
     assert _codes(files, tmp_path, cache) == first
     assert analysed == [[0]]
+
+
+def test_a_torch_layer_does_not_parse_the_project_class_of_the_same_name():
+    from nnlint.static import parse
+    from nnlint.static.project import ProjectIndex
+
+    parsed = []
+
+    def parser(display, text, index):
+        parsed.append(display)
+        return parse.parse_for_index(display, text, index)
+
+    index = ProjectIndex(parser)
+    index.add_deferred("pkg/layers/linear.py", "import torch.nn as nn\n\nclass Linear(nn.Linear):\n    pass\n")
+    assert not index.defined_in("Linear", "torch.nn.Linear")
+    assert parsed == []
+    assert index.defined_in("Linear", "pkg.layers.linear.Linear")
+    assert parsed == ["pkg/layers/linear.py"]

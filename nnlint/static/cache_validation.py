@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache, digest
+from nnlint.static.calls import module_matches
 from nnlint.static.project import class_names, mentions_all
 from nnlint.static.reading import Source
 from nnlint.types import Finding
@@ -145,7 +146,11 @@ def _states(
         return found
 
     def answer_holds(kind: str, name: str, answer: Any) -> Optional[bool]:
-        where = defined.get(name, [])
+        if kind == "defined_in":  # is class `name` defined in a file of module `imported`?
+            name, imported = name.split("\x00")
+            where = [i for i in defined.get(name, []) if module_matches(imported, sources[i][0])]
+        else:
+            where = defined.get(name, [])
         if kind == "has":
             return bool(where) == answer
         if kind == "texts":
@@ -156,6 +161,8 @@ def _states(
             return None  # its answer is known once that file is analysed again
         if kind == "defined":
             return sorted(sources[i][0] for i in where if name in entries[i]["classes"]) == answer
+        if kind == "defined_in":
+            return any(name in entries[i]["classes"] for i in where) == answer
         summaries = [
             entries[i]["classes"][name]
             for i in sorted(where, key=lambda i: sources[i][0])

@@ -200,6 +200,17 @@ class ProjectIndex:
         self._depend("defined", name, sorted(f.path for f, _ in found))
         return found
 
+    def defined_in(self, name: str, imported: str) -> bool:
+        """Whether a class of this name is defined in a file of the module `imported` (`pkg.models.Net`) names:
+        only the files at such a path are parsed (a model file's `nn.Linear` need not parse the project's own
+        `Linear`). The cache checks the answer against the files at those paths only."""
+        from nnlint.static.calls import module_matches
+
+        self._parse_deferred(lambda display, text, names: name in names and module_matches(imported, display))
+        found = any(name in f.classes and module_matches(imported, f.path) for f in self._files)
+        self._depend("defined_in", name + "\x00" + imported, found)
+        return found
+
     def _depend(self, kind: str, name: str, answer: Any) -> None:
         if self.dependencies is not None:
             self.dependencies.append((kind, name, answer))

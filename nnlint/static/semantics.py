@@ -16,7 +16,6 @@ from nnlint.static import torch_api
 from nnlint.static.call_args import argument as argument  # re-exported: rules import it here
 from nnlint.static.call_args import sequential_layers as sequential_layers
 from nnlint.static.call_summary import absolute_import
-from nnlint.static.calls import module_matches
 from nnlint.static.collect import Collector, Scope, dotted_name
 from nnlint.static.fastwalk import positions_of, subtree_end
 from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.py and static/layers.py import it here
@@ -138,9 +137,7 @@ class FileSemantics:
         if not self.project.has_class(simple):
             return None
         imported = self.qualified_name(node)
-        if imported is not None and not any(
-            module_matches(imported, semantics.path) for semantics, _ in self.project.definitions(simple)
-        ):
+        if imported is not None and not self.project.defined_in(simple, imported):
             return None  # `from some_package.models import Critic`: not the checked file's Critic
         return simple
 
