@@ -2,9 +2,10 @@
 
 Issue 13 asks for a static run over ~10,000 files (a site-packages with torch, torchvision, timm and
 transformers) to stay under 1 GB peak RSS. This script runs `nnlint --no-graph --no-cache` over the given
-folders in a child process, samples the resident memory of that process and all its descendants (the worker
-pool) every 0.1 s from /proc, and prints the peak of their sum, the largest single process, the CPU seconds
-and the number of files and findings.
+folders in a child process, samples the memory of that process and all its descendants (the worker pool)
+every 0.1 s from /proc, and prints the peak of their summed RSS and PSS (shared pages split between the
+processes that share them: the whole run's real footprint), the largest single process, the CPU seconds and
+the number of files and findings.
 
     python bench/static_memory.py FOLDER [FOLDER ...] [--jobs N] [--keep-parsed BYTES]
 
@@ -41,8 +42,9 @@ def default_folders() -> List[Path]:
     return found
 
 
-def tree_rss(root: int) -> Tuple[int, int]:
-    """(sum, largest) resident bytes of `root` and its descendants, now."""
+def tree_memory(root: int) -> Tuple[int, int, int]:
+    """(sum of RSS, sum of PSS, largest RSS) in bytes of `root` and its descendants, now. Forked workers share
+    the parent's pages (the source texts), which RSS counts once per process; PSS splits them between sharers."""
     parents: Dict[int, int] = {}
     rss: Dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -64,7 +66,18 @@ def tree_rss(root: int) -> Tuple[int, int]:
                 members.add(pid)
                 changed = True
     sizes = [rss.get(pid, 0) for pid in members]
-    return sum(sizes), max(sizes, default=0)
+    return sum(sizes), sum(_pss(pid) for pid in members), max(sizes, default=0)
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "r") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def run(folders: List[Path], jobs: int, keep_parsed: Optional[int]) -> Dict[str, object]:
@@ -75,7 +88,7 @@ def run(folders: List[Path], jobs: int, keep_parsed: Optional[int]) -> Dict[str,
     before = children_cpu()
     start = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak_sum = peak_one = 0
+    peak_sum = peak_pss = peak_one = 0
     chunks: List[str] = []
     errors: List[str] = []
     readers = [
@@ -85,8 +98,8 @@ def run(folders: List[Path], jobs: int, keep_parsed: Optional[int]) -> Dict[str,
     for reader in readers:
         reader.start()
     while process.poll() is None:
-        total, largest = tree_rss(process.pid)
-        peak_sum, peak_one = max(peak_sum, total), max(peak_one, largest)
+        total, proportional, largest = tree_memory(process.pid)
+        peak_sum, peak_pss, peak_one = max(peak_sum, total), max(peak_pss, proportional), max(peak_one, largest)
         time.sleep(0.1)
     for reader in readers:
         reader.join()
@@ -101,6 +114,7 @@ def run(folders: List[Path], jobs: int, keep_parsed: Optional[int]) -> Dict[str,
         "exit": process.returncode,
         "findings": len(findings) if isinstance(findings, list) else None,
         "peak_rss_mb": round(peak_sum / 2**20),
+        "peak_pss_mb": round(peak_pss / 2**20),
         "largest_process_mb": round(peak_one / 2**20),
         "cpu_s": round(children_cpu() - before, 1),
         "wall_s": round(wall, 1),
@@ -118,8 +132,9 @@ def main() -> None:
     result = run(folders, args.jobs, args.keep_parsed)
     print(json.dumps(result, indent=2))
     print(
-        f"\n{result['files']} files, {result['findings']} findings: peak RSS {result['peak_rss_mb']} MB "
-        f"(largest process {result['largest_process_mb']} MB), {result['cpu_s']} CPU s, {result['wall_s']} s wall"
+        f"\n{result['files']} files, {result['findings']} findings: peak RSS {result['peak_rss_mb']} MB, "
+        f"PSS {result['peak_pss_mb']} MB (largest process {result['largest_process_mb']} MB), "
+        f"{result['cpu_s']} CPU s, {result['wall_s']} s wall"
     )
 
 

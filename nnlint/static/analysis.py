@@ -19,13 +19,13 @@ from nnlint.static.project import ProjectIndex, class_names, class_summaries
 from nnlint.static.reading import Source
 from nnlint.types import Finding
 
-# Source bytes of the parsed files kept between two checked files, for the next ones' questions (a package's
-# files ask about the same classes); beyond it the least recently needed go back to text. A parsed tree with its
-# dataflow takes ~75 bytes of memory per byte of source: keeping every tree cost 4 GB on transformers' 54 MB.
-# Measured there with a 10 MB budget: 2.1 GB peak but 1.65x the CPU time, because value flow's call-site
-# questions parse the released callers again. Until files answer from summaries (issue 13, item 3) the default
-# keeps every tree of any real project; only an enormous run is bounded.
-KEEP_PARSED = 400_000_000
+# Source bytes of the parsed files a process keeps between two checked files, for the next ones' questions (a
+# package's files ask about the same classes); beyond it the least recently needed go back to text. A parsed tree
+# with its dataflow takes ~75 bytes of memory per byte of source: keeping every tree cost 5.3 GB (two workers) on
+# transformers' 54 MB. A project under this size never releases a tree; on transformers/models/[a-d]* (400 files)
+# a 4 MB budget took 491 MB instead of 950 MB, for 1.44x the CPU (released files asked about again are parsed
+# again: until every cross-file question is answered from a summary, that is the price of bounded memory).
+KEEP_PARSED = 6_000_000
 COLLECT_EVERY = 200  # released files between two collections (the collector is off while trees are built)
 Dependency = Tuple[str, str, Any]  # (kind of question, name asked about, answer): see ProjectIndex.dependencies
 

@@ -9,6 +9,7 @@ import libcst as cst
 
 from nnlint.static.call_summary import CallSummary, summarize_calls
 from nnlint.static.fastwalk import walk
+from nnlint.static.value_types import Origin as _Origin
 
 if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin
@@ -100,6 +101,13 @@ class ProjectIndex:
             total += size
         released = [f for f in self._files if id(f) not in kept and f.text is not None]
         self._files = [f for f in self._files if id(f) in kept or f.text is None]
+        gone = {id(f) for f in released}
+        # a remembered forward answer points into its file's tree: forgotten with the file, asked again if needed
+        self._forward = {
+            name: origin
+            for name, origin in self._forward.items()
+            if not (isinstance(origin, _Origin) and id(origin.semantics) in gone)
+        }
         for semantics in released:
             assert semantics.text is not None
             semantics.forget()
