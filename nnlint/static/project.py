@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin
 
 _PENDING = object()
+MENTIONS_KEPT = 256  # answers of files_mentioning remembered (least recently asked forgotten first)
 _CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
 
 Parser = Callable[[str, str, "ProjectIndex"], Optional["FileSemantics"]]
@@ -181,11 +182,12 @@ class ProjectIndex:
     def _mentioning(self, words: Tuple[str, ...]) -> frozenset:
         """The display paths whose text contains every word. Value flow asks the same names from many files:
         scanning every text each time was a third of the static pass on large projects."""
-        found = self._mentions.get(words)
+        found = self._mentions.pop(words, None)
         if found is None:
-            found = self._mentions[words] = frozenset(
-                display for display, text in self._texts.items() if mentions_all(text, words)
-            )
+            found = frozenset(display for display, text in self._texts.items() if mentions_all(text, words))
+            if len(self._mentions) >= MENTIONS_KEPT:  # each answer may name most of the files of a large run
+                del self._mentions[next(iter(self._mentions))]
+        self._mentions[words] = found  # most recently asked last
         return found
 
     @property
