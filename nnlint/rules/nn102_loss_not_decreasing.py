@@ -19,11 +19,11 @@ class LossNotDecreasing(ProbeRule):
     name = "loss-not-decreasing"
     severity = Severity.WARNING
     options = (
-        Option("windows", 4, "windows of steps (one per sampled step) seen before a stall is judged"),
+        Option("windows", 4, "windows of steps (one per sampled step) seen before a stall or a floor is judged"),
         Option("recent", 3, "the last windows compared with the best before them"),
         Option("gain", 0.02, "relative improvement of the recent windows below which the loss has stalled"),
         Option("stalled_fraction", 0.9, "a stalled loss is reported when its best is above this share of its start"),
-        Option("floor_fraction", 0.1, "a stalled loss at the output's floor is reported when the floor is above this share of its start"),
+        Option("floor_fraction", 0.1, "a floor the output's range puts under the loss is reported above this share of its start"),
         Option("rise", 3.0, "a loss this many times its best window, and above its start, has diverged"),
     )
 
@@ -46,22 +46,26 @@ class LossNotDecreasing(ProbeRule):
                 "(`torch.nn.utils.clip_grad_norm_`), and check the other findings for exploding gradients or update ratios.",
             )
             return
+        if len(curve) < int(ctx.option(self, "windows")) or start <= 0:
+            return
+        floor = ctx.facts.loss_floor
+        if floor is not None and floor[0] > ctx.option(self, "floor_fraction") * start:
+            self.report(
+                ctx.where_module(ctx.facts.loss.output_module if ctx.facts.loss else ""),
+                f"The training loss started at {number(start)} and is {number(best[2])} at best after {last[1] + 1} "
+                f"steps, but it can never fall below {number(floor[0])}: {floor[1]}. No learning rate or number of "
+                "steps gets past that floor. Scale the targets into the output's range, or drop or change the "
+                "squashing op at the output.",
+            )
+            return
         recent = int(ctx.option(self, "recent"))
-        if len(curve) < max(int(ctx.option(self, "windows")), recent + 1) or start <= 0:
+        if len(curve) < recent + 1:
             return
         before = min(window[2] for window in curve[:-recent])
         now = min(window[2] for window in curve[-recent:])
         if now < (1 - ctx.option(self, "gain")) * before:
             return  # still falling
-        floor = ctx.facts.loss_floor
-        if floor is not None and floor[0] > ctx.option(self, "floor_fraction") * start:
-            self.report(
-                ctx.where_module(ctx.facts.loss.output_module if ctx.facts.loss else ""),
-                f"The training loss stopped falling at {number(best[2])} (it started at {number(start)}; no gain over "
-                f"steps {curve[-recent][0]}-{last[1]}): {floor[1]}. No learning rate gets past that floor. Scale the "
-                "targets into the output's range, or drop or change the squashing op at the output.",
-            )
-        elif best[2] > ctx.option(self, "stalled_fraction") * start:
+        if best[2] > ctx.option(self, "stalled_fraction") * start:
             self.report(
                 ctx.fallback,
                 f"The training loss is stuck near its start: {number(start)} at first, {number(best[2])} at best after "

@@ -80,6 +80,8 @@ class Sample:
                 self.targets = labels.detach()
         self.recording = True
         self.recorder.__enter__()
+        # the recorder's own pre-hook on the model was added while the model's pre-hooks run: enter its frame here
+        self.recorder._enter_module(module, args)
 
     def _forward_ends(self, module: nn.Module, args: tuple, output: Any) -> None:
         if not self.recording:
