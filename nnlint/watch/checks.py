@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from nnlint import registry
-from nnlint.probe import data, numerics, overfit_targets
+from nnlint.probe import data, overfit_targets
 from nnlint.probe.context import ProbeContext
 from nnlint.probe.engine import param_facts
 from nnlint.probe.facts import Facts, LossFacts, NonFinite, ParamFacts, Regularization
@@ -254,14 +254,9 @@ class Judge:
         """The first NaN/Inf of this step, naming the first layer (forward) or the layer nearest the loss (backward)."""
         step = sample.step
         if values.get("output_finite", 1.0) < 1.0:
-            if sample.args is not None:
-                what, where = _locate_forward(self.model, sample.args)
-                phase = "the input batch" if what.startswith("the input batch") else "forward"
-                if where is None and phase == "forward":
-                    what, where = self._first_bad_layer(facts, what)
-                return NonFinite(phase, step, what, where)
-            what, where = self._first_bad_layer(facts, "the forward pass produced NaN/Inf")
-            return NonFinite("forward", step, what, where)
+            what, where = sample.nonfinite_source or ("the forward pass produced NaN/Inf", None)
+            phase = "the input batch" if what.startswith("the input batch") else "forward"
+            return NonFinite(phase, step, what, where)
         loss = values.get("loss")
         if loss is not None and not math.isfinite(loss):
             return NonFinite("the loss", step, "the loss is NaN/Inf although the outputs are finite", None)
@@ -277,27 +272,6 @@ class Judge:
                 where,
             )
         return None
-
-    def _first_bad_layer(self, facts: Facts, what: str) -> Tuple[str, Optional[Location]]:
-        for path, (mean, std) in facts.layer_outputs.items():  # leaves in the order forward ran them
-            if not (math.isfinite(mean) and math.isfinite(std)):
-                module = self.model.get_submodule(path)
-                where = ProbeContext(self.model, facts, self.fallback).where_module(path)
-                return f"the output of `self.{path}` ({type(module).__name__}) is the first NaN/Inf in forward", where
-        return what, None
-
-
-def _locate_forward(model: nn.Module, args: Tuple[tuple, dict]) -> Tuple[str, Optional[Location]]:
-    """The probe's forward tracer, with the model's buffers (BatchNorm statistics) and the RNG left as they were."""
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    devices = [t.device.index or 0 for t in data.float_outputs(args) if t.is_cuda][:1]
-    try:
-        with torch.random.fork_rng(devices=devices):
-            return numerics.locate_forward(model, args[0], args[1])
-    finally:
-        with torch.no_grad():
-            for buffer, saved in buffers:
-                buffer.copy_(saved)
 
 
 _PHRASES = (("At initialisation", "At step {step}"), ("at initialisation", "at step {step}"))

@@ -90,13 +90,15 @@ class Watch:
         if self._closed:
             raise RuntimeError("this watch was closed")
         total, parts = _split(loss)
+        sample = self._sample
+        if total is None and sample is not None and sample.step == self.step_count and sample.model_loss is not None:
+            total = sample.model_loss  # a Hugging Face model's own loss, seen on the sampled forward
         if total is not None:
             value = torch.stack([total.detach().float().reshape(()), torch.ones((), device=total.device)])
             self._window = value if self._window is None else self._window + value.to(self._window.device)
         number = self.step_count
         self.step_count += 1
         new: List[Finding] = []
-        sample = self._sample
         if sample is not None and sample.step == number:
             if self.optimizer is None and sample.grads is None:
                 sample.read_gradients()

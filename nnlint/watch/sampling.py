@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Optional, Tuple, cast
 import torch
 from torch import nn
 
-from nnlint.probe import data, overfit_targets
+from nnlint.probe import data, numerics, overfit_targets
 from nnlint.probe.first_step import weight_decay_term
 from nnlint.probe.stats import Recorder
+from nnlint.types import Location
 
 Params = List[Tuple[str, nn.Parameter]]
 
@@ -51,12 +52,13 @@ class Sample:
         self.recorder = ActivationRecorder(model, saturation)
         self.recorder.activations = True
         self.forwards = self.samples = 0
-        self.recording = False
+        self.recording = self.locating = False
         self.args: Optional[Tuple[tuple, dict]] = None  # the first forward's inputs, to name a NaN's source
         self.logits: Optional[torch.Tensor] = None
         self.output_range: Optional[Tuple[float, float, str]] = None
         self.output_finite: Optional[torch.Tensor] = None
         self.model_loss: Optional[torch.Tensor] = None  # a Hugging Face model's `output.loss`
+        self.nonfinite_source: Optional[Tuple[str, Optional[Location]]] = None  # what made the output NaN/Inf
         self.targets: Any = None
         self.grads: Optional[torch.Tensor] = None  # [4, n]: l1, l2, max |g|, ||θ|| of the params with a gradient
         self.with_grad: List[int] = []  # indices into params
@@ -66,8 +68,11 @@ class Sample:
         self._before: List[torch.Tensor] = []
         self._forward_hooks: List[Any] = []
         self._other_hooks: List[Any] = []
-        self._forward_hooks.append(model.register_forward_pre_hook(self._forward_starts, with_kwargs=True))
-        self._forward_hooks.append(model.register_forward_hook(self._forward_ends, always_call=True))
+        self._outer: Optional[nn.Module] = None
+        # the model and its direct children: a LightningModule's training_step may call `self.net(x)`, not `self(x)`
+        for module in (model, *model.children()):
+            self._forward_hooks.append(module.register_forward_pre_hook(self._forward_starts, with_kwargs=True))
+            self._forward_hooks.append(module.register_forward_hook(self._forward_ends, always_call=True))
         if loss_module is not None:
             self._other_hooks.append(loss_module.register_forward_hook(self._loss_called))
         if optimizer is not None:
@@ -82,8 +87,9 @@ class Sample:
     # --- forward -----------------------------------------------------------------------------
 
     def _forward_starts(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        if not module.training or self.recording:  # an evaluation pass between training steps is not measured
+        if not module.training or self.recording or self.locating:  # evaluation passes are not measured
             return
+        self._outer = module
         if self.args is None:
             self.args = (args, kwargs)
             labels = kwargs.get("labels")
@@ -95,7 +101,7 @@ class Sample:
         self.recorder._enter_module(module, args)
 
     def _forward_ends(self, module: nn.Module, args: tuple, output: Any) -> None:
-        if not self.recording:
+        if not self.recording or module is not self._outer:
             return
         self.recorder.__exit__(None, None, None)
         self.recording = False
@@ -107,6 +113,13 @@ class Sample:
             tensors = data.float_outputs(output)
             if tensors:
                 self.output_finite = torch.stack([torch.isfinite(t.detach()).all() for t in tensors]).all()
+                if not bool(self.output_finite) and self.args is not None:  # one synchronisation per sample
+                    # named now: after this step's optimizer update the weights themselves hold the NaN
+                    self.locating = True
+                    try:
+                        self.nonfinite_source = locate_forward(module, self.args)
+                    finally:
+                        self.locating = False
             if logits is not None:
                 self.logits = logits.detach()
                 self.output_range = overfit_targets.output_range(logits)
@@ -176,6 +189,19 @@ class Sample:
         """Remove every hook this sample still holds."""
         self.remove_forward_hooks()
         self.remove_other_hooks()
+
+
+def locate_forward(model: nn.Module, args: Tuple[tuple, dict]) -> Tuple[str, Optional[Location]]:
+    """The probe's forward tracer, with the model's buffers (BatchNorm statistics) and the RNG left as they were."""
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    devices = [t.device.index or 0 for t in data.float_outputs(args) if t.is_cuda][:1]
+    try:
+        with torch.random.fork_rng(devices=devices):
+            return numerics.locate_forward(model, args[0], args[1])
+    finally:
+        with torch.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
 
 
 def members(optimizer: Any) -> Dict[int, float]:
