@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class LossNotDecreasing(ProbeRule):
-    """The training loss stalls near its start or at a floor the output cannot pass, or diverges (rules/NN102.md)."""
+    """In a watched training run the loss stalls near its start, cannot pass a floor set by the output, or diverges (rules/NN102.md)."""
 
     code = "NN102"
     name = "loss-not-decreasing"
@@ -40,8 +40,8 @@ class LossNotDecreasing(ProbeRule):
         if best[2] > 0 and last[2] >= rise * best[2] and last[2] > start:
             self.report(
                 ctx.fallback,
-                f"The training loss diverges: its mean over steps {_span(last)} is {number(last[2])}, "
-                f"{last[2] / best[2]:.2g}× its best {number(best[2])} (steps {_span(best)}) and above its start "
+                f"The training loss diverges: its mean over {_steps(last)} is {number(last[2])}, "
+                f"{last[2] / best[2]:.2g}× its best {number(best[2])} ({_steps(best)}) and above its start "
                 f"{number(start)}. The optimizer overshoots: lower the learning rate (or add warm-up), clip gradients "
                 "(`torch.nn.utils.clip_grad_norm_`), and check the other findings for exploding gradients or update ratios.",
             )
@@ -75,5 +75,5 @@ class LossNotDecreasing(ProbeRule):
             )
 
 
-def _span(window) -> str:
-    return f"{window[0]}-{window[1]}" if window[1] != window[0] else f"{window[0]}"
+def _steps(window) -> str:
+    return f"steps {window[0]}-{window[1]}" if window[1] != window[0] else f"step {window[0]}"

@@ -115,6 +115,7 @@ class Watch:
         if self._closed:
             return []
         if self._pending is None and self._window is not None and self._sample is not None:
+            self._sample.step = max(self.step_count - 1, 0)  # armed for a step that never came: judged as the last
             self._pending = (self._sample, None, None)  # the last window of losses is judged too
         new = self._finish(self.step_count - 1) if self._pending is not None else []
         if self._sample is not None:
