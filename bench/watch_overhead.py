@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import statistics
 import time
 from typing import List, Tuple
 
@@ -54,7 +53,9 @@ class _Block(nn.Module):
 class _ResNet18(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)
+        )
         widths = [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]
         self.layers = nn.Sequential(*[nn.Sequential(_Block(a, b, s), _Block(b, b, 1)) for a, b, s in widths])
         self.fc = nn.Linear(512, 10)

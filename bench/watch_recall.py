@@ -162,7 +162,9 @@ CASES = [
     Case("dead-ReLU init (CNN, conv bias -20)", "NN313", dead_case, images),
     Case("frozen layer (fc1 missing from the optimizer)", "NN411", frozen_case, classification),
     Case("NaN from log of zero (log of ReLU features)", "NN317", nan_case, classification),
-    Case("regularisation weight 100x too high (L2 1e-2)", "NN208", l2_case, classification, lambda s: 1e-2 if s else 1e-4),
+    Case(
+        "regularisation weight 100x too high (L2 1e-2)", "NN208", l2_case, classification, lambda s: 1e-2 if s else 1e-4
+    ),
     Case("plateau from a squashed output (sigmoid, targets 0-4)", "NN102", squash_case, regression),
 ]
 

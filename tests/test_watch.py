@@ -143,7 +143,9 @@ def test_a_squashed_output_puts_a_floor_under_the_loss():
         return x, 2 + 2 * torch.tanh(x[:, :1])
 
     options = {"NN102": {"windows": 3}}
-    watcher = train(model, torch.optim.Adam(model.parameters(), 1e-3), nn.MSELoss(), batch, 12, every=4, options=options)
+    watcher = train(
+        model, torch.optim.Adam(model.parameters(), 1e-3), nn.MSELoss(), batch, 12, every=4, options=options
+    )
     (floor,) = [f for f in watcher.findings if f.code == "NN102"]
     assert "can never fall below" in floor.message and "a sigmoid" in floor.message
 
@@ -212,7 +214,15 @@ def test_figures_go_to_a_summary_writer():
     writer = Writer()
     torch.manual_seed(0)
     model = MLP()
-    train(model, torch.optim.Adam(model.parameters(), 1e-3), nn.CrossEntropyLoss(), classes(), 6, every=5, tensorboard=writer)
+    train(
+        model,
+        torch.optim.Adam(model.parameters(), 1e-3),
+        nn.CrossEntropyLoss(),
+        classes(),
+        6,
+        every=5,
+        tensorboard=writer,
+    )
     tags = {tag for tag, _ in writer.scalars}
     assert {"nnlint/loss", "nnlint/grad_mean_abs/fc1.weight", "nnlint/update_ratio/fc1.weight"} <= tags
     assert {step for _, step in writer.scalars} >= {0, 5}

@@ -32,7 +32,9 @@ class NNLintCallback(TrainerCallback):
         """The findings so far (rank 0 holds every rank's)."""
         return self.watch.findings if self.watch is not None else []
 
-    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None, **kwargs: Any):
+    def on_train_begin(
+        self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None, **kwargs: Any
+    ):
         if model is not None:
             self.watch = Watch(model, optimizer, **self.watch_options)
 

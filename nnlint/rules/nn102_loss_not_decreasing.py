@@ -23,7 +23,11 @@ class LossNotDecreasing(ProbeRule):
         Option("recent", 3, "the last windows compared with the best before them"),
         Option("gain", 0.02, "relative improvement of the recent windows below which the loss has stalled"),
         Option("stalled_fraction", 0.9, "a stalled loss is reported when its best is above this share of its start"),
-        Option("floor_fraction", 0.1, "a floor the output's range puts under the loss is reported above this share of its start"),
+        Option(
+            "floor_fraction",
+            0.1,
+            "a floor the output's range puts under the loss is reported above this share of its start",
+        ),
         Option("rise", 3.0, "a loss this many times its best window, and above its start, has diverged"),
     )
 

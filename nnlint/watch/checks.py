@@ -118,7 +118,11 @@ class Judge:
             loss_value,
             facts.params,
             {p.name: r for p, r in zip(facts.params, values.get("ratios", [])) if r is not None},
-            {site.name: site.dead_units / site.units for site in facts.activations if site.kind == "relu" and site.units},
+            {
+                site.name: site.dead_units / site.units
+                for site in facts.activations
+                if site.kind == "relu" and site.units
+            },
         )
         return found, figures
 

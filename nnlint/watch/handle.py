@@ -199,7 +199,9 @@ class Watch:
             self._seen.add(key)
             if reduce.active():
                 ranks_text = ", ".join(str(r) for r in ranks)
-                finding = _with_message(finding, f"{finding.message} (seen on rank{'s' if len(ranks) > 1 else ''} {ranks_text})")
+                finding = _with_message(
+                    finding, f"{finding.message} (seen on rank{'s' if len(ranks) > 1 else ''} {ranks_text})"
+                )
             self.ranks[key] = ranks
             self.findings.append(finding)
             new.append(finding)
@@ -252,8 +254,9 @@ def _with_message(finding: Finding, message: str) -> Finding:
 
 def _unwrap(model: nn.Module) -> nn.Module:
     """The module inside a DDP/FSDP/DataParallel wrapper (its parameter names are the user's)."""
-    while type(model).__name__ in _WRAPPERS and isinstance(getattr(model, "module", None), nn.Module):
-        model = model.module
+    inner = getattr(model, "module", None)
+    while type(model).__name__ in _WRAPPERS and isinstance(inner, nn.Module):
+        model, inner = inner, getattr(inner, "module", None)
     return model
 
 

@@ -63,7 +63,7 @@ def recorder(rec: Recorder) -> None:
         if site.saturated is not None:
             sums.append(site.saturated.double())
         sums.append(torch.tensor([site.samples, site.elements, site.count], dtype=torch.float64))
-    sums += [rec.outputs[k].moments.double() for k in outputs if rec.outputs[k].moments is not None]
+    sums += [moments.double() for moments in (rec.outputs[k].moments for k in outputs) if moments is not None]
     sums.append(torch.tensor([rec.outputs[k].count for k in outputs], dtype=torch.float64))
     it = iter(_reduce(sums, torch.distributed.ReduceOp.SUM))
     for site in sites:
