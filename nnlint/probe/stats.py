@@ -116,6 +116,7 @@ class Recorder(TorchFunctionMode):
         self.dropout_off = False
         self.cuts_enabled = False
         self.variance = False
+        self.moments = True  # mean and std of each activation (the report's table; no rule needs them)
         # what was seen
         self.called: Set[str] = set()
         self.order: List[str] = []  # modules that own parameters, by first call
@@ -275,8 +276,11 @@ class Recorder(TorchFunctionMode):
                 else (centred >= self.saturation_edges[kind]).float()
             )
             site.saturated = saturated if site.saturated is None else site.saturated + saturated
-        moments = _moments(value)
-        site.moments = moments if site.moments is None else site.moments + moments
+        if self.moments:
+            moments = _moments(value)
+            site.moments = moments if site.moments is None else site.moments + moments
+        elif site.moments is None:
+            site.moments = torch.zeros(2, dtype=torch.float64, device=value.device)
         site.count += result.numel()
 
     def _name(self, frame: _Frame, kind: str, number: int) -> str:

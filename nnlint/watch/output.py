@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import logging
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Union
@@ -88,7 +89,7 @@ def plot(history: List[Any], path: Union[str, Path], title: str) -> None:
     last = next((h for h in reversed(history) if any(p.had_grad for p in h.params)), None)
     if last is not None:
         rows = [
-            {"name": p.name, "grad_mean": p.grad_mean_abs, "grad_max": p.grad_max_abs}
+            {"name": p.name, "grad_mean": p.grad_mean_abs, "grad_max": _finite_or(p.grad_max_abs, p.grad_mean_abs)}
             for p in last.params
             if p.had_grad and p.is_weight
         ]
@@ -107,3 +108,8 @@ def plot(history: List[Any], path: Union[str, Path], title: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def _finite_or(value: float, other: float) -> float:
+    """`value`, or `other` where it was not measured (max |g| is taken only for parameters a step left unchanged)."""
+    return value if math.isfinite(value) else other

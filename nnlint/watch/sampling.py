@@ -51,6 +51,7 @@ class Sample:
         self.min_samples, self.max_forwards = min_samples, max_forwards
         self.recorder = ActivationRecorder(model, saturation)
         self.recorder.activations = True
+        self.recorder.moments = False
         self.forwards = self.samples = 0
         self.recording = self.locating = False
         self.args: Optional[Tuple[tuple, dict]] = None  # the first forward's inputs, to name a NaN's source
@@ -60,7 +61,8 @@ class Sample:
         self.model_loss: Optional[torch.Tensor] = None  # a Hugging Face model's `output.loss`
         self.nonfinite_source: Optional[Tuple[str, Optional[Location]]] = None  # what made the output NaN/Inf
         self.targets: Any = None
-        self.grads: Optional[torch.Tensor] = None  # [4, n]: l1, l2, max |g|, ||θ|| of the params with a gradient
+        # [4, n]: l1, l2, max |g| (with an optimizer: of unchanged params only, else NaN), ||θ|| of params with a gradient
+        self.grads: Optional[torch.Tensor] = None
         self.with_grad: List[int] = []  # indices into params
         self.decay: Optional[Tuple[torch.Tensor, str]] = None
         self.updates: Optional[torch.Tensor] = None  # ||Δθ|| / ||θ after|| per param in the optimizer
@@ -146,10 +148,23 @@ class Sample:
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if self._before:
             after = [self.params[i][1].detach() for i in self.stepped]
-            delta = torch.stack(torch._foreach_norm(torch._foreach_sub(after, self._before)))
+            torch._foreach_sub_(self._before, after)  # in place: no second copy of the weights
+            delta = torch.stack(torch._foreach_norm(self._before))
             self.updates = delta / torch.stack(torch._foreach_norm(after)).clamp_min(1e-30)
+            self._max_gradients(delta)
         self._before = []
         self.remove_other_hooks()
+
+    def _max_gradients(self, delta: torch.Tensor) -> None:
+        """max |g| of the parameters the step left unchanged (NN411 asks whether their update rounded away);
+        an infinity norm costs a ResNet step's worth of time on CPU, so it is taken only where it is needed."""
+        if self.grads is None:
+            return
+        unchanged = {self.stepped[k] for k, moved in enumerate((delta > 0).tolist()) if not moved}
+        for column, index in enumerate(self.with_grad):
+            grad = self.params[index][1].grad
+            if index in unchanged and grad is not None:
+                self.grads[2, column] = _dense(grad.detach()).abs().max().float()
 
     def read_gradients(self) -> None:
         """Norms of the gradients now held by the parameters (the optimizer's pre-step hook, or the step's end)."""
@@ -159,11 +174,12 @@ class Sample:
         grads = [_dense(cast(torch.Tensor, self.params[i][1].grad).detach()) for i in present]
         weights = [self.params[i][1].detach() for i in present]
         self.with_grad = present
+        l1 = torch.stack(torch._foreach_norm(grads, 1)).float()
         self.grads = torch.stack(
             [
-                torch.stack(torch._foreach_norm(grads, 1)).float(),
+                l1,
                 torch.stack(torch._foreach_norm(grads, 2)).float(),
-                torch.stack(torch._foreach_norm(grads, float("inf"))).float(),
+                torch.full_like(l1, float("nan")) if self.optimizer is not None else _max_abs(grads),
                 torch.stack(torch._foreach_norm(weights, 2)).float(),
             ]
         )
@@ -214,6 +230,10 @@ def _logits(output: Any) -> Optional[torch.Tensor]:
     if isinstance(logits, torch.Tensor):
         return logits
     return data.logits_of(output)
+
+
+def _max_abs(grads: List[torch.Tensor]) -> torch.Tensor:
+    return torch.stack(torch._foreach_norm(grads, float("inf"))).float()
 
 
 def _dense(grad: torch.Tensor) -> torch.Tensor:
