@@ -251,3 +251,33 @@ def test_probe_messages_are_restated_for_the_watched_step():
         "At step 150 the term is 3. The gradient at step 150 (median ||Δθ||/||θ|| over the watched steps 50-150; x)"
         " (step 150)"
     )
+
+
+def test_a_param_group_with_lr_zero_is_never_updated():
+    torch.manual_seed(0)
+    model = MLP()
+    optimizer = torch.optim.SGD(
+        [{"params": model.fc1.parameters(), "lr": 0.0}, {"params": model.fc2.parameters(), "lr": 0.1}]
+    )
+    watcher = train(model, optimizer, nn.CrossEntropyLoss(), classes(), 2, every=50)
+    (frozen,) = [f for f in watcher.findings if f.code == "NN411"]
+    assert "Its param group has lr = 0." in frozen.message
+
+
+def test_gradient_accumulation_is_not_a_missed_update():
+    """Steps where the optimizer does not step (accumulating gradients) measure no update, and report none."""
+    torch.manual_seed(0)
+    model = MLP()
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    criterion = nn.CrossEntropyLoss()
+    batch = classes()
+    with nnlint.watch(model, optimizer, loss=criterion, every=5) as watcher:
+        for number in range(12):
+            x, y = batch()
+            loss = criterion(model(x), y) / 2
+            loss.backward()
+            if number % 2 == 1:
+                optimizer.step()
+                optimizer.zero_grad()
+            watcher.step(loss)
+    assert watcher.findings == []
