@@ -57,9 +57,8 @@ class LossNotDecreasing(ProbeRule):
             self.report(
                 ctx.where_module(ctx.facts.loss.output_module if ctx.facts.loss else ""),
                 f"The training loss started at {number(start)} and is {number(best[2])} at best after {last[1] + 1} "
-                f"steps, but it can never fall below {number(floor[0])}: {floor[1]}. No learning rate or number of "
-                "steps gets past that floor. Scale the targets into the output's range, or drop or change the "
-                "squashing op at the output.",
+                f"steps: {floor[1]}. No learning rate or number of steps gets past that floor. Scale the targets into "
+                "the output's range, or drop or change the squashing op at the output.",
             )
             return
         recent = int(ctx.option(self, "recent"))

@@ -66,6 +66,7 @@ class Judge:
         self.regularization0: Optional[Tuple[float, float, str]] = None
         self.floor: Optional[Tuple[float, str]] = None
         self.output_module = ""
+        self.lost = False  # a NaN/Inf was reported: the run is lost, and later samples are not judged
 
     def saturation(self) -> float:
         """The pre-activation from which NN314 counts a unit as saturated (the Recorder needs it up front)."""
@@ -103,6 +104,11 @@ class Judge:
         self._note_regularization(facts, step, values)
         facts.loss_floor = self.floor
         facts.nonfinite = self._nonfinite(facts, sample, values)
+        if self.lost:
+            return [], self._figures(step, values, facts)  # after the first NaN/Inf, everything else is its consequence
+        if facts.nonfinite is not None:
+            self.lost = True
+            facts.activations = []  # NaN is neither dead nor saturated: NN313/NN314 would report the NaN again
         if facts.loss is None and self.output_module:
             facts.loss = LossFacts(self.task, "", output_module=self.output_module)
             facts.loss.expected_why = "the chance level is judged at the first watched step only"
@@ -113,18 +119,17 @@ class Judge:
             except Exception as error:  # a bug in one rule must not hide the others
                 ctx.report(InternalError, self.fallback, InternalError.rule_failed(rule, Pass.PROBE, error))
         found = [dataclasses.replace(f, message=restate(f.message, step, self.ratio_steps)) for f in ctx.findings]
-        figures = StepFigures(
+        return found, self._figures(step, values, facts)
+
+    def _figures(self, step: int, values: Dict[str, Any], facts: Facts) -> StepFigures:
+        relus = [site for site in facts.activations if site.kind == "relu" and site.units]
+        return StepFigures(
             step,
-            loss_value,
+            values.get("loss"),
             facts.params,
             {p.name: r for p, r in zip(facts.params, values.get("ratios", [])) if r is not None},
-            {
-                site.name: site.dead_units / site.units
-                for site in facts.activations
-                if site.kind == "relu" and site.units
-            },
+            {site.name: site.dead_units / site.units for site in relus},
         )
-        return found, figures
 
     def first_sampled(self, step: int) -> int:
         """The first step the watch measured (the chance level and the first-step ratios belong to it)."""
