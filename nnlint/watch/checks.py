@@ -67,6 +67,7 @@ class Judge:
         self.floor: Optional[Tuple[float, str]] = None
         self.output_module = ""
         self.lost = False  # a NaN/Inf was reported: the run is lost, and later samples are not judged
+        self.reg_source = "the regularization terms"  # named after the loss terms `step()` was given
 
     def saturation(self) -> float:
         """The pre-activation from which NN314 counts a unit as saturated (the Recorder needs it up front)."""
@@ -160,7 +161,7 @@ class Judge:
                 reg = torch.stack([parts[n].detach().reshape(()) for n in reg_names]).sum().float()
                 dat = torch.stack([parts[n].detach().reshape(()) for n in data_names]).sum().float()
                 pieces.append(("reg_parts", torch.stack([reg, dat])))
-                self._reg_source = "the loss terms " + ", ".join(f"`{n}`" for n in reg_names)
+                self.reg_source = "the loss terms " + ", ".join(f"`{n}`" for n in reg_names)
         if sample.decay is not None and "reg_parts" not in [k for k, _ in pieces]:
             pieces.append(("decay", sample.decay[0].detach().float().reshape(1)))
         if not pieces:
@@ -237,7 +238,7 @@ class Judge:
         term, else their growth since the first step."""
         if "reg_parts" in values:
             reg, dat = values["reg_parts"]
-            source = getattr(self, "_reg_source", "the regularization terms")
+            source = self.reg_source
         elif "decay" in values and "loss" in values:
             reg, dat = values["decay"], values["loss"]
             source = self._decay_source()
