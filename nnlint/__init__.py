@@ -4,9 +4,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """`nnlint.probe(model, ...)`, imported on first use so that `import nnlint` never imports torch."""
-    if name == "probe":
+    """`nnlint.probe(model, ...)` and `nnlint.watch(model, ...)`, imported on first use so that `import nnlint`
+    never imports torch."""
+    if name in ("probe", "watch"):
         import importlib
 
-        return importlib.import_module("nnlint.probe")
+        return importlib.import_module(f"nnlint.{name}")
     raise AttributeError(f"module 'nnlint' has no attribute {name!r}")

@@ -16,7 +16,7 @@ _COUNTER = itertools.count()
 def probe_findings(
     source: str, folder: Path, name: str = "probe_example.py", expect_failure: bool = False
 ) -> List[Finding]:
-    """Findings of every `nnlint.probe(...)` call made by the example's `test_*` functions."""
+    """Findings of every `nnlint.probe(...)` and `nnlint.watch(...)` call made by the example's `test_*` functions."""
     path = folder / name
     path.write_text(source, encoding="utf-8")
     return probe_file_findings(path, expect_failure)
@@ -29,9 +29,16 @@ def probe_file_findings(path: Path, expect_failure: bool = False) -> List[Findin
     import torch
 
     from nnlint.probe import api
+    from nnlint.watch import handle
 
     reports = []
     original = api.probe
+    original_watch = handle.watch
+
+    def watching(*args, **kwargs):  # `nnlint.watch(...)` examples (NN102): their findings count as the report's
+        watcher = original_watch(*args, **kwargs)
+        reports.append(watcher)
+        return watcher
 
     def recording(*args, **kwargs):
         report = original(*args, **kwargs)
@@ -42,6 +49,7 @@ def probe_file_findings(path: Path, expect_failure: bool = False) -> List[Findin
     # make it look past this wrapper to the example's own call.
     recording.__code__ = recording.__code__.replace(co_filename="<probe_support.recording>")
     api.probe = recording
+    handle.watch = watching
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     module_name = f"probe_example_{next(_COUNTER)}"
@@ -61,6 +69,7 @@ def probe_file_findings(path: Path, expect_failure: bool = False) -> List[Findin
                         raise
     finally:
         api.probe = original
+        handle.watch = original_watch
         torch.set_num_threads(threads)
         sys.modules.pop(module_name, None)
     return [finding for report in reports for finding in report.findings]

@@ -64,7 +64,7 @@ def run(setup: Setup) -> ProbeReport:
 def _phases(setup: Setup, ctx: ProbeContext, snapshot: Snapshot, timings: Dict[str, float]) -> None:
     model, facts = setup.model, ctx.facts
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    facts.params = [_param_facts(model, name, p) for name, p in params]
+    facts.params = [param_facts(model, name, p) for name, p in params]
 
     with _clock(timings, "step 0"):
         output, recorder, captured = first_step.step_zero(setup, ctx, [p for _, p in params])
@@ -125,7 +125,8 @@ def _clock(timings: Dict[str, float], name: str) -> Iterator[None]:
         timings[name + " (cpu)"] = timings.get(name + " (cpu)", 0.0) + time.process_time() - cpu
 
 
-def _param_facts(model: nn.Module, name: str, param: nn.Parameter) -> ParamFacts:
+def param_facts(model: nn.Module, name: str, param: nn.Parameter) -> ParamFacts:
+    """The static facts of one trainable parameter: its module, shape and whether it is a layer's weight."""
     module_path = name.rpartition(".")[0]
     module = model.get_submodule(module_path) if module_path else model
     # weight matrices and kernels of layers; not embedding tables nor tokens and position tables of containers

@@ -170,3 +170,6 @@ class Facts:
     optimizer_steps: int = 0
     statuses: Dict[str, str] = field(default_factory=dict)  # code -> why a check was skipped or inconclusive
     completed: Set[str] = field(default_factory=set)  # phases that ran to the end: STEP_ZERO, TRAINING, JUDGED
+    # a real training run (`nnlint.watch`): mean loss per window of steps (first step, last step, mean)
+    loss_curve: List[Tuple[int, int, float]] = field(default_factory=list)
+    loss_floor: Optional[Tuple[float, str]] = None  # the lowest loss the output's range allows on the real targets

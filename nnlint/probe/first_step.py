@@ -138,13 +138,14 @@ def regularization_terms(setup: Setup, value: data.LossValue) -> Optional[Tuple[
             reg = torch.stack([value.parts[n].reshape(()) for n in reg_names]).sum()
             dat = torch.stack([value.parts[n].reshape(()) for n in data_names]).sum()
             return reg, dat, "the loss terms " + ", ".join(f"`{n}`" for n in reg_names)
-    term = _weight_decay_term(setup.optimizer)
+    term = weight_decay_term(setup.optimizer)
     if term is not None:
         return term[0], value.total, term[1]
     return None
 
 
-def _weight_decay_term(optimizer: Optional[torch.optim.Optimizer]) -> Optional[Tuple[torch.Tensor, str]]:
+def weight_decay_term(optimizer: Optional[torch.optim.Optimizer]) -> Optional[Tuple[torch.Tensor, str]]:
+    """(weight_decay/2 · ||θ||² summed over the param groups that decay, where it comes from), or None."""
     if optimizer is None:
         return None
     terms, decays = [], set()

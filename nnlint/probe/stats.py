@@ -116,6 +116,7 @@ class Recorder(TorchFunctionMode):
         self.dropout_off = False
         self.cuts_enabled = False
         self.variance = False
+        self.moments = True  # mean and std of each activation (the report's table; no rule needs them)
         # what was seen
         self.called: Set[str] = set()
         self.order: List[str] = []  # modules that own parameters, by first call
@@ -263,20 +264,23 @@ class Recorder(TorchFunctionMode):
         site.samples += result.shape[0] if result.dim() else 1
         site.elements += result.numel() // max(units, 1)
         if kind == "relu":
-            alive = (value.amax(dim=dims) > 0) if dims else (value > 0)
+            alive = (_per_unit(value, dims, torch.amax) > 0) if dims else (value > 0)
             site.alive = alive if site.alive is None else site.alive | alive
             if touched is not None and touched.shape == alive.shape:
                 site.touched = touched if site.touched is None else site.touched | touched
         else:
             centred = (value - 0.5).abs() if kind == "sigmoid" else value.abs()
             saturated = (
-                (centred >= self.saturation_edges[kind]).sum(dim=dims)
+                _per_unit(centred >= self.saturation_edges[kind], dims, torch.sum)
                 if dims
                 else (centred >= self.saturation_edges[kind]).float()
             )
             site.saturated = saturated if site.saturated is None else site.saturated + saturated
-        moments = _moments(value)
-        site.moments = moments if site.moments is None else site.moments + moments
+        if self.moments:
+            moments = _moments(value)
+            site.moments = moments if site.moments is None else site.moments + moments
+        elif site.moments is None:
+            site.moments = torch.zeros(2, dtype=torch.float64, device=value.device)
         site.count += result.numel()
 
     def _name(self, frame: _Frame, kind: str, number: int) -> str:
@@ -370,7 +374,16 @@ def _nonzero_units(value: torch.Tensor) -> Optional[torch.Tensor]:
         return None
     dims, _ = _unit_dims(value)
     nonzero = value.detach() != 0
-    return nonzero.amax(dim=dims) if dims else nonzero
+    return _per_unit(nonzero, dims, torch.amax) if dims else nonzero
+
+
+def _per_unit(value: torch.Tensor, dims: Tuple[int, ...], reduce: Any) -> torch.Tensor:
+    """`reduce` (torch.amax or torch.sum) over `dims`, the dimensions after the unit's first: on CPU one reduction
+    over the batch and spatial dimensions of a [B, C, H, W] map is hundreds of times slower than two in turn."""
+    tail = tuple(d for d in dims if all(e in dims for e in range(d, value.dim())))
+    if not tail or len(tail) == len(dims):
+        return reduce(value, dim=dims)
+    return reduce(reduce(value, dim=tail), dim=tuple(d for d in dims if d not in tail))
 
 
 def _unit_dims(value: torch.Tensor) -> Tuple[Tuple[int, ...], int]:

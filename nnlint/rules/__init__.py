@@ -10,6 +10,7 @@ from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
 from nnlint.rules.nn013_model_run_aborted import ModelRunAborted
 from nnlint.rules.nn014_model_input_unknown import ModelInputUnknown
 from nnlint.rules.nn101_cannot_overfit_batch import CannotOverfitBatch
+from nnlint.rules.nn102_loss_not_decreasing import LossNotDecreasing
 from nnlint.rules.nn201_softmax_before_cross_entropy import SoftmaxBeforeCrossEntropy
 from nnlint.rules.nn202_nll_loss_without_log_softmax import NllLossWithoutLogSoftmax
 from nnlint.rules.nn203_sigmoid_before_bce_with_logits import SigmoidBeforeBceWithLogits
@@ -62,6 +63,7 @@ ALL_RULES = (
     ModelRunAborted,
     ModelInputUnknown,
     CannotOverfitBatch,
+    LossNotDecreasing,
     SoftmaxBeforeCrossEntropy,
     NllLossWithoutLogSoftmax,
     SigmoidBeforeBceWithLogits,

@@ -1,0 +1,140 @@
+"""Overhead of `nnlint.watch` on a ResNet-18-sized CPU training run, with the default `every` (50).
+
+Times the same run (60 steps, batch 8, 64x64 images, SGD) without and with the watch, alternating the two
+runs so that machine load hits both alike, and prints the step times and the overhead.
+
+    PYTHONPATH=$PWD /work/venv/bin/python bench/watch_overhead.py [--repeats 3] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from typing import List, Tuple
+
+import torch
+import torch.nn as nn
+
+import nnlint
+
+STEPS, BATCH, SIZE = 60, 8, 64
+
+
+def resnet18() -> nn.Module:
+    """torchvision's ResNet-18 when importable, else the same layout written here (11.7M parameters)."""
+    try:
+        from torchvision.models import resnet18 as tv_resnet18
+
+        return tv_resnet18(num_classes=10)
+    except ImportError:
+        return _ResNet18()
+
+
+class _Block(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.down = (
+            nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            if stride != 1 or cin != cout
+            else nn.Identity()
+        )
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + self.down(x))
+
+
+class _ResNet18(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)
+        )
+        widths = [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]
+        self.layers = nn.Sequential(*[nn.Sequential(_Block(a, b, s), _Block(b, b, 1)) for a, b, s in widths])
+        self.fc = nn.Linear(512, 10)
+
+    def forward(self, x):
+        return self.fc(self.layers(self.stem(x)).mean((2, 3)))
+
+
+def lockstep(seed: int) -> Tuple[List[float], List[float]]:
+    """Per-step seconds of a plain and a watched run of the same model, data and optimizer, trained in lockstep
+    (step i of one, then step i of the other) so that a burst of load on the machine hits both alike."""
+    runs = []
+    for watched in (False, True):
+        torch.manual_seed(seed)
+        model = resnet18()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        watcher = nnlint.watch(model, optimizer, loss=CRITERION, echo=False) if watched else None
+        runs.append((model, optimizer, watcher, []))
+    data = [(torch.randn(BATCH, 3, SIZE, SIZE), torch.randint(0, 10, (BATCH,))) for _ in range(STEPS)]
+    for x, y in data:
+        for model, optimizer, watcher, times in runs:
+            started = time.perf_counter()
+            optimizer.zero_grad()
+            loss = CRITERION(model(x), y)
+            loss.backward()
+            optimizer.step()
+            if watcher is not None:
+                watcher.step(loss)
+            times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    runs[1][2].close()
+    runs[1][3][-1] += time.perf_counter() - started  # judging the last sample is part of the cost
+    return runs[0][3], runs[1][3]
+
+
+CRITERION = nn.CrossEntropyLoss()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    logging.getLogger("nnlint.watch").setLevel(logging.CRITICAL)
+    lockstep(-1)  # warm-up: allocator, kernels, lazy imports
+    plain_runs, watched_runs = [], []
+    for repeat in range(args.repeats):
+        plain, watched = lockstep(repeat)
+        plain_runs.append(plain)
+        watched_runs.append(watched)
+    # per step, the fastest of the repeats: what the step costs without the machine's other load
+    plain_best = [min(run[i] for run in plain_runs) for i in range(STEPS)]
+    watched_best = [min(run[i] for run in watched_runs) for i in range(STEPS)]
+    sampled = sorted({i for i in range(STEPS) if watched_best[i] > 1.05 * plain_best[i]})
+    print(
+        f"nnlint.watch overhead: ResNet-18 ({sum(p.numel() for p in resnet18().parameters()) / 1e6:.1f}M parameters), "
+        f"{STEPS} steps, batch {BATCH}, {SIZE}x{SIZE}, SGD, every=50 (default), {args.threads} threads, "
+        f"per-step minimum over {args.repeats} lockstep repeats"
+    )
+    print("run        | seconds per run (sum of per-step minima) | ms per step | sums per repeat")
+    print("-----------|------------------------------------------|-------------|----------------")
+    for name, best, runs in (("plain", plain_best, plain_runs), ("with watch", watched_best, watched_runs)):
+        print(
+            f"{name:10} | {sum(best):40.2f} | {1000 * sum(best) / STEPS:11.1f} | "
+            f"{', '.join(f'{sum(r):.2f}' for r in runs)}"
+        )
+    print(f"overhead: {100 * (sum(watched_best) / sum(plain_best) - 1):+.2f}% of step time")
+    # the sample at step 50 is what every later sample costs; step 0's also pays the run's one-off start
+    # (first judgement: reading the model's source for locations, importing the rules)
+    first = sum(w - p for w, p in zip(watched_best[:50], plain_best[:50]))
+    later = sum(w - p for w, p in zip(watched_best[50:], plain_best[50:]))
+    step = sum(plain_best) / STEPS
+    print(
+        f"extra seconds: steps 0-49 {first:+.3f} (sample at step 0, with the one-off start), steps 50-59 "
+        f"{later:+.3f} (one sample); steady state, one sample per 50 steps: {100 * later / (50 * step):+.2f}% of step time"
+    )
+    print(f"steps more than 5% slower with the watch: {sampled or 'none'}")
+
+
+if __name__ == "__main__":
+    main()

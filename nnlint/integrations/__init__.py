@@ -1,0 +1,1 @@
+"""Training frameworks' callbacks around `nnlint.watch`; each module imports its framework and nothing else does."""
