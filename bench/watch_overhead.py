@@ -18,7 +18,8 @@ import torch.nn as nn
 
 import nnlint
 
-STEPS, BATCH, SIZE = 60, 8, 64
+BATCH, SIZE = 8, 64
+STEPS = 60  # --steps: 60 by default (two samples, one paying the one-off start); a real run has thousands
 
 
 def resnet18() -> nn.Module:
@@ -64,7 +65,7 @@ class _ResNet18(nn.Module):
         return self.fc(self.layers(self.stem(x)).mean((2, 3)))
 
 
-def lockstep(seed: int) -> Tuple[List[float], List[float]]:
+def lockstep(seed: int, steps: int) -> Tuple[List[float], List[float]]:
     """Per-step seconds of a plain and a watched run of the same model, data and optimizer, trained in lockstep
     (step i of one, then step i of the other) so that a burst of load on the machine hits both alike."""
     runs = []
@@ -74,7 +75,7 @@ def lockstep(seed: int) -> Tuple[List[float], List[float]]:
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         watcher = nnlint.watch(model, optimizer, loss=CRITERION, echo=False) if watched else None
         runs.append((model, optimizer, watcher, []))
-    data = [(torch.randn(BATCH, 3, SIZE, SIZE), torch.randint(0, 10, (BATCH,))) for _ in range(STEPS)]
+    data = [(torch.randn(BATCH, 3, SIZE, SIZE), torch.randint(0, 10, (BATCH,))) for _ in range(steps)]
     for x, y in data:
         for model, optimizer, watcher, times in runs:
             started = time.perf_counter()
@@ -98,29 +99,31 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=STEPS, help="training steps per run (every 50th is sampled)")
     args = parser.parse_args()
+    steps = args.steps
     torch.set_num_threads(args.threads)
     logging.getLogger("nnlint.watch").setLevel(logging.CRITICAL)
-    lockstep(-1)  # warm-up: allocator, kernels, lazy imports
+    lockstep(-1, min(steps, 60))  # warm-up: allocator, kernels, lazy imports
     plain_runs, watched_runs = [], []
     for repeat in range(args.repeats):
-        plain, watched = lockstep(repeat)
+        plain, watched = lockstep(repeat, steps)
         plain_runs.append(plain)
         watched_runs.append(watched)
     # per step, the fastest of the repeats: what the step costs without the machine's other load
-    plain_best = [min(run[i] for run in plain_runs) for i in range(STEPS)]
-    watched_best = [min(run[i] for run in watched_runs) for i in range(STEPS)]
-    sampled = sorted({i for i in range(STEPS) if watched_best[i] > 1.05 * plain_best[i]})
+    plain_best = [min(run[i] for run in plain_runs) for i in range(steps)]
+    watched_best = [min(run[i] for run in watched_runs) for i in range(steps)]
+    sampled = sorted({i for i in range(steps) if watched_best[i] > 1.05 * plain_best[i]})
     print(
         f"nnlint.watch overhead: ResNet-18 ({sum(p.numel() for p in resnet18().parameters()) / 1e6:.1f}M parameters), "
-        f"{STEPS} steps, batch {BATCH}, {SIZE}x{SIZE}, SGD, every=50 (default), {args.threads} threads, "
+        f"{steps} steps, batch {BATCH}, {SIZE}x{SIZE}, SGD, every=50 (default), {args.threads} threads, "
         f"per-step minimum over {args.repeats} lockstep repeats"
     )
     print("run        | seconds per run (sum of per-step minima) | ms per step | sums per repeat")
     print("-----------|------------------------------------------|-------------|----------------")
     for name, best, runs in (("plain", plain_best, plain_runs), ("with watch", watched_best, watched_runs)):
         print(
-            f"{name:10} | {sum(best):40.2f} | {1000 * sum(best) / STEPS:11.1f} | "
+            f"{name:10} | {sum(best):40.2f} | {1000 * sum(best) / steps:11.1f} | "
             f"{', '.join(f'{sum(r):.2f}' for r in runs)}"
         )
     print(f"overhead: {100 * (sum(watched_best) / sum(plain_best) - 1):+.2f}% of step time")
@@ -128,10 +131,12 @@ def main() -> None:
     # (first judgement: reading the model's source for locations, importing the rules)
     first = sum(w - p for w, p in zip(watched_best[:50], plain_best[:50]))
     later = sum(w - p for w, p in zip(watched_best[50:], plain_best[50:]))
-    step = sum(plain_best) / STEPS
+    step = sum(plain_best) / steps
+    samples = len(range(50, steps, 50))
     print(
-        f"extra seconds: steps 0-49 {first:+.3f} (sample at step 0, with the one-off start), steps 50-59 "
-        f"{later:+.3f} (one sample); steady state, one sample per 50 steps: {100 * later / (50 * step):+.2f}% of step time"
+        f"extra seconds: steps 0-49 {first:+.3f} (sample at step 0, with the one-off start), steps 50-{steps - 1} "
+        f"{later:+.3f} ({samples} samples); steady state, one sample per 50 steps: "
+        f"{100 * later / max(1, samples * 50) / step:+.2f}% of step time"
     )
     print(f"steps more than 5% slower with the watch: {sampled or 'none'}")
 
