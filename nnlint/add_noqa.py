@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from nnlint import notebook
-from nnlint.fix import FileChanged, parses, write_atomically, write_bytes_atomically
+from nnlint.fix import parses, write_change
 from nnlint.static.reading import UnreadableSource, read_source
 from nnlint.suppress import NOQA, scan
 from nnlint.text import NEWLINE
@@ -53,19 +53,9 @@ def add_noqa(
         if parses(text) and not parses(new_text):
             outcome.notes.append(f"{display}: adding noqa comments would break the file; it was not changed")
             continue
-        try:
-            if notebook.is_notebook(path.name):
-                write_bytes_atomically(path, raw, notebook.rebuild(raw, new_text))
-            else:
-                write_atomically(path, raw, new_text, encoding)
-        except notebook.NotebookError as error:
-            outcome.notes.append(f"{display}: {error}")
-            continue
-        except FileChanged:
-            outcome.notes.append(f"{display} changed on disk while nnlint ran; no noqa comments were added")
-            continue
-        except OSError as error:
-            outcome.notes.append(f"{display} could not be written ({error.strerror or error})")
+        note = write_change(path, raw, new_text, encoding, display, "no noqa comments were added")
+        if note is not None:
+            outcome.notes.append(note)
             continue
         outcome.added[display] = added
     return outcome

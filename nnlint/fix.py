@@ -124,6 +124,26 @@ def write_bytes_atomically(path: Path, original: bytes, data: bytes) -> None:
         raise
 
 
+def write_change(
+    path: Path, raw: bytes, new_text: str, encoding: str, display: str, changed: str, failed: str = ""
+) -> Optional[str]:
+    """Write a file's new text atomically (a notebook rebuilt around its new cells); None when written, else the
+    note that says why not: `changed` ends the note for a file changed on disk meanwhile, `failed` that for a
+    write error."""
+    try:
+        if notebook.is_notebook(path.name):
+            write_bytes_atomically(path, raw, notebook.rebuild(raw, new_text))
+        else:
+            write_atomically(path, raw, new_text, encoding)
+    except notebook.NotebookError as error:
+        return f"{display}: {error}"
+    except FileChanged:
+        return f"{display} changed on disk while nnlint ran; {changed}"
+    except OSError as error:
+        return f"{display} could not be written ({error.strerror or error}){failed}"
+    return None
+
+
 def fixable(findings: Sequence[Finding], unsafe: bool) -> List[Finding]:
     """The findings whose fix `--fix` (with `--unsafe-fixes` if set) would apply."""
     return [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
@@ -172,19 +192,9 @@ def apply_all(
             outcome.diffs.append((notebook.cell_diff if in_notebook else unified_diff)(display, text, new_text))
             outcome.fixed[display] = applied
             continue
-        try:
-            if in_notebook:
-                write_bytes_atomically(path, raw, notebook.rebuild(raw, new_text))
-            else:
-                write_atomically(path, raw, new_text, encoding)
-        except notebook.NotebookError as error:
-            outcome.notes.append(f"{display}: {error}")
-            continue
-        except FileChanged:
-            outcome.notes.append(f"{display} changed on disk while nnlint ran; it was not fixed")
-            continue
-        except OSError as error:
-            outcome.notes.append(f"{display} could not be written ({error.strerror or error}); it was not fixed")
+        note = write_change(path, raw, new_text, encoding, display, "it was not fixed", "; it was not fixed")
+        if note is not None:
+            outcome.notes.append(note)
             continue
         outcome.fixed[display] = applied
         texts[display] = new_text

@@ -47,7 +47,7 @@ def probe(
     budget: seconds of optimizer steps (10 on CPU). options: thresholds by rule, e.g. {"NN313": {"warn_fraction": 0.8}}.
     baseline: a JSON file saved with `report.save_baseline(path)`; drift from it becomes NN502 findings.
     """
-    fallback = locate.class_source(type(model)) or _caller()
+    fallback = locate.class_source(type(model)) or caller_location()
     codes = codes_for(select, ignore)
     try:
         setup = make_setup(
@@ -93,8 +93,9 @@ def _read_text(path: str) -> Optional[str]:
         return None
 
 
-def _caller() -> Location:
-    """Where `nnlint.probe` was called from: the fallback location for models defined outside user files."""
+def caller_location() -> Location:
+    """Where `nnlint.probe` (or `nnlint.watch`) was called from: the fallback location for models defined outside
+    user files."""
     frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         if is_user_file(frame.f_code.co_filename):

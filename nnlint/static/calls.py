@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from nnlint.static.call_args import argument
 from nnlint.static.collect import dotted_name
 
 if TYPE_CHECKING:
@@ -170,21 +171,12 @@ def _bound(
 
 def bind(call: cst.Call, function: cst.FunctionDef, param: cst.Param, skip_first: bool) -> Optional[cst.BaseExpression]:
     """The argument `call` passes for `param` of `function`, or None (not passed, or hidden in `*args`/`**kwargs`)."""
-    name = param.name.value
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
     positional = [*function.params.posonly_params, *function.params.params][1 if skip_first else 0 :]
-    if param not in positional:
-        return None
-    index = positional.index(param)
-    passed = [arg for arg in call.args if arg.keyword is None]
-    for position, arg in enumerate(passed):
-        if arg.star:
-            return None
-        if position == index:
-            return arg.value
-    return None
+    if param in positional:
+        return argument(call, positional.index(param), param.name.value)
+    return next(
+        (arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == param.name.value), None
+    )
 
 
 def _unbound(call: cst.Call, function: cst.FunctionDef, param: cst.Param, skip_first: bool) -> bool:

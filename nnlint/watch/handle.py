@@ -17,16 +17,14 @@ gradients and its optimizer update, and are removed. Between samples a step cost
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
 
 from nnlint import locate
-from nnlint.graph.loading import is_user_file
+from nnlint.probe.api import caller_location
 from nnlint.probe.setup import codes_for
 from nnlint.rules.nn313_dead_relu import DeadRelu
 from nnlint.types import Finding, Location
@@ -64,7 +62,7 @@ class Watch:
         self.params: List[Tuple[str, nn.Parameter]] = [
             (name, p) for name, p in self.model.named_parameters() if p.requires_grad
         ]
-        fallback = locate.class_source(type(self.model)) or _caller()
+        fallback = locate.class_source(type(self.model)) or caller_location()
         self.judge = Judge(
             self.model, self.params, self.optimizer, loss, task, codes_for(select, ignore), options or {}, fallback
         )
@@ -258,12 +256,3 @@ def _unwrap(model: nn.Module) -> nn.Module:
     while type(model).__name__ in _WRAPPERS and isinstance(inner, nn.Module):
         model, inner = inner, getattr(inner, "module", None)
     return model
-
-
-def _caller() -> Location:
-    frame: Optional[FrameType] = sys._getframe(1)
-    while frame is not None:
-        if is_user_file(frame.f_code.co_filename):
-            return Location(frame.f_code.co_filename, frame.f_lineno, 1)
-        frame = frame.f_back
-    return Location("<unknown>", 1, 1)
