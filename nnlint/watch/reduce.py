@@ -7,7 +7,8 @@ Every function is a no-op in a single process, and all ranks call them at the sa
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+import pickle
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
@@ -43,8 +44,7 @@ def recorder(rec: Recorder) -> None:
         return
     keys = sorted(rec.sites)
     outputs = sorted(rec.outputs)
-    gathered: List[Optional[Tuple[List[str], List[str]]]] = [None] * world()[1]
-    torch.distributed.all_gather_object(gathered, (keys, outputs))
+    gathered = gather_objects((keys, outputs))
     if any(g != (keys, outputs) for g in gathered):
         return  # the ranks ran different layers: each judges its own statistics
     sites = [rec.sites[k] for k in keys]
@@ -79,6 +79,33 @@ def recorder(rec: Recorder) -> None:
         rec.outputs[k].count = int(count)
 
 
+def gather_objects(value: Any) -> List[Any]:
+    """Every rank's `value`, in rank order.
+
+    `torch.distributed.all_gather_object` converts through NumPy, which a CPU-only torch does not require:
+    the pickled bytes travel as a padded uint8 tensor instead.
+    """
+    data = bytearray(pickle.dumps(value))
+    device = _collective_device()
+    local = torch.frombuffer(data, dtype=torch.uint8).to(device) if data else torch.zeros(0, dtype=torch.uint8)
+    size = world()[1]
+    lengths = [torch.zeros(1, dtype=torch.int64, device=device) for _ in range(size)]
+    torch.distributed.all_gather(lengths, torch.tensor([len(data)], dtype=torch.int64, device=device))
+    longest = max(int(n.item()) for n in lengths)
+    padded = torch.zeros(longest, dtype=torch.uint8, device=device)
+    padded[: len(data)] = local
+    buffers = [torch.empty(longest, dtype=torch.uint8, device=device) for _ in range(size)]
+    torch.distributed.all_gather(buffers, padded)
+    return [pickle.loads(bytes(b[: int(n.item())].cpu().tolist())) for b, n in zip(buffers, lengths)]
+
+
+def _collective_device() -> torch.device:
+    """NCCL moves only CUDA tensors; every other backend takes CPU tensors."""
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def _reduce(tensors: Sequence[torch.Tensor], op) -> List[torch.Tensor]:
     """All-reduce a list of tensors as one flat buffer (on the first tensor's device)."""
     device = tensors[0].device
@@ -96,8 +123,7 @@ def findings(found: List[Finding]) -> List[Tuple[Finding, List[int]]]:
     rank, size = world()
     if size == 1:
         return [(f, [0]) for f in found]
-    gathered: List[Optional[List[Finding]]] = [None] * size
-    torch.distributed.all_gather_object(gathered, found)
+    gathered = gather_objects(found)
     if rank != 0:
         return []
     merged: Dict[Tuple[str, object], Tuple[Finding, List[int]]] = {}
