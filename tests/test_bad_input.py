@@ -365,3 +365,26 @@ def test_a_files_syntax_warnings_are_not_printed(tmp_path):
     )
     assert result.stderr == "", result.stderr
     assert json.loads(result.stdout) == []
+
+
+# A generated table next to a model: 25,000 tuples are 125,028 syntax nodes in ~600 KB.
+TABLE = "TABLE = [\n" + "".join(f"    ({i}, {i + 1}, {i + 2}),\n" for i in range(25_000)) + "]\n"
+
+
+def test_file_over_the_node_limit_is_an_nn005_note_and_not_parsed(capsys, project):
+    """NN005: a generated file too large to analyse within the memory bound is a note (exit 0), and the other
+    files of the run are still checked."""
+    (project / "table.py").write_text(BUG + TABLE, encoding="utf-8")
+    (project / "model.py").write_text(BUG, encoding="utf-8")
+    code, out, _ = nnlint(capsys, "table.py", "model.py")
+    assert [(row[0], row[3]) for row in findings(out)] == [("model.py", "NN401"), ("table.py", "NN005")]
+    assert "125,028 syntax nodes" in message_of(out, "NN005") and "no rule checked it" in message_of(out, "NN005")
+    assert nnlint(capsys, "table.py")[0] == 0
+
+
+def test_large_file_of_few_nodes_is_checked(capsys, project):
+    """Near miss: a file over 150 KB of mostly text (docstrings, comments) has few nodes and is analysed."""
+    prose = '"""' + "A long description of the model. " * 6_000 + '"""\n'
+    (project / "model.py").write_text(prose + BUG, encoding="utf-8")
+    code, out, _ = nnlint(capsys, "model.py")
+    assert [row[3] for row in findings(out)] == ["NN401"]

@@ -91,6 +91,14 @@ def test_worker_count_does_not_change_output(tree, baseline, workers):
     assert _outputs(tree, workers) == baseline
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rounds_of_fresh_workers_change_nothing(tree, baseline, monkeypatch, workers):
+    """A large run goes in rounds of fresh workers, each over ~CHUNK_BYTES of files (one at a time with one job):
+    shrunk here so the tree takes dozens of rounds, the bytes are the serial run's."""
+    monkeypatch.setattr(schedule, "CHUNK_BYTES", 20_000)
+    assert _outputs(tree, workers) == baseline
+
+
 def test_releasing_parsed_trees_changes_nothing(tree, baseline, monkeypatch):
     """Every tree released after its file and parsed again when another file asks (issue 13's memory bound)."""
     from nnlint.static import analysis

@@ -4,6 +4,7 @@ from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
 from nnlint.rules.nn003_internal_error import InternalError
 from nnlint.rules.nn004_unsupported_syntax import UnsupportedSyntax
+from nnlint.rules.nn005_file_too_large import FileTooLarge
 from nnlint.rules.nn010_model_import_failed import ModelImportFailed
 from nnlint.rules.nn011_model_construction_failed import ModelConstructionFailed
 from nnlint.rules.nn012_model_not_runnable import ModelNotRunnable
@@ -57,6 +58,7 @@ ALL_RULES = (
     UnreadableFile,
     InternalError,
     UnsupportedSyntax,
+    FileTooLarge,
     ModelImportFailed,
     ModelConstructionFailed,
     ModelNotRunnable,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 from nnlint import python_syntax
 from nnlint.rule import Rule
@@ -22,10 +22,9 @@ from nnlint.types import Finding
 # Source bytes of the parsed files a process keeps between two checked files, for the next ones' questions (a
 # package's files ask about the same classes); beyond it the least recently needed go back to text. A parsed tree
 # with its dataflow takes ~75 bytes of memory per byte of source: keeping every tree cost 5.3 GB (two workers) on
-# transformers' 54 MB. A project under this size never releases a tree; on transformers/models/[a-d]* (400 files)
-# a 4 MB budget took 491 MB instead of 950 MB, for 1.44x the CPU (released files asked about again are parsed
-# again: until every cross-file question is answered from a summary, that is the price of bounded memory).
-KEEP_PARSED = 6_000_000
+# transformers' 54 MB. A large run is split over fresh workers of ~1 MB each (schedule.CHUNK_BYTES), so this
+# mostly bounds the files that one chunk's questions parse; released files asked about again are parsed again.
+KEEP_PARSED = 3_000_000
 COLLECT_EVERY = 200  # released files between two collections (the collector is off while trees are built)
 Dependency = Tuple[str, str, Any]  # (kind of question, name asked about, answer): see ProjectIndex.dependencies
 
@@ -100,12 +99,35 @@ def _analyze(
         results[index] = _analyse_and_summarise(item, active, project, summarize)
         released += project.release(KEEP_PARSED)
         if released >= COLLECT_EVERY:  # trees point back at their file's caches: cycles only the collector frees
-            gc.collect()
+            _collect()
             released = 0
     checked = {index: results[index] for index in indices}
     if summarize:
         checked.update(_summaries_of_others(sources, chosen, project))
     return checked
+
+
+def _collect() -> None:
+    """Free the released trees, and give the freed memory back to the system: glibc's allocator keeps it in the
+    process otherwise, and a long run's memory would follow the largest trees it ever held, not what it holds."""
+    gc.collect()
+    global _trim
+    if _trim is None:
+        _trim = _malloc_trim()
+    _trim()
+
+
+def _malloc_trim() -> Callable[[], object]:
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (ImportError, OSError, AttributeError):  # not glibc: nothing to do
+        return lambda: None
+    return lambda: trim(0)
+
+
+_trim: Optional[Callable[[], object]] = None
 
 
 def _summaries_of_others(sources: Sequence[Source], chosen: Set[int], project: ProjectIndex) -> Dict[int, FileResult]:

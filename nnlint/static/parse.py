@@ -5,6 +5,7 @@ Deeply nested files are parsed (and later visited) on a thread with a big stack.
 
 from __future__ import annotations
 
+import ast
 import sys
 import threading
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import libcst as cst
 from nnlint import python_syntax
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn004_unsupported_syntax import UnsupportedSyntax
+from nnlint.rules.nn005_file_too_large import FileTooLarge
 from nnlint.static.project import ProjectIndex
 from nnlint.static.semantics import FileSemantics
 from nnlint.types import Finding, Location
@@ -22,6 +24,10 @@ from nnlint.types import Finding, Location
 DEEP_LEVELS = 120  # deeper trees are checked on the big-stack thread: rules walk them with libcst's visitors
 DEEP_RECURSION_LIMIT = 60_000
 DEEP_STACK_BYTES = 512 * 1024 * 1024
+# libcst keeps 3-5 KB per syntax node: 60,000 nodes bound one file's tree to ~250 MB (bench/static_memory.py; the
+# largest model file of torchvision/timm/transformers, timm's vision_transformer.py, has 28,000 and takes 75 MB).
+MAX_SYNTAX_NODES = 60_000
+COUNT_NODES_ABOVE = 150_000  # source characters: smaller files cannot reach the limit (60,000 nodes need ~2.5 each)
 
 
 @dataclass
@@ -42,6 +48,9 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
         semantics = FileSemantics(display, module, project, text=source)
         return ParsedFile(display, source, semantics, deep=semantics.depth > DEEP_LEVELS)
 
+    too_large = _too_large(display, source)
+    if too_large is not None:
+        return too_large
     try:
         try:
             return build()
@@ -55,6 +64,25 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
         return _invalid_node(display, source, error)  # Unicode letter as a name): CPython's verdict decides
     except RecursionError:
         return ParseError.finding(Location(display, 1, 1), "File is nested too deeply for nnlint to parse it.")
+
+
+def _too_large(display: str, source: str) -> Optional[Finding]:
+    """NN005 for a file whose tree would take more memory than one file may (files that do not parse are left to
+    the parser's own verdict)."""
+    if len(source) <= COUNT_NODES_ABOVE:
+        return None
+    try:
+        nodes = sum(1 for _ in ast.walk(python_syntax.parse(source)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if nodes <= MAX_SYNTAX_NODES:
+        return None
+    return FileTooLarge.finding(
+        Location(display, 1, 1),
+        f"This file has {nodes:,} syntax nodes, more than the static pass analyses ({MAX_SYNTAX_NODES:,}: its tree "
+        f"alone would take ~{nodes * 4 // 1000} MB), so no rule checked it. Keep model and training code in "
+        "modules of ordinary size; exclude generated data files in `[tool.nnlint]`.",
+    )
 
 
 def parse_for_index(display: str, source: str, project: ProjectIndex) -> Optional[FileSemantics]:

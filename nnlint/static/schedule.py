@@ -12,42 +12,77 @@ from nnlint.static.dispatch import rules_for_text
 from nnlint.static.reading import Source
 
 PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
+# The sources of the run, for forked workers to inherit: handed to each worker as an argument, every text of a
+# large run (198 MB for a whole site-packages) was pickled and held again in each worker.
+_INHERITED: Sequence[Source] = ()
+# Weighted source size of the files one worker analyses before it is replaced by a fresh one (_in_pool): on
+# transformers' models a worker's memory grew by ~1 MB per 10 KB of source it had analysed, freed or not.
+CHUNK_BYTES = 1_000_000
 
 
 def analyze_batch(
     sources: Sequence[Source], batch: List[int], codes: List[str], summarize: bool, workers: int
 ) -> Dict[int, FileResult]:
     """analyze() for sources[i], i in `batch`, by source index; over `workers` processes if the batch is big enough."""
-    if workers > 1 and len(batch) >= PARALLEL_MIN_FILES:
+    if len(batch) >= PARALLEL_MIN_FILES and (workers > 1 or _large(sources, batch)):
         return _in_pool(sources, batch, codes, summarize, workers)
     return analyze(sources, batch, codes, summarize)
+
+
+def _large(sources: Sequence[Source], batch: List[int]) -> bool:
+    """Whether one process would analyse so much that it should be done by fresh workers in turn (see _in_pool)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False  # a spawned worker imports nnlint again and is sent every source: not worth it
+    return sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, str)) > 8 * CHUNK_BYTES
 
 
 def _in_pool(
     sources: Sequence[Source], todo: List[int], codes: List[str], summarize: bool, workers: int
 ) -> Dict[int, FileResult]:
-    """Split the files over worker processes, balanced by size; each can still parse any other file it needs."""
+    """Split the files over worker processes, balanced by size; each can still parse any other file it needs.
+
+    A large run goes in rounds of fresh workers, each round `workers` chunks of about CHUNK_BYTES: a worker that
+    parsed many files keeps most of their memory even after freeing every tree (Python's small-object arenas stay
+    fragmented), so a worker's memory is bounded by its chunk, not by the run."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = _contiguous_chunks(sources, todo, codes, workers)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(analyze, sources, chunk, codes, summarize) for chunk in chunks if chunk]
-        merged: Dict[int, FileResult] = {}
-        for future in futures:
-            for index, result in future.result().items():  # a file checked by one worker, summarised by another
-                if index not in merged or merged[index].summary_only:
-                    merged[index] = result
+    global _INHERITED
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    # without fork every chunk carries all the sources: one round only
+    chunks = [chunk for chunk in _contiguous_chunks(sources, todo, codes, workers, fork) if chunk]
+    _INHERITED = sources if fork else ()
+    merged: Dict[int, FileResult] = {}
+    try:
+        for start in range(0, len(chunks), workers):
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                if fork:
+                    futures = [pool.submit(_analyze_inherited, c, codes, summarize) for c in chunks[start:][:workers]]
+                else:
+                    futures = [pool.submit(analyze, sources, c, codes, summarize) for c in chunks[start:][:workers]]
+                for future in futures:
+                    for index, result in future.result().items():  # checked by one worker, summarised by another
+                        if index not in merged or merged[index].summary_only:
+                            merged[index] = result
         return merged
+    finally:
+        _INHERITED = ()
+
+
+def _analyze_inherited(chunk: List[int], codes: List[str], summarize: bool) -> Dict[int, FileResult]:
+    """analyze() in a forked worker, over the sources it inherited from the parent."""
+    return analyze(_INHERITED, chunk, codes, summarize)
 
 
 def _contiguous_chunks(
-    sources: Sequence[Source], todo: List[int], codes: Sequence[str], workers: int
+    sources: Sequence[Source], todo: List[int], codes: Sequence[str], workers: int, rounds: bool = True
 ) -> List[List[int]]:
-    """`workers` runs of files in path order, of about equal size. A package's files stay together, so the
-    classes a file asks about are mostly parsed by the worker that checks them anyway (spread over the
-    workers, 15% of the files were parsed twice)."""
+    """Runs of files in path order, of about equal size: `workers` of them, or (with `rounds`) a multiple of it
+    with about CHUNK_BYTES each. A package's files stay together, so the classes a file asks about are mostly
+    parsed by the worker that checks them anyway (spread over the workers, 15% of the files were parsed twice)."""
     from nnlint import registry
 
     rules = registry.rules_for(codes)
@@ -59,11 +94,13 @@ def _contiguous_chunks(
         return len(text) if rules_for_text(rules, text) else len(text) // 20
 
     ordered = sorted(todo, key=lambda index: sources[index][0])
-    share = sum(size(index) for index in ordered) / workers
+    total = sum(size(index) for index in ordered)
+    count = workers * max(1, -(-total // (CHUNK_BYTES * workers))) if rounds else workers
+    share = total / count
     chunks: List[List[int]] = [[]]
     filled = 0
     for index in ordered:
-        if filled >= share * len(chunks) and len(chunks) < workers:
+        if filled >= share * len(chunks) and len(chunks) < count:
             chunks.append([])
         chunks[-1].append(index)
         filled += size(index)
