@@ -109,9 +109,11 @@ class UninitializedParameter(StaticRule):
         if attribute is not None and any(_mentions(text, attribute) for text in here):
             return True
         name = klass.name.value
-        # Every checked file that could mention the class in an init function (unparsed ones are parsed now).
-        files = semantics.project.files_mentioning(name, "init") or [semantics]
-        return any(_mentions(text, name) for other in files for text in _init_functions(other))
+        if any(_mentions(text, name) for text in here):
+            return True
+        # Every other file of the project that could mention the class in an init function
+        elsewhere = semantics.project.function_sources((name, "init"), _INIT_METHOD, exclude=semantics.path)
+        return any(_mentions(text, name) for text in elsewhere)
 
 
 _INIT_TEXTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

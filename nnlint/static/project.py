@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 import libcst as cst
 
 from nnlint.static.call_summary import CallSummary, summarize_calls
 from nnlint.static.fastwalk import walk
+from nnlint.static.function_sources import function_sources
 from nnlint.static.value_types import Origin as _Origin
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class ProjectIndex:
         self._texts: Dict[str, str] = {}  # display path -> text, of every file registered
         self._mentions: Dict[Tuple[str, ...], frozenset] = {}  # words -> the display paths whose text has them all
         self._summaries: Dict[str, Tuple[str, Optional[CallSummary]]] = {}  # display path -> (text, its calls)
+        self._functions: Dict[Tuple[str, str], Tuple[str, List[str]]] = {}  # function_sources' memo, by text
         # What the file being analysed asked about other files: the cache reuses its findings only
         # while every answer is still the same.
         self.dependencies: Optional[List[Tuple[str, str, Any]]] = None
@@ -166,6 +168,22 @@ class ProjectIndex:
         found_files = sorted(chosen, key=lambda f: f.path)  # files without a text (added by hand): cannot be ruled out
         self._touch(found_files)
         return found_files
+
+    def function_sources(self, words: Tuple[str, ...], name: Pattern[str], exclude: str) -> List[str]:
+        """The source of every function whose name `name` finds (not `__init__`), in the files other than `exclude`
+        whose text has every word, read with Python's parser (function_sources.py): nothing is parsed with libcst.
+        The cache depends on the `words`, as in files_mentioning."""
+        self._depend("texts", "\x00".join(words), None)
+        found: List[str] = []
+        for display in sorted(self._mentioning(words)):
+            if display != exclude:
+                key = (display, name.pattern)
+                known = self._functions.get(key)
+                if known is None or known[0] is not self._texts[display]:
+                    text = self._texts[display]
+                    known = self._functions[key] = (text, function_sources(text, name) or [])
+                found += known[1]
+        return found
 
     def _call_summary(self, display: str) -> Optional[CallSummary]:
         text = self._texts[display]
