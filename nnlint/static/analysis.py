@@ -42,28 +42,38 @@ class FileResult:
 
 
 def analyze(
-    sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool
+    sources: Sequence[Source],
+    indices: Sequence[int],
+    codes: Sequence[str],
+    summarize: bool,
+    names: Optional[Sequence[frozenset]] = None,
 ) -> Dict[int, FileResult]:
     """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about. Returns the
     results by source index.
 
     With `summarize`, each result also says what its file's classes return (the cache checks other files' entries
     against it), and every other file that a question parsed gets a `summary_only` result: without one, a file
-    whose cached findings depend on a class of that file would be analysed again in every run."""
+    whose cached findings depend on a class of that file would be analysed again in every run. `names` are the
+    sources' class names when the caller has them (class_names(text) per source): workers in rounds would
+    otherwise scan every text again."""
     # Parsing creates millions of objects, so Python's cyclic collector would scan the live trees again at each
     # automatic full collection (15-30% of a run over a few hundred files); released trees are collected in
     # batches instead.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(sources, indices, codes, summarize)
+        return _analyze(sources, indices, codes, summarize, names)
     finally:
         if enabled:
             gc.enable()
 
 
 def _analyze(
-    sources: Sequence[Source], indices: Sequence[int], codes: Sequence[str], summarize: bool
+    sources: Sequence[Source],
+    indices: Sequence[int],
+    codes: Sequence[str],
+    summarize: bool,
+    names: Optional[Sequence[frozenset]],
 ) -> Dict[int, FileResult]:
     from nnlint import registry
 
@@ -72,7 +82,7 @@ def _analyze(
     project = ProjectIndex(parse.parse_for_index)
     for index, (display, text) in enumerate(sources):
         if index not in chosen and isinstance(text, str):
-            project.add_deferred(display, text)
+            project.add_deferred(display, text, names[index] if names is not None else None)
     results: Dict[int, FileResult] = {}
     todo: List[Tuple[int, List[Type[Rule]]]] = []
     for index in indices:
@@ -83,7 +93,7 @@ def _analyze(
         active = rules_for_text(rules, source)
         # Every file of the batch can answer the others' cross-file questions (parsed when asked) before its
         # own turn. Nothing to visit here: it is only that, unless a cache needs what its classes return.
-        project.add_deferred(display, source)
+        project.add_deferred(display, source, names[index] if names is not None else None)
         if not active and not (summarize and class_names(source)) and python_syntax.parses(source):
             results[index] = FileResult([], classes={})
             continue

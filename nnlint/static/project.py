@@ -55,10 +55,10 @@ class ProjectIndex:
             self._register_text(semantics.path, semantics.text)
         self._class_names.update(semantics.classes)
 
-    def add_deferred(self, display: str, text: str) -> None:
-        """Register a file that was not parsed; its class names are found with a cheap scan."""
+    def add_deferred(self, display: str, text: str, names: Optional[frozenset] = None) -> None:
+        """Register a file that was not parsed; its class names are found with a cheap scan (unless given)."""
         if self._parser is not None:  # files without classes too: files_mentioning may want them (init functions)
-            names = class_names(text)
+            names = class_names(text) if names is None else names
             self._deferred[display] = (text, names)
             self._register_text(display, text)
             self._class_names.update(names)

@@ -9,12 +9,14 @@ from typing import Dict, List, Sequence
 
 from nnlint.static.analysis import FileResult, analyze
 from nnlint.static.dispatch import rules_for_text
+from nnlint.static.project import class_names
 from nnlint.static.reading import Source
 
 PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
 # The sources of the run, for forked workers to inherit: handed to each worker as an argument, every text of a
 # large run (198 MB for a whole site-packages) was pickled and held again in each worker.
 _INHERITED: Sequence[Source] = ()
+_INHERITED_NAMES: Sequence[frozenset] = ()  # their class names, scanned once for every round
 # Weighted source size of the files one worker analyses before it is replaced by a fresh one (_in_pool): on
 # transformers' models a worker's memory grew by ~1 MB per 10 KB of source it had analysed, freed or not.
 CHUNK_BYTES = 1_000_000
@@ -49,12 +51,13 @@ def _in_pool(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    global _INHERITED
+    global _INHERITED, _INHERITED_NAMES
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     # without fork every chunk carries all the sources: one round only
     chunks = [chunk for chunk in _contiguous_chunks(sources, todo, codes, workers, fork) if chunk]
     _INHERITED = sources if fork else ()
+    _INHERITED_NAMES = [class_names(text) if isinstance(text, str) else frozenset() for _, text in _INHERITED]
     merged: Dict[int, FileResult] = {}
     try:
         for start in range(0, len(chunks), workers):
@@ -69,12 +72,12 @@ def _in_pool(
                             merged[index] = result
         return merged
     finally:
-        _INHERITED = ()
+        _INHERITED, _INHERITED_NAMES = (), ()
 
 
 def _analyze_inherited(chunk: List[int], codes: List[str], summarize: bool) -> Dict[int, FileResult]:
     """analyze() in a forked worker, over the sources it inherited from the parent."""
-    return analyze(_INHERITED, chunk, codes, summarize)
+    return analyze(_INHERITED, chunk, codes, summarize, _INHERITED_NAMES)
 
 
 def _contiguous_chunks(
