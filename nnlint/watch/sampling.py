@@ -16,21 +16,10 @@ from torch import nn
 
 from nnlint.probe import data, numerics, overfit_targets
 from nnlint.probe.first_step import weight_decay_term
-from nnlint.probe.stats import Recorder
 from nnlint.types import Location
+from nnlint.watch.activations import ActivationRecorder
 
 Params = List[Tuple[str, nn.Parameter]]
-
-
-class ActivationRecorder(Recorder):
-    """The probe's Recorder without per-layer output moments: they cost a fifth of a ResNet step on CPU, and the
-    watch judges activations only (a NaN's first layer is found by rerunning forward, as the probe does)."""
-
-    def _leave_module(self, module: nn.Module, args: Any, output: Any) -> None:
-        if self._stack:
-            self._stack.pop()
-        if id(module) in self.leaves:
-            self._last_leaf = self.names.get(id(module), "?")
 
 
 class Sample:
@@ -50,8 +39,6 @@ class Sample:
         self.step, self.model, self.params, self.optimizer = step, model, params, optimizer
         self.min_samples, self.max_forwards = min_samples, max_forwards
         self.recorder = ActivationRecorder(model, saturation)
-        self.recorder.activations = True
-        self.recorder.moments = False
         self.forwards = self.samples = 0
         self.recording = self.locating = False
         self.args: Optional[Tuple[tuple, dict]] = None  # the first forward's inputs, to name a NaN's source
@@ -98,9 +85,7 @@ class Sample:
             if self.targets is None and isinstance(labels, torch.Tensor):
                 self.targets = labels.detach()
         self.recording = True
-        self.recorder.__enter__()
-        # the recorder's own pre-hook on the model was added while the model's pre-hooks run: enter its frame here
-        self.recorder._enter_module(module, args)
+        self.recorder.begin(module, args)
 
     def _forward_ends(self, module: nn.Module, args: tuple, output: Any) -> None:
         if not self.recording or module is not self._outer:
@@ -128,7 +113,9 @@ class Sample:
             loss = getattr(output, "loss", None) if not isinstance(output, dict) else output.get("loss")
             if isinstance(loss, torch.Tensor) and loss.numel() == 1:
                 self.model_loss = loss.detach()
-        if self.samples >= self.min_samples or self.forwards >= self.max_forwards:
+            self.recorder.narrow()
+        # the later forwards add samples to the activation sites of the first: without any, they add nothing
+        if self.samples >= self.min_samples or self.forwards >= self.max_forwards or not self.recorder.sites:
             self.remove_forward_hooks()
 
     def _loss_called(self, module: nn.Module, args: tuple, output: Any) -> None:
