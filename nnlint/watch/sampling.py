@@ -1,7 +1,8 @@
 """The hooks of one sampled step: armed after the step before it, removed as soon as their part is measured.
 
-Forward: the probe's Recorder (activation statistics, layer outputs, module order) runs from the model's
-forward pre-hook to its forward hook, over consecutive training forwards until enough samples were seen.
+Forward: the watch's ActivationRecorder (activations.py: activation statistics, module order) runs from the
+model's forward pre-hook to its forward hook, over consecutive training forwards until enough samples were
+seen (after the first, with hooks on the few modules that hold activations).
 Loss: a forward hook on the loss module (when one is given) keeps the targets. Optimizer: a step pre-hook
 reads the final gradients and the weights, a step post-hook the update; without an optimizer the gradients
 are read when the step ends. Everything stays on the device until `Sample.read()`.
