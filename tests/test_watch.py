@@ -356,3 +356,18 @@ def test_a_child_module_called_by_the_training_loop_gets_its_samples_over_severa
             watcher.step(loss)
     (dead,) = [f for f in watcher.findings if f.code == "NN313"]
     assert "32 of 32 units (100%) are ≤ 0 for all 64 samples" in dead.message
+
+
+def test_the_weights_before_a_step_are_copied_into_kept_buffers_on_cpu():
+    from nnlint.watch.sampling import Snapshot
+
+    snapshot = Snapshot()
+    weights = [torch.ones(3), torch.zeros(2, 2)]
+    first = snapshot.take(weights)
+    first[0].sub_(1.0)  # the caller subtracts the weights after the step in place
+    second = snapshot.take(weights)
+    assert second is first and second[0].data_ptr() == first[0].data_ptr()  # no new allocation
+    assert torch.equal(second[0], weights[0]) and torch.equal(second[1], weights[1])
+    assert snapshot.take([torch.ones(4)])[0].shape == (4,)  # another shape: new buffers
+    snapshot.release()
+    assert snapshot.buffers == []
