@@ -164,7 +164,7 @@ class Sample:
         grads = [_dense(cast(torch.Tensor, self.params[i][1].grad).detach()) for i in present]
         weights = [self.params[i][1].detach() for i in present]
         self.with_grad = present
-        l1 = torch.stack(torch._foreach_norm(grads, 1)).float()
+        l1 = _l1_norms(grads)
         self.grads = torch.stack(
             [
                 l1,
@@ -247,6 +247,14 @@ def _logits(output: Any) -> Optional[torch.Tensor]:
     if isinstance(logits, torch.Tensor):
         return logits
     return data.logits_of(output)
+
+
+def _l1_norms(grads: List[torch.Tensor]) -> torch.Tensor:
+    """sum |g| of each gradient, float32: on CPU `_foreach_norm(grads, 1)` has no vectorised kernel and takes
+    twice as long as `abs().sum()` (6.5 and 3.6 ms on ResNet-18); on a GPU it is one fused launch."""
+    if all(g.device.type == "cpu" for g in grads):
+        return torch.stack([g.abs().sum(dtype=torch.float32) for g in grads])
+    return torch.stack(torch._foreach_norm(grads, 1)).float()
 
 
 def _max_abs(grads: List[torch.Tensor]) -> torch.Tensor:
