@@ -65,9 +65,10 @@ class _ResNet18(nn.Module):
         return self.fc(self.layers(self.stem(x)).mean((2, 3)))
 
 
-def lockstep(seed: int, steps: int) -> Tuple[List[float], List[float]]:
+def lockstep(seed: int, steps: int) -> Tuple[List[float], List[float], List[float]]:
     """Per-step seconds of a plain and a watched run of the same model, data and optimizer, trained in lockstep
-    (step i of one, then step i of the other) so that a burst of load on the machine hits both alike."""
+    (step i of one, then step i of the other) so that a burst of load on the machine hits both alike, and the
+    seconds of each `watcher.step()` call alone."""
     runs = []
     for watched in (False, True):
         torch.manual_seed(seed)
@@ -76,6 +77,7 @@ def lockstep(seed: int, steps: int) -> Tuple[List[float], List[float]]:
         watcher = nnlint.watch(model, optimizer, loss=CRITERION, echo=False) if watched else None
         runs.append((model, optimizer, watcher, []))
     data = [(torch.randn(BATCH, 3, SIZE, SIZE), torch.randint(0, 10, (BATCH,))) for _ in range(steps)]
+    calls = []
     for x, y in data:
         for model, optimizer, watcher, times in runs:
             started = time.perf_counter()
@@ -84,12 +86,14 @@ def lockstep(seed: int, steps: int) -> Tuple[List[float], List[float]]:
             loss.backward()
             optimizer.step()
             if watcher is not None:
+                called = time.perf_counter()
                 watcher.step(loss)
+                calls.append(time.perf_counter() - called)
             times.append(time.perf_counter() - started)
     started = time.perf_counter()
     runs[1][2].close()
     runs[1][3][-1] += time.perf_counter() - started  # judging the last sample is part of the cost
-    return runs[0][3], runs[1][3]
+    return runs[0][3], runs[1][3], calls
 
 
 CRITERION = nn.CrossEntropyLoss()
@@ -105,11 +109,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     logging.getLogger("nnlint.watch").setLevel(logging.CRITICAL)
     lockstep(-1, min(steps, 60))  # warm-up: allocator, kernels, lazy imports
-    plain_runs, watched_runs = [], []
+    plain_runs, watched_runs, call_runs = [], [], []
     for repeat in range(args.repeats):
-        plain, watched = lockstep(repeat, steps)
+        plain, watched, calls = lockstep(repeat, steps)
         plain_runs.append(plain)
         watched_runs.append(watched)
+        call_runs.append(calls)
     # per step, the fastest of the repeats: what the step costs without the machine's other load
     plain_best = [min(run[i] for run in plain_runs) for i in range(steps)]
     watched_best = [min(run[i] for run in watched_runs) for i in range(steps)]
@@ -139,6 +144,29 @@ def main() -> None:
         f"{100 * later / max(1, samples * 50) / step:+.2f}% of step time"
     )
     print(f"steps more than 5% slower with the watch: {sampled or 'none'}")
+    window_estimate(plain_best, watched_best, [min(run[i] for run in call_runs) for i in range(steps)])
+
+
+def window_estimate(plain: List[float], watched: List[float], calls: List[float]) -> None:
+    """The steady-state overhead from the steps a sample spans only: a sample hooks the forwards of steps
+    s..s+7 (batch 8: 64 samples) and judges at s+7; every other step runs the watch's `step()` call alone,
+    timed by itself. Under load the other 42 steps' differences are noise around zero that the sums above
+    add up; this estimate leaves them out."""
+    span = -(-64 // BATCH)
+    starts = list(range(50, len(plain) - span + 1, 50))
+    if not starts:
+        return
+    inside = {i for s in starts for i in range(s, s + span)}
+    per_sample = sorted(sum(watched[i] - plain[i] for i in range(s, s + span)) for s in starts)
+    between = sum(c for i, c in enumerate(calls[50:], 50) if i not in inside) / len(starts)
+    step = sorted(plain)[len(plain) // 2]
+    cost = per_sample[len(per_sample) // 2] + between
+    print(
+        f"sample windows: per sample {1000 * per_sample[len(per_sample) // 2]:+.1f} ms (median of "
+        f"{', '.join(f'{1000 * x:+.1f}' for x in per_sample)}), the {50 - span} steps between "
+        f"{1000 * between:+.2f} ms in all; median step {1000 * step:.1f} ms: {100 * cost / (50 * step):+.2f}% of "
+        "step time at every=50"
+    )
 
 
 if __name__ == "__main__":

@@ -281,3 +281,93 @@ def test_gradient_accumulation_is_not_a_missed_update():
                 optimizer.zero_grad()
             watcher.step(loss)
     assert watcher.findings == []
+
+
+class _Inner(nn.Module):
+    """ReLUs of every kind the recorder meets: in place (a module), functional on [B, T, F], and one fed an
+    all-zero input for some units (untouched units are not dead)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 32)
+        self.act = nn.ReLU(inplace=True)
+        self.fc2 = nn.Linear(32, 16)
+        with torch.no_grad():
+            self.fc1.bias[:20] = -50.0  # 20 of 32 units dead
+            self.fc2.weight[:4] = 0.0  # 4 units with an all-zero input: untouched
+            self.fc2.bias[:4] = 0.0
+            self.fc2.bias[4:8] = -50.0  # 4 dead
+
+    def forward(self, x):
+        h = self.act(self.fc1(x))
+        return torch.relu(self.fc2(h.unsqueeze(1).expand(-1, 3, -1)))
+
+
+def test_the_watch_recorder_counts_what_the_probe_recorder_counts():
+    from nnlint.probe.stats import Recorder
+    from nnlint.watch.activations import ActivationRecorder
+
+    torch.manual_seed(0)
+    model = _Inner()
+    batches = [torch.randn(8, 8) for _ in range(4)]
+    probe, watch = Recorder(model), ActivationRecorder(model)
+    probe.activations = True
+    for number, x in enumerate(batches):
+        with probe:
+            model(x)
+        # as a Sample does: recording starts in the model's forward pre-hook and ends in its forward hook
+        handles = [
+            model.register_forward_pre_hook(lambda module, args: watch.begin(module, args)),
+            model.register_forward_hook(lambda *_: watch.__exit__(None, None, None)),
+        ]
+        model(x)
+        for handle in handles:
+            handle.remove()
+        if number == 0:
+            watch.narrow()
+    assert watch._hooked == [model, model.act]  # the modules the ReLUs ran in, not fc1 and fc2
+    expected = [(s.name, s.units, s.samples, s.dead_units) for s in probe.read()[0]]
+    assert [(s.name, s.units, s.samples, s.dead_units) for s in watch.read()[0]] == expected
+    # fc2: 4 units dead by their bias, 1 by chance; its 4 untouched units are not counted
+    assert expected == [("act", 32, 32, 20), ("(model):relu", 16, 32, 5)]
+
+
+def test_a_child_module_called_by_the_training_loop_gets_its_samples_over_several_forwards():
+    """A LightningModule's training_step calls `self.net(x)`: each forward of the child adds to the same sites."""
+
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = MLP()
+            nn.init.constant_(self.net.fc1.bias, -50.0)
+
+    torch.manual_seed(0)
+    model = Wrapper()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    criterion = nn.CrossEntropyLoss()
+    batch = classes(8)
+    with nnlint.watch(model, optimizer, loss=criterion, echo=False) as watcher:
+        for _ in range(10):
+            x, y = batch()
+            optimizer.zero_grad()
+            loss = criterion(model.net(x), y)
+            loss.backward()
+            optimizer.step()
+            watcher.step(loss)
+    (dead,) = [f for f in watcher.findings if f.code == "NN313"]
+    assert "32 of 32 units (100%) are ≤ 0 for all 64 samples" in dead.message
+
+
+def test_the_weights_before_a_step_are_copied_into_kept_buffers_on_cpu():
+    from nnlint.watch.sampling import Snapshot
+
+    snapshot = Snapshot()
+    weights = [torch.ones(3), torch.zeros(2, 2)]
+    first = snapshot.take(weights)
+    first[0].sub_(1.0)  # the caller subtracts the weights after the step in place
+    second = snapshot.take(weights)
+    assert second is first and second[0].data_ptr() == first[0].data_ptr()  # no new allocation
+    assert torch.equal(second[0], weights[0]) and torch.equal(second[1], weights[1])
+    assert snapshot.take([torch.ones(4)])[0].shape == (4,)  # another shape: new buffers
+    snapshot.release()
+    assert snapshot.buffers == []

@@ -30,7 +30,7 @@ from nnlint.rules.nn313_dead_relu import DeadRelu
 from nnlint.types import Finding, Location
 from nnlint.watch import output, reduce
 from nnlint.watch.checks import Judge, StepFigures
-from nnlint.watch.sampling import Sample
+from nnlint.watch.sampling import Sample, Snapshot
 
 _WRAPPERS = ("DistributedDataParallel", "FullyShardedDataParallel", "DataParallel")
 
@@ -76,6 +76,7 @@ class Watch:
         self._window: Optional[torch.Tensor] = None  # [sum of losses, steps] since the last sample, on the device
         self._window_start = 0
         self._sample: Optional[Sample] = None
+        self._snapshot = Snapshot()  # the weights before a sampled step's update, reused on CPU
         self._pending: Optional[Tuple[Sample, Optional[torch.Tensor], Any]] = None
         self._closed = False
         self._arm(0)
@@ -120,6 +121,7 @@ class Watch:
             self._sample.close()
             self._sample = None
         self._closed = True
+        self._snapshot.release()
         if self.tensorboard is not None:
             self.tensorboard.close()
         if self.plot_path is not None and self.history and reduce.world()[0] == 0:
@@ -174,6 +176,7 @@ class Watch:
             self.loss_module,
             self.judge.saturation(),
             self.min_samples,
+            snapshot=self._snapshot,
         )
 
     def _finish(self, number: int) -> List[Finding]:
