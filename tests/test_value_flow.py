@@ -228,3 +228,32 @@ def test_a_torch_layer_does_not_parse_the_project_class_of_the_same_name():
     assert parsed == []
     assert index.defined_in("Linear", "pkg.layers.linear.Linear")
     assert parsed == ["pkg/layers/linear.py"]
+
+
+_SOFTMAX_NET = (
+    "import torch.nn as nn\nimport torch.nn.functional as F\n\n"
+    "class M(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, dim=1)\n"
+)
+_TRAIN_M = "import torch.nn as nn\nfrom m0 import M\n\ndef train(x, y):\n    return nn.CrossEntropyLoss()(M()(x), y)\n"
+
+
+def _many_definitions(tmp_path, count):
+    for index in range(count):
+        (tmp_path / f"m{index}.py").write_text(_SOFTMAX_NET, encoding="utf-8")
+    (tmp_path / "train.py").write_text(_TRAIN_M, encoding="utf-8")
+    return sorted(tmp_path.glob("*.py"))
+
+
+def test_a_class_name_defined_in_a_few_files_that_agree_is_followed(tmp_path):
+    assert ("train.py", "NN201") in _codes(_many_definitions(tmp_path, 3), tmp_path)
+
+
+def test_a_class_name_defined_in_too_many_files_is_not_looked_up(tmp_path):
+    """`M` in 17 files (a test suite's throwaway modules): which one is meant cannot be told, so nothing is parsed
+    to find out and nothing is reported; a cached run agrees with a cold one."""
+    from nnlint.static.project import MAX_DEFINING_FILES
+
+    paths = _many_definitions(tmp_path, MAX_DEFINING_FILES + 1)
+    assert ("train.py", "NN201") not in _codes(paths, tmp_path)
+    cache = tmp_path / "cache"
+    assert _codes(paths, tmp_path, cache) == _codes(paths, tmp_path, cache) == _codes(paths, tmp_path)

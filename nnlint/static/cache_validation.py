@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache, digest
 from nnlint.static.calls import module_matches
-from nnlint.static.project import class_names, mentions_all
+from nnlint.static.project import MAX_DEFINING_FILES, class_names, mentions_all
 from nnlint.static.reading import Source
 from nnlint.types import Finding
 
@@ -155,6 +155,8 @@ def _states(
             return bool(where) == answer
         if kind == "texts":
             return texts_answer(sources, name, answers) == answer
+        if kind in ("defined", "forward") and len(where) > MAX_DEFINING_FILES:
+            return answer == ([] if kind == "defined" else None)  # not looked up (ProjectIndex.too_common)
         if any(i not in entries and i not in fresh for i in where):
             return None  # a changed file defines the class: known once it is analysed
         if not all(state(i) is True and entries[i].get("classes") is not None for i in where):

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin
 
 _PENDING = object()
+# A class name defined in more files than this (`M`, `Model` across a test suite) is not looked up: which one is
+# meant cannot be told, and parsing them all to find out took one worker past 3 GB on torch's tests.
+MAX_DEFINING_FILES = 16
 MENTIONS_KEPT = 256  # answers of files_mentioning remembered (least recently asked forgotten first)
 _CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
 
@@ -35,6 +38,7 @@ class ProjectIndex:
         self._last_use: Dict[int, int] = {}  # id(semantics) -> when a question last needed it (release keeps those)
         self._clock = 0
         self._class_names: set = set()
+        self._defining: Dict[str, set] = {}  # class name -> display paths whose text defines it (class_names)
         self._forward: Dict[str, object] = {}
         self._parser = parser
         self._deferred: Dict[str, Tuple[str, frozenset]] = {}  # display path -> (text, class names), in order
@@ -54,6 +58,7 @@ class ProjectIndex:
             self._parsed_bytes += len(semantics.text)
             self._register_text(semantics.path, semantics.text)
         self._class_names.update(semantics.classes)
+        self._note_definitions(semantics.path, semantics.classes if semantics.text is None else None)
 
     def add_deferred(self, display: str, text: str, names: Optional[frozenset] = None) -> None:
         """Register a file that was not parsed; its class names are found with a cheap scan (unless given)."""
@@ -62,12 +67,22 @@ class ProjectIndex:
             self._deferred[display] = (text, names)
             self._register_text(display, text)
             self._class_names.update(names)
+            self._note_definitions(display, names)
 
     def add_unparsed(self, files: Iterable[Tuple[str, str]], parser: Parser) -> None:
         """Register (display path, text) files to be parsed when asked about, with `parser` unless it has one."""
         self._parser = self._parser or parser
         for display, text in files:
             self.add_deferred(display, text)
+
+    def _note_definitions(self, display: str, names: Optional[Iterable[str]]) -> None:
+        """Count the file among those defining its classes, by the same scan of its text the cache uses."""
+        for name in class_names(self._texts[display]) if names is None else names:
+            self._defining.setdefault(name, set()).add(display)
+
+    def too_common(self, name: str) -> bool:
+        """Whether more files than MAX_DEFINING_FILES define a class of this name (it is then not looked up)."""
+        return len(self._defining.get(name, ())) > MAX_DEFINING_FILES
 
     def files_where(self, wanted: Callable[[str], bool]) -> List["FileSemantics"]:
         """The parsed files, after parsing the deferred ones whose text `wanted` accepts; by path, so the answer
@@ -220,7 +235,10 @@ class ProjectIndex:
         return found
 
     def definitions(self, name: str) -> List[Tuple["FileSemantics", cst.ClassDef]]:
-        """Every checked file's class of this name (files not parsed yet are parsed now)."""
+        """Every checked file's class of this name (files not parsed yet are parsed now); none when too common."""
+        if self.too_common(name):
+            self._depend("defined", name, [])
+            return []
         self._parse_deferred(lambda display, text, names: name in names)
         defining = sorted((f for f in self._files if name in f.classes), key=lambda f: f.path)
         found = [(f, f.classes[name]) for f in defining]
@@ -263,6 +281,9 @@ class ProjectIndex:
             return None  # recursion through the same class: unknown
         if class_name in self._forward:
             return cached  # type: ignore[return-value]
+        if self.too_common(class_name):
+            self._forward[class_name] = None
+            return None
         self._forward[class_name] = _PENDING
         self._parse_deferred(lambda display, text, names: class_name in names)
         origins = []
