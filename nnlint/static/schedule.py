@@ -17,8 +17,8 @@ PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
 # large run (198 MB for a whole site-packages) was pickled and held again in each worker.
 _INHERITED: Sequence[Source] = ()
 _INHERITED_NAMES: Sequence[frozenset] = ()  # their class names, scanned once for every round
-# Weighted source size of the files one worker analyses before it is replaced by a fresh one (_in_pool): on
-# transformers' models a worker's memory grew by ~1 MB per 10 KB of source it had analysed, freed or not.
+# Weighted source size of the files one worker analyses before it is replaced by a fresh one (_in_pool): a worker's
+# memory grew with every file it had analysed, freed or not (375 MB after transformers/models/[a-c], no tree alive).
 CHUNK_BYTES = 1_000_000
 
 
