@@ -242,7 +242,9 @@ class Recorder(TorchFunctionMode):
         param = id(tensor) if isinstance(tensor, nn.Parameter) else None
         self.cuts.append(Cut(label, user_frame(), tensor.grad_fn, param))
 
-    def _activation(self, kind: str, func, result: torch.Tensor, touched: Optional[torch.Tensor] = None) -> None:
+    def _site(self, kind: str, func, result: torch.Tensor) -> Tuple[_Site, Tuple[int, ...]]:
+        """The site of this call (key: module path, its call number, the kind's count in it), with the result's
+        samples, elements and values counted; and the result's per-unit reduction dims."""
         frame = self._stack[-1] if self._stack else _Frame("", 0)
         number = frame.counts.get(kind, 0)
         frame.counts[kind] = number + 1
@@ -260,9 +262,14 @@ class Recorder(TorchFunctionMode):
                 units,
                 position=len(self.order),
             )
-        value = result.detach()
         site.samples += result.shape[0] if result.dim() else 1
         site.elements += result.numel() // max(units, 1)
+        site.count += result.numel()
+        return site, dims
+
+    def _activation(self, kind: str, func, result: torch.Tensor, touched: Optional[torch.Tensor] = None) -> None:
+        site, dims = self._site(kind, func, result)
+        value = result.detach()
         if kind == "relu":
             alive = (_per_unit(value, dims, torch.amax) > 0) if dims else (value > 0)
             site.alive = alive if site.alive is None else site.alive | alive
@@ -281,7 +288,6 @@ class Recorder(TorchFunctionMode):
             site.moments = moments if site.moments is None else site.moments + moments
         elif site.moments is None:
             site.moments = torch.zeros(2, dtype=torch.float64, device=value.device)
-        site.count += result.numel()
 
     def _name(self, frame: _Frame, kind: str, number: int) -> str:
         """A short name for the per-layer table: `layer1.0.relu`, `layer1.0.relu#2`, `block:relu`."""

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from nnlint.probe.stats import ACTIVATIONS, Recorder, _Frame, _per_unit, _Site, _unit_dims, user_frame
+from nnlint.probe.stats import ACTIVATIONS, Recorder, _per_unit, _unit_dims
 
 
 class ActivationRecorder(Recorder):
@@ -76,38 +76,14 @@ class ActivationRecorder(Recorder):
         return result
 
     def _relu(self, func: Any, result: torch.Tensor, extremes: Tuple[torch.Tensor, torch.Tensor]) -> None:
-        site = self._site("relu", func, result)
+        site, _ = self._site("relu", func, result)
+        if site.moments is None:
+            site.moments = torch.zeros(2, dtype=torch.float64, device=result.device)
         top, bottom = extremes
         alive = top > 0
         touched = (top != 0) | (bottom != 0)  # NaN counts as touched, as `value != 0` does
         site.alive = alive if site.alive is None else site.alive | alive
         site.touched = touched if site.touched is None else site.touched | touched
-
-    def _site(self, kind: str, func: Any, result: torch.Tensor) -> _Site:
-        """The site of this call (the Recorder's key: module path, its call number, the kind's count in it),
-        with the result's samples and elements counted."""
-        frame = self._stack[-1] if self._stack else _Frame("", 0)
-        number = frame.counts.get(kind, 0)
-        frame.counts[kind] = number + 1
-        key = f"{frame.path}@{frame.index}/{kind}{number}"
-        _, units = _unit_dims(result)
-        site = self.sites.get(key)
-        if site is None or site.units != units:
-            site = self.sites[key] = _Site(
-                kind,
-                self._name(frame, kind, number),
-                self._label(frame.path, func),
-                frame.path,
-                user_frame(),
-                self._after(frame.path),
-                units,
-                position=len(self.order),
-                moments=torch.zeros(2, dtype=torch.float64, device=result.device),
-            )
-        site.samples += result.shape[0] if result.dim() else 1
-        site.elements += result.numel() // max(units, 1)
-        site.count += result.numel()
-        return site
 
 
 def _unit_extremes(value: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
