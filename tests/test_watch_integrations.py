@@ -109,6 +109,16 @@ def test_the_watch_is_not_imported_by_import_nnlint():
     assert result.returncode == 0, result.stderr
 
 
+def _plugin_installed() -> bool:
+    from importlib.metadata import entry_points
+
+    try:
+        plugins = entry_points(group="pytest11")
+    except TypeError:  # Python 3.9: no selection by group
+        plugins = entry_points().get("pytest11", [])  # type: ignore[assignment]
+    return any(plugin.name == "nnlint" for plugin in plugins)
+
+
 def test_nnlint_probe_fixture(tmp_path):
     (tmp_path / "test_model.py").write_text(
         textwrap.dedent(
@@ -139,8 +149,10 @@ def test_nnlint_probe_fixture(tmp_path):
         """
         )
     )
+    # Installed, nnlint registers the plugin by its entry point; `-p` on top of that is a double registration.
+    load_plugin = [] if _plugin_installed() else ["-p", "nnlint.pytest_plugin"]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "nnlint.pytest_plugin", "test_model.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *load_plugin, "test_model.py"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
