@@ -23,7 +23,7 @@ from nnlint.config import Config
 from nnlint.reporters import get_reporter
 from nnlint.reporters.base import ReportContext
 from nnlint.runner import GraphOptions, Performance, Selection, run
-from nnlint.static import schedule
+from nnlint.static import reading, schedule
 
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ("json", "sarif")
@@ -97,6 +97,25 @@ def test_rounds_of_fresh_workers_change_nothing(tree, baseline, monkeypatch, wor
     shrunk here so the tree takes dozens of rounds, the bytes are the serial run's."""
     monkeypatch.setattr(schedule, "CHUNK_BYTES", 20_000)
     assert _outputs(tree, workers) == baseline
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_packed_texts_change_nothing(tree, baseline, monkeypatch, tmp_path, workers):
+    """A large run keeps its texts packed and finds who mentions a name through a WordIndex: forced here from the
+    first byte, in rounds as a large run goes, without a cache and with a cold and a warm one."""
+    monkeypatch.setattr(reading, "PACK_ABOVE_BYTES", 0)
+    monkeypatch.setattr(schedule, "CHUNK_BYTES", 20_000)
+    assert _outputs(tree, workers) == baseline, "no cache"
+    assert _outputs(tree, workers, tmp_path / "cache") == baseline, "cold cache"
+    assert _outputs(tree, workers, tmp_path / "cache") == baseline, "warm cache"
+
+
+def test_packed_texts_change_nothing_across_files(monkeypatch):
+    """The same on the recall corpus, whose cases pass models, losses and optimizers between files and functions."""
+    plain = _outputs(REPO / "bench", 1, paths=("recall",))
+    assert json.loads(plain["json"])
+    monkeypatch.setattr(reading, "PACK_ABOVE_BYTES", 0)
+    assert _outputs(REPO / "bench", 1, paths=("recall",)) == plain
 
 
 def test_releasing_parsed_trees_changes_nothing(tree, baseline, monkeypatch):

@@ -112,7 +112,12 @@ class UninitializedParameter(StaticRule):
         if any(_mentions(text, name) for text in here):
             return True
         # Every other file of the project that could mention the class in an init function
-        elsewhere = semantics.project.function_sources((name, "init"), _INIT_METHOD, exclude=semantics.path)
+        elsewhere = semantics.project.function_sources(
+            (name, "init"),
+            _INIT_METHOD,
+            exclude=semantics.path,
+            tokens=(name,),  # _mentions wants it whole
+        )
         return any(_mentions(text, name) for text in elsewhere)
 
 

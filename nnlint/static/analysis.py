@@ -14,9 +14,11 @@ from nnlint import python_syntax
 from nnlint.rule import Rule
 from nnlint.static import parse
 from nnlint.static.dispatch import rules_for_text, run_rules
+from nnlint.static.packed_text import class_names, text_of
 from nnlint.static.parse import ParsedFile
-from nnlint.static.project import ProjectIndex, class_names, class_summaries
+from nnlint.static.project import ProjectIndex, class_summaries
 from nnlint.static.reading import Source
+from nnlint.static.word_index import WordIndex
 from nnlint.types import Finding
 
 # Source bytes of the parsed files a process keeps between two checked files, for the next ones' questions (a
@@ -47,6 +49,7 @@ def analyze(
     codes: Sequence[str],
     summarize: bool,
     names: Optional[Sequence[frozenset]] = None,
+    words: Optional[WordIndex] = None,
 ) -> Dict[int, FileResult]:
     """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about. Returns the
     results by source index.
@@ -55,14 +58,14 @@ def analyze(
     against it), and every other file that a question parsed gets a `summary_only` result: without one, a file
     whose cached findings depend on a class of that file would be analysed again in every run. `names` are the
     sources' class names when the caller has them (class_names(text) per source): workers in rounds would
-    otherwise scan every text again."""
+    otherwise scan every text again. `words` is the run's WordIndex when its texts are packed."""
     # Parsing creates millions of objects, so Python's cyclic collector would scan the live trees again at each
     # automatic full collection (15-30% of a run over a few hundred files); released trees are collected in
     # batches instead.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(sources, indices, codes, summarize, names)
+        return _analyze(sources, indices, codes, summarize, names, words)
     finally:
         if enabled:
             gc.enable()
@@ -74,35 +77,37 @@ def _analyze(
     codes: Sequence[str],
     summarize: bool,
     names: Optional[Sequence[frozenset]],
+    words: Optional[WordIndex],
 ) -> Dict[int, FileResult]:
     from nnlint import registry
 
     rules = registry.rules_for(codes)
     chosen = set(indices)
-    project = ProjectIndex(parse.parse_for_index)
+    project = ProjectIndex(parse.parse_for_index, words)
     for index, (display, text) in enumerate(sources):
-        if index not in chosen and isinstance(text, str):
+        if index not in chosen and not isinstance(text, Finding):
             project.add_deferred(display, text, names[index] if names is not None else None)
     results: Dict[int, FileResult] = {}
     todo: List[Tuple[int, List[Type[Rule]]]] = []
     for index in indices:
-        display, source = sources[index]
-        if isinstance(source, Finding):
-            results[index] = FileResult([source])
+        display, value = sources[index]
+        if isinstance(value, Finding):  # why it could not be read
+            results[index] = FileResult([value])
             continue
+        source = value if isinstance(value, str) else value.text()
         active = rules_for_text(rules, source)
         # Every file of the batch can answer the others' cross-file questions (parsed when asked) before its
         # own turn. Nothing to visit here: it is only that, unless a cache needs what its classes return.
-        project.add_deferred(display, source, names[index] if names is not None else None)
+        project.add_deferred(display, value, names[index] if names is not None else None)
         if not active and not (summarize and class_names(source)) and python_syntax.parses(source):
             results[index] = FileResult([], classes={})
             continue
         todo.append((index, active))
     released = 0
     for index, active in todo:
-        display, source = sources[index]
-        assert isinstance(source, str)  # read errors were reported above
-        item = _parsed(display, source, project)
+        display, unpacked = sources[index][0], text_of(sources[index][1])
+        assert unpacked is not None  # read errors were reported above
+        item = _parsed(display, unpacked, project)
         if isinstance(item, Finding):
             results[index] = FileResult([item], classes={})
             continue

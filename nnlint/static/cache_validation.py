@@ -12,16 +12,25 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache, digest
 from nnlint.static.calls import module_matches
-from nnlint.static.project import MAX_DEFINING_FILES, class_names, mentions_all
+from nnlint.static.packed_text import class_names, text_of
+from nnlint.static.project import MAX_DEFINING_FILES, mentions_all
 from nnlint.static.reading import Source
+from nnlint.static.word_index import WordIndex, required_tokens
 from nnlint.types import Finding
 
 
 class CachedRun:
     """One run's use of the result cache (or of none): batches of files to analyse, the cached results that hold."""
 
-    def __init__(self, sources: Sequence[Source], cache: Optional[Cache], checked: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        cache: Optional[Cache],
+        checked: Optional[int] = None,
+        words: Optional[WordIndex] = None,
+    ) -> None:
         self.sources = sources
+        self.words = words  # the run's index of identifiers, when its texts are packed
         self.checked = len(sources) if checked is None else checked  # sources past this are context, never checked
         self.cache = cache
         self.entries: Dict[int, Dict[str, Any]] = {}
@@ -29,8 +38,9 @@ class CachedRun:
             # a context file's entry has no findings: a checked file cannot use one
             self.entries = {
                 i: e
-                for i, (d, text) in enumerate(sources)
-                if isinstance(text, str)
+                for i, (d, value) in enumerate(sources)
+                for text in [text_of(value)]
+                if text is not None
                 for e in [cache.load(d, digest(text))]
                 if e and not (i < self.checked and e.get("context"))
             }
@@ -46,7 +56,7 @@ class CachedRun:
         if self.cache is None:
             return [] if self.fresh else list(range(self.checked))
         fresh = set(self.fresh)
-        states = _states(self.sources, self.entries, fresh | set(self.summarised), self._answers)
+        states = _states(self.sources, self.entries, fresh | set(self.summarised), self._answers, self.words)
         self._valid = {index for index, state in states.items() if state is True}
         stale = [i for i in range(self.checked) if i not in self._valid and i not in fresh]
         # Changed files first: a file that only asked about them stays valid if their answers are the same. Then
@@ -62,10 +72,15 @@ class CachedRun:
         for index, result in done.items():
             if result.summary_only and (index < self.checked or not self._may_summarise(index)):
                 continue  # a checked file has (or gets) its full result; a full entry is better than a summary
-            result.dependencies = [
-                (kind, name, texts_answer(self.sources, name, self._answers) if kind == "texts" else answer)
-                for kind, name, answer in result.dependencies
-            ]
+            if self.cache is not None:  # without one the answers are never compared: not worth a scan each
+                result.dependencies = [
+                    (
+                        kind,
+                        name,
+                        texts_answer(self.sources, name, self._answers, self.words) if kind == "texts" else answer,
+                    )
+                    for kind, name, answer in result.dependencies
+                ]
             entry = {"findings": None, "dependencies": result.dependencies, "classes": result.classes}
             if result.summary_only:
                 self.entries[index] = {**entry, "context": True}
@@ -96,12 +111,12 @@ class CachedRun:
         if self.cache is None:
             return
         for index in self.summarised:
-            display, text = self.sources[index]
-            if isinstance(text, str):
+            display, text = self.sources[index][0], text_of(self.sources[index][1])
+            if text is not None:
                 self.cache.store(display, digest(text), {**self.entries[index], "findings": []})
         for index in self.fresh:
-            display, text = self.sources[index]
-            if isinstance(text, str):
+            display, text = self.sources[index][0], text_of(self.sources[index][1])
+            if text is not None:
                 result = results[index]
                 self.cache.store(
                     display,
@@ -115,14 +130,18 @@ class CachedRun:
 
 
 def _states(
-    sources: Sequence[Source], entries: Dict[int, Dict[str, Any]], fresh: Set[int], answers: Dict[str, str]
+    sources: Sequence[Source],
+    entries: Dict[int, Dict[str, Any]],
+    fresh: Set[int],
+    answers: Dict[str, str],
+    words: Optional[WordIndex] = None,
 ) -> Dict[int, Optional[bool]]:
     """Per cached file: True when every recorded cross-file answer is still the same (`fresh` ones were just
     analysed), False when one surely changed, None when one can only be told after a file it asked about is
     analysed again."""
     defined: Dict[str, List[int]] = {}
     for index, (_, text) in enumerate(sources):
-        if isinstance(text, str):
+        if not isinstance(text, Finding):
             for name in class_names(text):
                 defined.setdefault(name, []).append(index)
     memo: Dict[int, Optional[bool]] = {index: True for index in fresh}
@@ -154,7 +173,7 @@ def _states(
         if kind == "has":
             return bool(where) == answer
         if kind == "texts":
-            return texts_answer(sources, name, answers) == answer
+            return texts_answer(sources, name, answers, words) == answer
         if kind in ("defined", "forward") and len(where) > MAX_DEFINING_FILES:
             return answer == ([] if kind == "defined" else None)  # not looked up (ProjectIndex.too_common)
         if any(i not in entries and i not in fresh for i in where):
@@ -176,14 +195,18 @@ def _states(
     return {index: state(index) for index in entries if index not in fresh}
 
 
-def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str]) -> str:
+def texts_answer(sources: Sequence[Source], key: str, memo: Dict[str, str], index: Optional[WordIndex] = None) -> str:
     """Which files contain every word of `key` (NUL-separated), and their exact contents, as one digest:
     a cached finding that depended on them is redone when any of them changes, appears or goes.
-    `memo` keeps the answers of one run (every file that asked the same question gets the same)."""
+    `memo` keeps the answers of one run (every file that asked the same question gets the same); with the run's
+    WordIndex only the files with the identifiers the words require are read."""
     if key not in memo:
         words = key.split("\x00")
-        found = sorted(
-            (display, digest(text)) for display, text in sources if isinstance(text, str) and mentions_all(text, words)
-        )
-        memo[key] = digest(repr(found))
+        having = index.having(required_tokens(words)) if index is not None else None
+        found = []
+        for display, value in sources:
+            text = text_of(value) if having is None or display in having else None
+            if text is not None and mentions_all(text, words):
+                found.append((display, digest(text)))
+        memo[key] = digest(repr(sorted(found)))
     return memo[key]

@@ -51,7 +51,7 @@ def function_called(semantics: "FileSemantics", call: cst.Call) -> Optional[Tupl
     matches = [
         (other, other.top_level_functions()[name])
         for other in semantics.project.files_mentioning(
-            "def " + name, path=lambda path: module_matches(qualified, path)
+            "def " + name, path=lambda path: module_matches(qualified, path), tokens=(name,)
         )
         if name in other.top_level_functions() and module_matches(qualified, other.path)
     ]

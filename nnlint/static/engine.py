@@ -14,10 +14,12 @@ from nnlint.rule import Rule
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache
 from nnlint.static.cache_validation import CachedRun
+from nnlint.static.packed_text import PackedText
 from nnlint.static.parse import parse_for_index
 from nnlint.static.project import ProjectIndex
 from nnlint.static.reading import Source, read_all
 from nnlint.static.schedule import analyze_batch
+from nnlint.static.word_index import WordIndex
 from nnlint.types import Finding
 
 
@@ -37,7 +39,7 @@ def check_files(
     `context` files (the project's modules the checked files import) are read to answer questions about them;
     nothing is reported in them.
     """
-    readable = [(display, text) for display, text in read_all(context) if isinstance(text, str)]
+    readable = [(display, text) for display, text in read_all(context) if isinstance(text, (str, PackedText))]
     return check_sources(read_all(files, texts), rules, project, cache, workers, readable)
 
 
@@ -54,14 +56,17 @@ def check_sources(
     codes = [rule.code for rule in rules]
     checked = len(sources)
     sources = [*sources, *context]
-    run = CachedRun(sources, cache, checked)
+    # a large run's texts are packed: its questions then go through an index of identifiers, built once here
+    words = WordIndex(sources) if any(isinstance(text, PackedText) for _, text in sources) else None
+    run = CachedRun(sources, cache, checked, words)
     results: Dict[int, FileResult] = {}
     batch = run.next_batch()
     while batch:  # parse, analyse and summarise what the cache cannot answer (more when answers changed)
-        results.update(run.record(batch, analyze_batch(sources, batch, codes, cache is not None, workers)))
+        results.update(run.record(batch, analyze_batch(sources, batch, codes, cache is not None, workers, words)))
         batch = run.next_batch()
     results.update(run.hits())
     run.store(results)
     if project is not None:  # the caller looks at the checked files afterwards: parsed when asked about
-        project.add_unparsed(((d, text) for d, text in sources[:checked] if isinstance(text, str)), parse_for_index)
+        readable = ((d, text) for d, text in sources[:checked] if isinstance(text, (str, PackedText)))
+        project.add_unparsed(readable, parse_for_index)
     return [finding for index in sorted(results) for finding in results[index].findings]

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Pattern,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import libcst as cst
 
 from nnlint.static.call_summary import CallSummary, summarize_calls
 from nnlint.static.fastwalk import walk
 from nnlint.static.function_sources import function_sources
+from nnlint.static.packed_text import PackedText, class_names
 from nnlint.static.value_types import Origin as _Origin
+from nnlint.static.word_index import WordIndex, required_tokens
 
 if TYPE_CHECKING:
     from nnlint.static.semantics import FileSemantics, Origin
@@ -20,7 +34,7 @@ _PENDING = object()
 # meant cannot be told, and parsing them all to find out took one worker past 3 GB on torch's tests.
 MAX_DEFINING_FILES = 16
 MENTIONS_KEPT = 256  # answers of files_mentioning remembered (least recently asked forgotten first)
-_CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
+Text = Union[str, PackedText]
 
 Parser = Callable[[str, str, "ProjectIndex"], Optional["FileSemantics"]]
 
@@ -29,10 +43,12 @@ class ProjectIndex:
     """Classes across all files of one run, so a model defined in one file is understood in another.
 
     Files no rule needed to visit are kept as text ("deferred") and parsed only if another file's
-    analysis asks about a class they define, so skipping work never changes what is found.
+    analysis asks about a class they define, so skipping work never changes what is found. A large run's texts
+    are packed (packed_text.py) and come with a WordIndex of the run's sources: questions about identifiers then
+    unpack only the files that contain them.
     """
 
-    def __init__(self, parser: Optional[Parser] = None) -> None:
+    def __init__(self, parser: Optional[Parser] = None, words: Optional[WordIndex] = None) -> None:
         self._files: List["FileSemantics"] = []
         self._parsed_bytes = 0  # source size of the parsed files: release() has nothing to do below its budget
         self._last_use: Dict[int, int] = {}  # id(semantics) -> when a question last needed it (release keeps those)
@@ -41,11 +57,13 @@ class ProjectIndex:
         self._defining: Dict[str, set] = {}  # class name -> display paths whose text defines it (class_names)
         self._forward: Dict[str, object] = {}
         self._parser = parser
-        self._deferred: Dict[str, Tuple[str, frozenset]] = {}  # display path -> (text, class names), in order
-        self._texts: Dict[str, str] = {}  # display path -> text, of every file registered
-        self._mentions: Dict[Tuple[str, ...], frozenset] = {}  # words -> the display paths whose text has them all
-        self._summaries: Dict[str, Tuple[str, Optional[CallSummary]]] = {}  # display path -> (text, its calls)
-        self._functions: Dict[Tuple[str, str], Tuple[str, List[str]]] = {}  # function_sources' memo, by text
+        self._deferred: Dict[str, Tuple[Text, frozenset]] = {}  # display path -> (text, class names), in order
+        self._texts: Dict[str, Text] = {}  # display path -> text, of every file registered
+        self._words = words  # dropped when a text it was built from changes
+        # (words, tokens) -> the display paths whose text has them all
+        self._mentions: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], frozenset] = {}
+        self._summaries: Dict[str, Tuple[Text, Optional[CallSummary]]] = {}  # display path -> (text, its calls)
+        self._functions: Dict[Tuple[str, str], Tuple[Text, List[str]]] = {}  # function_sources' memo, by text
         # What the file being analysed asked about other files: the cache reuses its findings only
         # while every answer is still the same.
         self.dependencies: Optional[List[Tuple[str, str, Any]]] = None
@@ -60,7 +78,7 @@ class ProjectIndex:
         self._class_names.update(semantics.classes)
         self._note_definitions(semantics.path, semantics.classes if semantics.text is None else None)
 
-    def add_deferred(self, display: str, text: str, names: Optional[frozenset] = None) -> None:
+    def add_deferred(self, display: str, text: Text, names: Optional[frozenset] = None) -> None:
         """Register a file that was not parsed; its class names are found with a cheap scan (unless given)."""
         if self._parser is not None:  # files without classes too: files_mentioning may want them (init functions)
             names = class_names(text) if names is None else names
@@ -69,7 +87,7 @@ class ProjectIndex:
             self._class_names.update(names)
             self._note_definitions(display, names)
 
-    def add_unparsed(self, files: Iterable[Tuple[str, str]], parser: Parser) -> None:
+    def add_unparsed(self, files: Iterable[Tuple[str, Text]], parser: Parser) -> None:
         """Register (display path, text) files to be parsed when asked about, with `parser` unless it has one."""
         self._parser = self._parser or parser
         for display, text in files:
@@ -87,7 +105,7 @@ class ProjectIndex:
     def files_where(self, wanted: Callable[[str], bool]) -> List["FileSemantics"]:
         """The parsed files, after parsing the deferred ones whose text `wanted` accepts; by path, so the answer
         does not depend on which files happen to be parsed already."""
-        self._parse_deferred(lambda display, text, names: wanted(text))
+        self._parse_deferred(lambda display, text, names: wanted(_unpacked(text)))
         return sorted(self._files, key=lambda f: f.path)
 
     def _touch(self, files: Iterable["FileSemantics"]) -> None:
@@ -131,16 +149,19 @@ class ProjectIndex:
             semantics.forget()
             self._last_use.pop(id(semantics), None)
             self._parsed_bytes -= len(semantics.text)
-            self.add_deferred(semantics.path, semantics.text)
+            self.add_deferred(semantics.path, self._texts.get(semantics.path, semantics.text))
         return len(released)
 
-    def files_mentioning(self, *words: str, path: Optional[Callable[[str], bool]] = None) -> List["FileSemantics"]:
+    def files_mentioning(
+        self, *words: str, path: Optional[Callable[[str], bool]] = None, tokens: Tuple[str, ...] = ()
+    ) -> List["FileSemantics"]:
         """The files whose text contains every word (see mentions_all) and whose path `path` accepts, by path. The
         answer depends on the words anywhere in any file, not on class names, so the cache checks it against every
-        file's current text."""
+        file's current text. `tokens`: identifiers the caller will need whole in a file to use it (with a
+        WordIndex, the other files are left out unread)."""
         self._depend("texts", "\x00".join(words), None)  # the engine fills in the answer (it sees every file)
         wanted = path or (lambda display: True)  # a cheap test of the path first: parsing is what costs
-        mentioning = self._mentioning(words)
+        mentioning = self._mentioning(words, tokens)
         self._parse_deferred(lambda display, text, names: display in mentioning and wanted(display))
         # files without a text (added by hand) cannot be ruled out
         chosen = (f for f in self._files if wanted(f.path) and (f.text is None or f.path in mentioning))
@@ -184,19 +205,21 @@ class ProjectIndex:
         self._touch(found_files)
         return found_files
 
-    def function_sources(self, words: Tuple[str, ...], name: Pattern[str], exclude: str) -> List[str]:
+    def function_sources(
+        self, words: Tuple[str, ...], name: Pattern[str], exclude: str, tokens: Tuple[str, ...] = ()
+    ) -> List[str]:
         """The source of every function whose name `name` finds (not `__init__`), in the files other than `exclude`
         whose text has every word, read with Python's parser (function_sources.py): nothing is parsed with libcst.
-        The cache depends on the `words`, as in files_mentioning."""
+        The cache depends on the `words`, and `tokens` narrow the files, as in files_mentioning."""
         self._depend("texts", "\x00".join(words), None)
         found: List[str] = []
-        for display in sorted(self._mentioning(words)):
+        for display in sorted(self._mentioning(words, tokens)):
             if display != exclude:
                 key = (display, name.pattern)
                 known = self._functions.get(key)
                 if known is None or known[0] is not self._texts[display]:
                     text = self._texts[display]
-                    known = self._functions[key] = (text, function_sources(text, name) or [])
+                    known = self._functions[key] = (text, function_sources(_unpacked(text), name) or [])
                 found += known[1]
         return found
 
@@ -204,24 +227,37 @@ class ProjectIndex:
         text = self._texts[display]
         known = self._summaries.get(display)
         if known is None or known[0] is not text:
-            known = self._summaries[display] = (text, summarize_calls(text, display))
+            known = self._summaries[display] = (text, summarize_calls(_unpacked(text), display))
         return known[1]
 
-    def _register_text(self, display: str, text: str) -> None:
-        if self._texts.get(display) is not text:
-            self._texts[display] = text
-            self._mentions.clear()  # a new text: earlier answers may miss it
+    def _register_text(self, display: str, text: Text) -> None:
+        known = self._texts.get(display)
+        if known is text or isinstance(known, PackedText):
+            return  # a packed text belongs to one run over files on disk: parsing it gives back the same text
+        self._texts[display] = text
+        self._mentions.clear()  # a new text: earlier answers may miss it
+        if self._words is not None and (known is not None or not self._words.knows(display)):
+            self._words = None  # the index was not built from this text
 
-    def _mentioning(self, words: Tuple[str, ...]) -> frozenset:
-        """The display paths whose text contains every word. Value flow asks the same names from many files:
-        scanning every text each time was a third of the static pass on large projects."""
-        found = self._mentions.pop(words, None)
+    def _mentioning(self, words: Tuple[str, ...], tokens: Tuple[str, ...] = ()) -> frozenset:
+        """The display paths whose text contains every word (of those with the `tokens`, when a WordIndex can
+        tell). Value flow asks the same names from many files: scanning every text each time was a third of the
+        static pass on large projects."""
+        key = (words, tokens)
+        found = self._mentions.pop(key, None)
         if found is None:
-            found = frozenset(display for display, text in self._texts.items() if mentions_all(text, words))
+            found = frozenset(display for display, text in self._candidates(words, tokens) if mentions_all(text, words))
             if len(self._mentions) >= MENTIONS_KEPT:  # each answer may name most of the files of a large run
                 del self._mentions[next(iter(self._mentions))]
-        self._mentions[words] = found  # most recently asked last
+        self._mentions[key] = found  # most recently asked last
         return found
+
+    def _candidates(self, words: Tuple[str, ...], tokens: Tuple[str, ...]) -> Iterator[Tuple[str, str]]:
+        """(display path, text) of every file that may contain the words: with a WordIndex, only the files that
+        have the identifiers the words (or the caller) require; unpacked one at a time."""
+        having = self._words.having([*tokens, *required_tokens(words)]) if self._words is not None else None
+        for display in self._texts if having is None else sorted(d for d in having if d in self._texts):
+            yield display, _unpacked(self._texts[display])
 
     @property
     def files(self) -> List["FileSemantics"]:
@@ -261,11 +297,11 @@ class ProjectIndex:
         if self.dependencies is not None:
             self.dependencies.append((kind, name, answer))
 
-    def _parse_deferred(self, wanted: Callable[[str, str, frozenset], bool]) -> None:
+    def _parse_deferred(self, wanted: Callable[[str, Text, frozenset], bool]) -> None:
         chosen = [display for display, (text, names) in self._deferred.items() if wanted(display, text, names)]
         for display in chosen:
             text, _ = self._deferred.pop(display)
-            semantics = self._parser(display, text, self)  # type: ignore[misc]
+            semantics = self._parser(display, _unpacked(text), self)  # type: ignore[misc]
             if semantics is not None:
                 self.add(semantics)
 
@@ -314,9 +350,8 @@ def mentions_all(text: str, words: Sequence[str]) -> bool:
     return True
 
 
-def class_names(text: str) -> frozenset:
-    """Names of the classes a source defines, by a cheap scan of its text."""
-    return frozenset(_CLASS.findall(text))
+def _unpacked(text: Text) -> str:
+    return text.text() if isinstance(text, PackedText) else text
 
 
 def forward_summary(origin: Optional["Origin"]) -> Optional[List[str]]:

@@ -13,12 +13,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from nnlint import notebook
 from nnlint.rules.nn002_unreadable_file import UnreadableFile
+from nnlint.static.packed_text import PACK_ABOVE_BYTES, PackedText
 from nnlint.types import Finding, Location
 
 # PEP 263: a coding declaration on line 1 or 2.
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
-Source = Tuple[str, "str | Finding"]  # (display path, text) or the finding for a file that could not be read
+# (display path, text) or the finding for a file that could not be read; a large run's texts are packed
+Source = Tuple[str, "str | PackedText | Finding"]
 
 
 class UnreadableSource(Exception):
@@ -31,14 +33,22 @@ class UnreadableSource(Exception):
 
 def read_all(files: Sequence[Tuple[Path, str]], texts: Optional[Dict[str, Optional[str]]] = None) -> List[Source]:
     """Each (path, display path) read once: its text, or an NN002 finding that says why it cannot be read.
-    `texts`, if given, receives the exact texts read (fixes must apply to those, not to a newer save)."""
+    `texts`, if given, receives the exact texts read (fixes must apply to those, not to a newer save). Past
+    PACK_ABOVE_BYTES of source (and without `texts`), the texts are kept packed."""
     sources: List[Source] = []
+    size = 0
     for path, display in files:
         try:
             text = read_source(path)[1]
-            sources.append((display, text))
             if texts is not None:
                 texts[display] = text
+            size += len(text)
+            if texts is None and size > PACK_ABOVE_BYTES:
+                if size - len(text) <= PACK_ABOVE_BYTES:  # the first text past the limit: pack those before it
+                    sources = [(d, PackedText(t) if isinstance(t, str) else t) for d, t in sources]
+                sources.append((display, PackedText(text)))
+            else:
+                sources.append((display, text))
         except UnreadableSource as error:
             sources.append((display, UnreadableFile.finding(Location(display, error.line, 1), str(error))))
     return sources

@@ -5,30 +5,38 @@ Never imports torch.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from nnlint.static.analysis import FileResult, analyze
 from nnlint.static.dispatch import rules_for_text
-from nnlint.static.project import class_names
+from nnlint.static.packed_text import PackedText, class_names, text_of
 from nnlint.static.reading import Source
+from nnlint.static.word_index import WordIndex
 
 PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
 # The sources of the run, for forked workers to inherit: handed to each worker as an argument, every text of a
 # large run (198 MB for a whole site-packages) was pickled and held again in each worker.
 _INHERITED: Sequence[Source] = ()
 _INHERITED_NAMES: Sequence[frozenset] = ()  # their class names, scanned once for every round
+_INHERITED_WORDS: Optional[WordIndex] = None  # and the index of their identifiers, built once (packed texts)
 # Weighted source size of the files one worker analyses before it is replaced by a fresh one (_in_pool): a worker's
 # memory grew with every file it had analysed, freed or not (375 MB after transformers/models/[a-c], no tree alive).
 CHUNK_BYTES = 1_000_000
 
 
 def analyze_batch(
-    sources: Sequence[Source], batch: List[int], codes: List[str], summarize: bool, workers: int
+    sources: Sequence[Source],
+    batch: List[int],
+    codes: List[str],
+    summarize: bool,
+    workers: int,
+    words: Optional[WordIndex] = None,
 ) -> Dict[int, FileResult]:
-    """analyze() for sources[i], i in `batch`, by source index; over `workers` processes if the batch is big enough."""
+    """analyze() for sources[i], i in `batch`, by source index; over `workers` processes if the batch is big enough.
+    `words`: the run's WordIndex, when its texts are packed."""
     if len(batch) >= PARALLEL_MIN_FILES and (workers > 1 or _large(sources, batch)):
-        return _in_pool(sources, batch, codes, summarize, workers)
-    return analyze(sources, batch, codes, summarize)
+        return _in_pool(sources, batch, codes, summarize, workers, words)
+    return analyze(sources, batch, codes, summarize, words=words)
 
 
 def _large(sources: Sequence[Source], batch: List[int]) -> bool:
@@ -37,11 +45,19 @@ def _large(sources: Sequence[Source], batch: List[int]) -> bool:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return False  # a spawned worker imports nnlint again and is sent every source: not worth it
-    return sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, str)) > 8 * CHUNK_BYTES
+    return (
+        sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, (str, PackedText)))
+        > 8 * CHUNK_BYTES
+    )
 
 
 def _in_pool(
-    sources: Sequence[Source], todo: List[int], codes: List[str], summarize: bool, workers: int
+    sources: Sequence[Source],
+    todo: List[int],
+    codes: List[str],
+    summarize: bool,
+    workers: int,
+    words: Optional[WordIndex],
 ) -> Dict[int, FileResult]:
     """Split the files over worker processes, balanced by size; each can still parse any other file it needs.
 
@@ -51,13 +67,16 @@ def _in_pool(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    global _INHERITED, _INHERITED_NAMES
+    global _INHERITED, _INHERITED_NAMES, _INHERITED_WORDS
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     # without fork every chunk carries all the sources: one round only
     chunks = [chunk for chunk in _contiguous_chunks(sources, todo, codes, workers, fork) if chunk]
     _INHERITED = sources if fork else ()
-    _INHERITED_NAMES = [class_names(text) if isinstance(text, str) else frozenset() for _, text in _INHERITED]
+    _INHERITED_NAMES = [
+        class_names(text) if isinstance(text, (str, PackedText)) else frozenset() for _, text in _INHERITED
+    ]
+    _INHERITED_WORDS = words if fork else None
     merged: Dict[int, FileResult] = {}
     try:
         for start in range(0, len(chunks), workers):
@@ -65,19 +84,22 @@ def _in_pool(
                 if fork:
                     futures = [pool.submit(_analyze_inherited, c, codes, summarize) for c in chunks[start:][:workers]]
                 else:
-                    futures = [pool.submit(analyze, sources, c, codes, summarize) for c in chunks[start:][:workers]]
+                    futures = [
+                        pool.submit(analyze, sources, c, codes, summarize, None, words)
+                        for c in chunks[start:][:workers]
+                    ]
                 for future in futures:
                     for index, result in future.result().items():  # checked by one worker, summarised by another
                         if index not in merged or merged[index].summary_only:
                             merged[index] = result
         return merged
     finally:
-        _INHERITED, _INHERITED_NAMES = (), ()
+        _INHERITED, _INHERITED_NAMES, _INHERITED_WORDS = (), (), None
 
 
 def _analyze_inherited(chunk: List[int], codes: List[str], summarize: bool) -> Dict[int, FileResult]:
     """analyze() in a forked worker, over the sources it inherited from the parent."""
-    return analyze(_INHERITED, chunk, codes, summarize, _INHERITED_NAMES)
+    return analyze(_INHERITED, chunk, codes, summarize, _INHERITED_NAMES, _INHERITED_WORDS)
 
 
 def _contiguous_chunks(
@@ -91,8 +113,8 @@ def _contiguous_chunks(
     rules = registry.rules_for(codes)
 
     def size(index: int) -> int:  # the work: a file no rule looks at is hardly more than read
-        text = sources[index][1]
-        if not isinstance(text, str):
+        text = text_of(sources[index][1])
+        if text is None:
             return 0
         return len(text) if rules_for_text(rules, text) else len(text) // 20
 

@@ -1,0 +1,56 @@
+"""Source texts of a large run, kept compressed: every text stays in memory for cross-file questions, and as
+Python strings a whole site-packages' 198 MB of source took 300 MB (a file with one character beyond Latin-1 is
+stored at 2-4 bytes a character) in the parent and, shared page by page, in every forked worker.
+
+Never imports torch."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Optional
+
+# Source read before texts are packed: a run below it keeps plain strings (no cost for a pre-commit run of a few
+# files). The same size above which schedule.py sends a run to fresh workers in rounds.
+PACK_ABOVE_BYTES = 8_000_000
+_CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
+
+
+class PackedText:
+    """One source text, zlib-compressed (about a quarter of its UTF-8 size); `text()` gives it back. The class
+    names it defines are scanned when it is packed, since every round of workers asks for them."""
+
+    __slots__ = ("_data", "length", "names")
+
+    def __init__(self, text: str) -> None:
+        self._data = zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+        self.length = len(text)
+        self.names = class_names(text)
+
+    def text(self) -> str:
+        return zlib.decompress(self._data).decode("utf-8", "surrogatepass")
+
+    def __len__(self) -> int:  # the text's length: what sizes of work and memory budgets are measured in
+        return self.length
+
+
+def text_of(value: object) -> Optional[str]:
+    """The text of a source's value: a string as it is, a PackedText unpacked; None for anything else (a Finding
+    that says why the file could not be read)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, PackedText):
+        return value.text()
+    return None
+
+
+def is_text(value: object) -> bool:
+    """Whether a source's value is a text (plain or packed), not a Finding."""
+    return isinstance(value, (str, PackedText))
+
+
+def class_names(text: "str | PackedText") -> frozenset:
+    """Names of the classes a source defines, by a cheap scan of its text (a packed text's were scanned once)."""
+    if isinstance(text, PackedText):
+        return text.names
+    return frozenset(_CLASS.findall(text))
