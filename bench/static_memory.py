@@ -7,7 +7,7 @@ every 0.1 s from /proc, and prints the peak of their summed RSS and PSS (shared 
 processes that share them: the whole run's real footprint), the largest single process, the CPU seconds and
 the number of files and findings.
 
-    python bench/static_memory.py FOLDER [FOLDER ...] [--jobs N] [--keep-parsed BYTES]
+    python bench/static_memory.py FOLDER [FOLDER ...] [--jobs N] [--keep-parsed BYTES] [--save FINDINGS.json]
 
 Folders default to the installed torch, torchvision (if any), timm and transformers packages of this
 interpreter. `--keep-parsed` overrides nnlint.static.analysis.KEEP_PARSED (source bytes of parsed trees a
@@ -80,7 +80,7 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def run(folders: List[Path], jobs: int, keep_parsed: Optional[int]) -> Dict[str, object]:
+def run(folders: List[Path], jobs: int, keep_parsed: Optional[int], save: Optional[Path] = None) -> Dict[str, object]:
     setup = "" if keep_parsed is None else f"import nnlint.static.analysis as a; a.KEEP_PARSED = {keep_parsed}; "
     code = setup + "import sys; from nnlint.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", code, "--no-graph", "--no-cache", "--format", "json", "--exit-zero"]
@@ -105,6 +105,8 @@ def run(folders: List[Path], jobs: int, keep_parsed: Optional[int]) -> Dict[str,
         reader.join()
     wall = time.monotonic() - start
     findings = json.loads(chunks[0] or "[]") if process.returncode in (0, 1) else []
+    if save is not None:  # to compare two versions' findings on the same tree
+        save.write_text(json.dumps(findings, indent=1, sort_keys=True), encoding="utf-8")
     files = sum(1 for folder in folders for _ in folder.rglob("*.py"))
     return {
         "folders": [str(f) for f in folders],
@@ -127,9 +129,10 @@ def main() -> None:
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--jobs", type=int, default=0, help="nnlint's --jobs (default 0: one per core)")
     parser.add_argument("--keep-parsed", type=int, default=None, help="override analysis.KEEP_PARSED (bytes)")
+    parser.add_argument("--save", type=Path, default=None, help="write the findings (JSON) to this file")
     args = parser.parse_args()
     folders = args.folders or default_folders()
-    result = run(folders, args.jobs, args.keep_parsed)
+    result = run(folders, args.jobs, args.keep_parsed, args.save)
     print(json.dumps(result, indent=2))
     print(
         f"\n{result['files']} files, {result['findings']} findings: peak RSS {result['peak_rss_mb']} MB, "
