@@ -139,13 +139,17 @@ def run(
     cache = Cache(performance.cache_dir, salt_for(rule.code for rule in rules)) if performance.cache_dir else None
     workers = performance.workers or min(os.cpu_count() or 1, 8)
     context = project_files.pairs_for(project_files.context_files([path for path, _ in files], root), cwd)
-    raw = check_files(files, rules, project, cache, workers, texts, context)
+    # Fixes apply to the texts that were checked, not to a newer save, so a fixing run keeps every text; any other
+    # run reads again the few files whose findings need their text (noqa comments, notebook cells), and a large
+    # run keeps its texts packed (packed_text.py).
+    fixing = fix_mode.write or fix_mode.diff
+    raw = check_files(files, rules, project, cache, workers, texts if fixing else None, context)
     graph_results = _graph_pass(project, config, codes, root, cwd, graph)
     raw += [finding for _, outcome in graph_results for finding in outcome.findings]
     findings = pipeline(raw, read_text)
-    if not (fix_mode.write or fix_mode.diff):
+    if not fixing:
         return RunResult(
-            tuple(_in_cells(findings, texts)),
+            tuple(_in_cells(findings, read_text)),
             len(files),
             read_text,
             graph=tuple(graph_results),
@@ -156,14 +160,14 @@ def run(
     def relint(display: str, candidate: str) -> List[Finding]:
         return pipeline(check_sources([(display, candidate)], rules), {display: candidate}.get)
 
-    fixing = fix.apply_all(findings, by_display, texts, relint, fix_mode.unsafe, fix_mode.diff)
+    fixed = fix.apply_all(findings, by_display, texts, relint, fix_mode.unsafe, fix_mode.diff)
     return RunResult(
-        tuple(_in_cells(fixing.findings, texts)),
+        tuple(_in_cells(fixed.findings, read_text)),
         len(files),
         read_text,
-        fixing.fixed,
-        tuple(fixing.diffs),
-        tuple(fixing.notes),
+        fixed.fixed,
+        tuple(fixed.diffs),
+        tuple(fixed.notes),
         tuple(graph_results),
         _skipped(project, config, graph),
         by_display,
@@ -212,12 +216,12 @@ def _for_display(finding: Finding, cwd: Path, discovered: bool) -> Finding:
     return replace(finding, location=location, severity=severity)
 
 
-def _in_cells(findings: Iterable[Finding], texts: Dict[str, Optional[str]]) -> List[Finding]:
+def _in_cells(findings: Iterable[Finding], read_text: Callable[[str], Optional[str]]) -> List[Finding]:
     """Sorted findings, those in notebooks pointing at their cell and the line within it."""
     mapped = []
     for finding in findings:
-        text = texts.get(finding.location.path)
-        if text is not None and notebook.is_notebook(finding.location.path):
+        text = read_text(finding.location.path) if notebook.is_notebook(finding.location.path) else None
+        if text is not None:
             finding = notebook.to_cells(finding, text)
         mapped.append(finding)
     return sorted(mapped, key=Finding.sort_key)
