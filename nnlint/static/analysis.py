@@ -26,7 +26,9 @@ from nnlint.types import Finding
 # with its dataflow takes ~75 bytes of memory per byte of source: keeping every tree cost 5.3 GB (two workers) on
 # transformers' 54 MB. A large run is split over fresh workers of ~1 MB each (schedule.CHUNK_BYTES), so this
 # mostly bounds the files that one chunk's questions parse; released files asked about again are parsed again.
-KEEP_PARSED = 3_000_000
+# 1 MB against 3 MB: a whole site-packages' summed peak RSS 994 against 1,128 MB, the same CPU (1,369 / 1,362 s)
+# and findings; the 60 timm files of the speed bench 3.9 against 4.1 CPU s.
+KEEP_PARSED = 1_000_000
 COLLECT_EVERY = 200  # released files between two collections (the collector is off while trees are built)
 Dependency = Tuple[str, str, Any]  # (kind of question, name asked about, answer): see ProjectIndex.dependencies
 
