@@ -128,7 +128,7 @@ def _activated_logits(semantics: FileSemantics, expr: cst.BaseExpression, depth:
         if (
             isinstance(func, cst.Attribute)
             and (qualified is None or not qualified.startswith("torch"))
-            and semantics.module_class(func.value) is None
+            and not _is_module(semantics, func.value)
         ):
             if func.attr.value in ACTIVATION_METHODS:
                 return _if_logits(semantics, func.value, f"`.{func.attr.value}()`", call)
@@ -142,6 +142,13 @@ def _activated_logits(semantics: FileSemantics, expr: cst.BaseExpression, depth:
         return _sequential_tail(semantics, construct)
     klass = semantics.classes.get(class_name)
     return _forward_activated(semantics, klass, depth) if klass is not None else None
+
+
+def _is_module(semantics: FileSemantics, expr: cst.BaseExpression) -> bool:
+    """Whether `expr` is a module instance. module_class also names the torch function a call's value comes from
+    (`torch.tanh(x)`): a tensor, whose `.squeeze(-1)` keeps the activation (issue 13's recall corpus)."""
+    module = semantics.module_class(expr)
+    return module is not None and module[0].rsplit(".", 1)[-1][:1].isupper()
 
 
 def _if_logits(
