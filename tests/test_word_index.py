@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnlint.static.packed_text import PackedText, class_names, is_text, text_of
+from nnlint.static.packed_text import TEXT_TYPES, PackedText, class_names, text_of
 from nnlint.static.parse import parse_for_index
 from nnlint.static.project import ProjectIndex, mentions_all
 from nnlint.static.word_index import WordIndex, required_tokens
@@ -24,8 +24,8 @@ def test_class_names_are_scanned_once_when_packed():
 
 def test_a_finding_is_not_a_text():
     finding = Finding("NN002", "unreadable-file", "x", Severity.ERROR, "static", Location("a.py", 1, 1))
-    assert text_of(finding) is None and not is_text(finding)
-    assert is_text("x") and is_text(PackedText("x"))
+    assert text_of(finding) is None and not isinstance(finding, TEXT_TYPES)
+    assert isinstance("x", TEXT_TYPES) and isinstance(PackedText("x"), TEXT_TYPES)
 
 
 def test_required_tokens_are_what_every_match_must_contain_whole():

@@ -14,7 +14,7 @@ from nnlint.rule import Rule
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache
 from nnlint.static.cache_validation import CachedRun
-from nnlint.static.packed_text import PackedText
+from nnlint.static.packed_text import TEXT_TYPES, PackedText
 from nnlint.static.parse import parse_for_index
 from nnlint.static.project import ProjectIndex
 from nnlint.static.reading import Source, read_all
@@ -39,7 +39,7 @@ def check_files(
     `context` files (the project's modules the checked files import) are read to answer questions about them;
     nothing is reported in them.
     """
-    readable = [(display, text) for display, text in read_all(context) if isinstance(text, (str, PackedText))]
+    readable = [(display, text) for display, text in read_all(context) if isinstance(text, TEXT_TYPES)]
     return check_sources(read_all(files, texts), rules, project, cache, workers, readable)
 
 
@@ -67,6 +67,6 @@ def check_sources(
     results.update(run.hits())
     run.store(results)
     if project is not None:  # the caller looks at the checked files afterwards: parsed when asked about
-        readable = ((d, text) for d, text in sources[:checked] if isinstance(text, (str, PackedText)))
+        readable = ((d, text) for d, text in sources[:checked] if isinstance(text, TEXT_TYPES))
         project.add_unparsed(readable, parse_for_index)
     return [finding for index in sorted(results) for finding in results[index].findings]

@@ -34,6 +34,10 @@ class PackedText:
         return self.length
 
 
+# What a source's value is when it is a text (plain or packed), not a Finding: `isinstance(value, TEXT_TYPES)`.
+TEXT_TYPES = (str, PackedText)
+
+
 def text_of(value: object) -> Optional[str]:
     """The text of a source's value: a string as it is, a PackedText unpacked; None for anything else (a Finding
     that says why the file could not be read)."""
@@ -42,11 +46,6 @@ def text_of(value: object) -> Optional[str]:
     if isinstance(value, PackedText):
         return value.text()
     return None
-
-
-def is_text(value: object) -> bool:
-    """Whether a source's value is a text (plain or packed), not a Finding."""
-    return isinstance(value, (str, PackedText))
 
 
 def class_names(text: "str | PackedText") -> frozenset:

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 from nnlint.static.analysis import FileResult, analyze
 from nnlint.static.dispatch import rules_for_text
-from nnlint.static.packed_text import PackedText, class_names, text_of
+from nnlint.static.packed_text import TEXT_TYPES, class_names, text_of
 from nnlint.static.reading import Source
 from nnlint.static.word_index import WordIndex
 
@@ -45,10 +45,7 @@ def _large(sources: Sequence[Source], batch: List[int]) -> bool:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return False  # a spawned worker imports nnlint again and is sent every source: not worth it
-    return (
-        sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, (str, PackedText)))
-        > 8 * CHUNK_BYTES
-    )
+    return sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, TEXT_TYPES)) > 8 * CHUNK_BYTES
 
 
 def _in_pool(
@@ -73,9 +70,7 @@ def _in_pool(
     # without fork every chunk carries all the sources: one round only
     chunks = [chunk for chunk in _contiguous_chunks(sources, todo, codes, workers, fork) if chunk]
     _INHERITED = sources if fork else ()
-    _INHERITED_NAMES = [
-        class_names(text) if isinstance(text, (str, PackedText)) else frozenset() for _, text in _INHERITED
-    ]
+    _INHERITED_NAMES = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in _INHERITED]
     _INHERITED_WORDS = words if fork else None
     merged: Dict[int, FileResult] = {}
     try:
