@@ -14,7 +14,7 @@ from nnlint import python_syntax
 from nnlint.rule import Rule
 from nnlint.static import parse
 from nnlint.static.dispatch import rules_for_text, run_rules
-from nnlint.static.packed_text import class_names, text_of
+from nnlint.static.packed_text import class_names, text_of, unpacked
 from nnlint.static.parse import ParsedFile
 from nnlint.static.project import ProjectIndex, class_summaries
 from nnlint.static.reading import Source
@@ -96,7 +96,7 @@ def _analyze(
         if isinstance(value, Finding):  # why it could not be read
             results[index] = FileResult([value])
             continue
-        source = value if isinstance(value, str) else value.text()
+        source = unpacked(value)
         active = rules_for_text(rules, source)
         # Every file of the batch can answer the others' cross-file questions (parsed when asked) before its
         # own turn. Nothing to visit here: it is only that, unless a cache needs what its classes return.
@@ -106,10 +106,10 @@ def _analyze(
             continue
         todo.append((index, active))
     released = 0
-    for index, active in todo:
-        display, unpacked = sources[index][0], text_of(sources[index][1])
-        assert unpacked is not None  # read errors were reported above
-        item = _parsed(display, unpacked, project)
+    for index, active in todo:  # unpacked again, not kept: a large run's chunk holds only the file in hand
+        display, own_text = sources[index][0], text_of(sources[index][1])
+        assert own_text is not None  # read errors were reported above
+        item = _parsed(display, own_text, project)
         if isinstance(item, Finding):
             results[index] = FileResult([item], classes={})
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Optional
+from typing import Optional, Union
 
 # Source read before texts are packed: a run below it keeps plain strings (no cost for a pre-commit run of a few
 # files). The same size above which schedule.py sends a run to fresh workers in rounds.
@@ -34,18 +34,20 @@ class PackedText:
         return self.length
 
 
+Text = Union[str, PackedText]
 # What a source's value is when it is a text (plain or packed), not a Finding: `isinstance(value, TEXT_TYPES)`.
 TEXT_TYPES = (str, PackedText)
 
 
+def unpacked(text: Text) -> str:
+    """A text as a string: itself, or a PackedText unpacked."""
+    return text.text() if isinstance(text, PackedText) else text
+
+
 def text_of(value: object) -> Optional[str]:
-    """The text of a source's value: a string as it is, a PackedText unpacked; None for anything else (a Finding
-    that says why the file could not be read)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, PackedText):
-        return value.text()
-    return None
+    """The text of a source's value, unpacked; None for anything else (a Finding that says why the file could not
+    be read)."""
+    return unpacked(value) if isinstance(value, TEXT_TYPES) else None
 
 
 def class_names(text: "str | PackedText") -> frozenset:

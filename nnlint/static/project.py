@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Optional,
-    Pattern,
-    Sequence,
-    Tuple,
-    Union,
-)
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple
 
 import libcst as cst
 
 from nnlint.static.call_summary import CallSummary, summarize_calls
 from nnlint.static.fastwalk import walk
 from nnlint.static.function_sources import function_sources
-from nnlint.static.packed_text import PackedText, class_names
+from nnlint.static.packed_text import PackedText, Text, class_names, unpacked
 from nnlint.static.value_types import Origin as _Origin
 from nnlint.static.word_index import WordIndex, required_tokens
 
@@ -34,7 +21,6 @@ _PENDING = object()
 # meant cannot be told, and parsing them all to find out took one worker past 3 GB on torch's tests.
 MAX_DEFINING_FILES = 16
 MENTIONS_KEPT = 256  # answers of files_mentioning remembered (least recently asked forgotten first)
-Text = Union[str, PackedText]
 
 Parser = Callable[[str, str, "ProjectIndex"], Optional["FileSemantics"]]
 
@@ -105,7 +91,7 @@ class ProjectIndex:
     def files_where(self, wanted: Callable[[str], bool]) -> List["FileSemantics"]:
         """The parsed files, after parsing the deferred ones whose text `wanted` accepts; by path, so the answer
         does not depend on which files happen to be parsed already."""
-        self._parse_deferred(lambda display, text, names: wanted(_unpacked(text)))
+        self._parse_deferred(lambda display, text, names: wanted(unpacked(text)))
         return sorted(self._files, key=lambda f: f.path)
 
     def _touch(self, files: Iterable["FileSemantics"]) -> None:
@@ -219,7 +205,7 @@ class ProjectIndex:
                 known = self._functions.get(key)
                 if known is None or known[0] is not self._texts[display]:
                     text = self._texts[display]
-                    known = self._functions[key] = (text, function_sources(_unpacked(text), name) or [])
+                    known = self._functions[key] = (text, function_sources(unpacked(text), name) or [])
                 found += known[1]
         return found
 
@@ -227,7 +213,7 @@ class ProjectIndex:
         text = self._texts[display]
         known = self._summaries.get(display)
         if known is None or known[0] is not text:
-            known = self._summaries[display] = (text, summarize_calls(_unpacked(text), display))
+            known = self._summaries[display] = (text, summarize_calls(unpacked(text), display))
         return known[1]
 
     def _register_text(self, display: str, text: Text) -> None:
@@ -257,7 +243,7 @@ class ProjectIndex:
         have the identifiers the words (or the caller) require; unpacked one at a time."""
         having = self._words.having([*tokens, *required_tokens(words)]) if self._words is not None else None
         for display in self._texts if having is None else sorted(d for d in having if d in self._texts):
-            yield display, _unpacked(self._texts[display])
+            yield display, unpacked(self._texts[display])
 
     @property
     def files(self) -> List["FileSemantics"]:
@@ -301,7 +287,7 @@ class ProjectIndex:
         chosen = [display for display, (text, names) in self._deferred.items() if wanted(display, text, names)]
         for display in chosen:
             text, _ = self._deferred.pop(display)
-            semantics = self._parser(display, _unpacked(text), self)  # type: ignore[misc]
+            semantics = self._parser(display, unpacked(text), self)  # type: ignore[misc]
             if semantics is not None:
                 self.add(semantics)
 
@@ -348,10 +334,6 @@ def mentions_all(text: str, words: Sequence[str]) -> bool:
                 if at < 0:
                     return False
     return True
-
-
-def _unpacked(text: Text) -> str:
-    return text.text() if isinstance(text, PackedText) else text
 
 
 def forward_summary(origin: Optional["Origin"]) -> Optional[List[str]]:

@@ -18,6 +18,7 @@ from nnlint.static.packed_text import text_of
 _TOKEN = re.compile(r"\w+")  # \w is str.isalnum() or "_": the same characters mentions_all calls a word's
 _BUCKETS = 4096
 _POSITION_BITS = 24  # files of one run: up to 16 million
+_POSITION_MASK = (1 << _POSITION_BITS) - 1
 
 
 class WordIndex:
@@ -47,8 +48,9 @@ class WordIndex:
         found: Optional[Set[int]] = None
         for token in tokens:
             key = _key(token)
-            mask = (1 << _POSITION_BITS) - 1
-            positions = {entry & mask for entry in self._buckets[key % _BUCKETS] if entry >> _POSITION_BITS == key}
+            positions = {
+                entry & _POSITION_MASK for entry in self._buckets[key % _BUCKETS] if entry >> _POSITION_BITS == key
+            }
             found = positions if found is None else found & positions
             if not found:
                 break
