@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 import libcst as cst
 
@@ -83,20 +83,25 @@ def _returns_module(parent: cst.CSTNode, layer: cst.CSTNode) -> bool:
 
 def _stored_later(forward: cst.FunctionDef, names: set) -> bool:
     """Whether a local holding the layer is put on `self` or handed to a registering call."""
-    stored: List[cst.CSTNode] = []
+    finder = _Storing(names)
+    walk(forward.body, finder)
+    return finder.found
 
-    class _Finder(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            value = classes.strip_passthrough(node.value)
-            if isinstance(value, cst.Name) and value.value in names:
-                if any(not isinstance(t.target, cst.Name) for t in node.targets):
-                    stored.append(node)
 
-        def visit_Call(self, node: cst.Call) -> None:
-            if _callee(node) in _KEEPERS and any(
-                isinstance(a.value, cst.Name) and a.value.value in names for a in node.args
-            ):
-                stored.append(node)
+class _Storing(cst.CSTVisitor):
+    # module level: a class made per call is cyclic garbage that only the cyclic collector frees
+    def __init__(self, names: set) -> None:
+        super().__init__()
+        self.names, self.found = names, False
 
-    walk(forward.body, _Finder())
-    return bool(stored)
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = classes.strip_passthrough(node.value)
+        if isinstance(value, cst.Name) and value.value in self.names:
+            if any(not isinstance(t.target, cst.Name) for t in node.targets):
+                self.found = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if _callee(node) in _KEEPERS and any(
+            isinstance(a.value, cst.Name) and a.value.value in self.names for a in node.args
+        ):
+            self.found = True

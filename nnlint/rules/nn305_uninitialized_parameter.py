@@ -140,15 +140,20 @@ def _mentions(text: str, word: str) -> bool:
 
 def _holds_loaded_storage(semantics, klass: cst.ClassDef) -> bool:
     """A quantised or frozen layer: some parameter is not trainable, so its values come from a checkpoint."""
-    frozen = []
+    finder = _FrozenParameters(semantics)
+    walk(klass.body, finder)
+    return finder.found
 
-    class _Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            if classes.is_parameter(semantics.qualified_name(node.func)) and _not_trainable(semantics, node):
-                frozen.append(node)
 
-    walk(klass.body, _Finder())
-    return bool(frozen)
+class _FrozenParameters(cst.CSTVisitor):
+    # module level: a class made per call is cyclic garbage holding the file's semantics (see classes.names_in)
+    def __init__(self, semantics) -> None:
+        super().__init__()
+        self.semantics, self.found = semantics, False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if classes.is_parameter(self.semantics.qualified_name(node.func)) and _not_trainable(self.semantics, node):
+            self.found = True
 
 
 def _not_trainable(semantics, parameter: cst.Call) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, cast
+from typing import Dict, List, Optional, Set, cast
 
 import libcst as cst
 
@@ -188,67 +188,81 @@ def _in_sum(rule: DetachedInForward, cut: cst.CSTNode, top: cst.CSTNode) -> bool
 
 
 def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    found = []
+    finder = _Finder(inner)
+    walk(outer, finder)
+    return finder.found
 
-    class _Finder(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if node is inner:
-                found.append(node)
-            return not found
 
-    walk(outer, _Finder())
-    return bool(found)
+class _Finder(cst.CSTVisitor):
+    # The visitors live at module level: a class made per call is cyclic garbage, and its methods' closures keep
+    # the file's semantics (and so its whole tree) alive until the cyclic collector runs.
+    def __init__(self, inner: cst.CSTNode) -> None:
+        super().__init__()
+        self.inner, self.found = inner, False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is self.inner:
+            self.found = True
+        return not self.found
 
 
 def _variable_reads(semantics, expr: cst.BaseExpression, skip: List[cst.CSTNode]) -> List[str]:
     """Local variables read by an expression, outside the `skip` subtrees (names of imports, builtins and `self` excluded)."""
-    reads: List[str] = []
-    skipped = {id(node) for node in skip}
+    reads = _Reads(semantics, {id(node) for node in skip})
+    walk(expr, reads)
+    return reads.names
 
-    class _Reads(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if id(node) in skipped:
-                return False
-            if isinstance(node, cst.Attribute):
-                walk(node.value, self)
-                return False
-            if isinstance(node, cst.Arg):
-                walk(node.value, self)
-                return False
-            if isinstance(node, (cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.DictComp, cst.SetComp)):
-                reads.append("<comprehension>")
-                return False
-            if isinstance(node, cst.Name) and node.value not in ("self", "True", "False", "None"):
-                if semantics.qualified_name(node) is None:
-                    reads.append(node.value)
-            return True
 
-    walk(expr, _Reads())
-    return reads
+class _Reads(cst.CSTVisitor):
+    def __init__(self, semantics, skipped: Set[int]) -> None:
+        super().__init__()
+        self.semantics, self.skipped = semantics, skipped
+        self.names: List[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.skipped:
+            return False
+        if isinstance(node, cst.Attribute):
+            walk(node.value, self)
+            return False
+        if isinstance(node, cst.Arg):
+            walk(node.value, self)
+            return False
+        if isinstance(node, (cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.DictComp, cst.SetComp)):
+            self.names.append("<comprehension>")
+            return False
+        if isinstance(node, cst.Name) and node.value not in ("self", "True", "False", "None"):
+            if self.semantics.qualified_name(node) is None:
+                self.names.append(node.value)
+        return True
 
 
 def _assigned_names(node: cst.CSTNode) -> List[str]:
     """Every name bound anywhere inside a statement (assignments, loops, `with ... as`, augmented assignments)."""
-    names: List[str] = []
+    targets = _Targets()
+    walk(node, targets)
+    return targets.names
 
-    class _Targets(cst.CSTVisitor):
-        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
-            names.extend(n.value for n in classes.names_in(target.target))
 
-        def visit_AugAssign(self, statement: cst.AugAssign) -> None:
-            names.extend(n.value for n in classes.names_in(statement.target))
+class _Targets(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: List[str] = []
 
-        def visit_AnnAssign(self, statement: cst.AnnAssign) -> None:
-            names.extend(n.value for n in classes.names_in(statement.target))
+    def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+        self.names.extend(n.value for n in classes.names_in(target.target))
 
-        def visit_For(self, statement: cst.For) -> None:
-            names.extend(n.value for n in classes.names_in(statement.target))
+    def visit_AugAssign(self, statement: cst.AugAssign) -> None:
+        self.names.extend(n.value for n in classes.names_in(statement.target))
 
-        def visit_AsName(self, alias: cst.AsName) -> None:
-            names.extend(n.value for n in classes.names_in(alias.name))
+    def visit_AnnAssign(self, statement: cst.AnnAssign) -> None:
+        self.names.extend(n.value for n in classes.names_in(statement.target))
 
-    walk(node, _Targets())
-    return names
+    def visit_For(self, statement: cst.For) -> None:
+        self.names.extend(n.value for n in classes.names_in(statement.target))
+
+    def visit_AsName(self, alias: cst.AsName) -> None:
+        self.names.extend(n.value for n in classes.names_in(alias.name))
 
 
 def _message(layer: str, cut: cst.CSTNode) -> str:

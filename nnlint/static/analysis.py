@@ -121,6 +121,7 @@ def _analyze(
     checked = {index: results[index] for index in indices}
     if summarize:
         checked.update(_summaries_of_others(sources, chosen, project))
+    project.close()
     return checked
 
 

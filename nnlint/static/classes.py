@@ -189,14 +189,20 @@ def self_attribute_name(expr: cst.CSTNode) -> Optional[str]:
 
 def names_in(node: cst.CSTNode) -> List[cst.Name]:
     """Every Name node inside `node` (including itself)."""
-    found: List[cst.Name] = []
+    names = _Names()
+    walk(node, names)
+    return names.found
 
-    class _Names(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name)
 
-    walk(node, _Names())
-    return found
+class _Names(cst.CSTVisitor):
+    # Visitors live at module level: a class made per call is cyclic garbage (with whatever its methods close
+    # over, a file's whole tree) that only the cyclic collector frees.
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: List[cst.Name] = []
+
+    def visit_Name(self, name: cst.Name) -> None:
+        self.found.append(name)
 
 
 def _simple_name(expr: cst.BaseExpression) -> Optional[str]:

@@ -99,6 +99,17 @@ class ProjectIndex:
         for semantics in files:
             self._last_use[id(semantics)] = self._clock
 
+    def close(self) -> None:
+        """Let go of every parsed file, their caches first: those point back at files (and each file at this index),
+        so the trees would otherwise wait for a cyclic collection, which traverses the whole heap (a tenth of a
+        run's time). For an index that is done with."""
+        for semantics in self._files:
+            semantics.forget()
+        self._files = []
+        self._forward = {}
+        self._last_use = {}
+        self._parsed_bytes = 0
+
     def take_parsed(self, display: str) -> Optional["FileSemantics"]:
         """The file's parsed form when another file's question parsed it already; else None, and the file is no
         longer deferred (the caller parses it)."""
