@@ -7,7 +7,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from nnlint.static.fastwalk import walk
+from nnlint.static.fastwalk import TRIVIA, walk
 from nnlint.static.project import ProjectIndex
 from nnlint.static.semantics import FileSemantics
 
@@ -24,12 +24,22 @@ class _Recorder(cst.CSTVisitor):
         self.parents: dict = {}
         self.stack: list = []
 
+        self.trivia: set = set()  # nodes in a whitespace, comment or punctuation subtree (fastwalk.TRIVIA)
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.events.append(("visit", id(node)))
         if self.stack:
             self.parents[id(node)] = id(self.stack[-1])
+            if id(self.stack[-1]) in self.trivia:
+                self.trivia.add(id(node))
+        if type(node) in TRIVIA:
+            self.trivia.add(id(node))
         self.stack.append(node)
         return True
+
+    def collected(self) -> list:
+        """The visited nodes the semantics collector lists: all but the trivia, in visiting order."""
+        return [i for kind, i in self.events if kind == "visit" and i not in self.trivia]
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.stack.pop()
@@ -54,8 +64,10 @@ def test_fast_walks_visit_what_libcst_visits_in_its_order(path):
     assert walked.events == expected.events
     # the semantics collector: pre-order index (rules are dispatched from it) and parents
     semantics = FileSemantics(path.name, module, ProjectIndex())
-    assert [id(node) for node in semantics.order] == [i for kind, i in expected.events if kind == "visit"]
-    assert {id(child): id(parent) for child, parent in semantics.parents.items()} == expected.parents
+    assert [id(node) for node in semantics.order] == expected.collected()
+    assert {id(child): id(parent) for child, parent in semantics.parents.items()} == {
+        child: parent for child, parent in expected.parents.items() if child not in expected.trivia
+    }
 
 
 def test_a_visitor_that_prunes_is_pruned_the_same_way():
@@ -89,7 +101,8 @@ def test_without_libcst_sources_the_walk_falls_back_to_libcst_children(monkeypat
     walk(module, walked)
     assert walked.events == expected.events
     semantics = FileSemantics("train.py", module, ProjectIndex())
-    assert [id(node) for node in semantics.order] == [i for kind, i in expected.events if kind == "visit"]
+    assert [id(node) for node in semantics.order] == expected.collected()
+    assert semantics.descendants(module) == list(semantics.order)[1:]
 
 
 @pytest.mark.parametrize("path", FILES[::10], ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -124,11 +137,11 @@ def test_descendants_are_what_a_walk_of_the_subtree_visits(path):
     for node in semantics.order:
         walked = _Recorder()
         walk(node, walked)
-        assert [id(n) for n in semantics.descendants(node)] == [i for kind, i in walked.events[1:] if kind == "visit"]
+        assert [id(n) for n in semantics.descendants(node)] == walked.collected()[1:]
         if isinstance(node, (cst.FunctionDef, cst.IndentedBlock)):
             pruned = Pruning()
             walk(node, pruned)
-            visited = [i for kind, i in pruned.events[1:] if kind == "visit"]
+            visited = pruned.collected()[1:]
             classes = {id(n) for n in semantics.order if isinstance(n, cst.ClassDef)}
             assert [id(n) for n in semantics.descendants(node, prune=(cst.ClassDef,))] == [
                 i for i in visited if i not in classes

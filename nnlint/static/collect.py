@@ -11,10 +11,11 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from nnlint.static.fastwalk import NO_VALUE, child_fields
+from nnlint.static.fastwalk import NO_VALUE, TRIVIA, child_fields
 
 Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
 # node type -> (its visit_ hook, its leave_ hook, child_fields(type)), looked up once per type
+TRIVIA_LEVELS = 3  # the deepest trivia subtree: ParenthesizedWhitespace > EmptyLine > Comment
 _COLLECTOR_PLAN: Dict[type, Tuple[Optional[Callable], Optional[Callable], Optional[Tuple[str, ...]]]] = {}
 
 
@@ -50,6 +51,7 @@ class UnpackedValue(cst.Ellipsis):
 
 class Collector(cst.CSTVisitor):
     """One walk: parents, pre-order index, imports per scope, assignments per scope, `self.<attr>` per class.
+    Whitespace, comments and punctuation (fastwalk.TRIVIA) are not walked: they are in none of the tables.
 
     Walked by `_walk`, not by libcst: only its visit_/leave_ hooks are used. FileSemantics takes the tables.
     """
@@ -66,6 +68,7 @@ class Collector(cst.CSTVisitor):
         self.scopes: List[Scope] = [module]
         self.class_stack: List[cst.ClassDef] = []
         self._walk(module, None, 0)
+        self.depth += TRIVIA_LEVELS  # libcst's visitors (rules use them) go down into the trivia too
 
     def _walk(self, node: cst.CSTNode, parent: Optional[cst.CSTNode], depth: int) -> None:
         """`module.visit(self)` without libcst's generic visit, which rebuilds every node (3x the time)."""
@@ -89,16 +92,19 @@ class Collector(cst.CSTVisitor):
             visit(self, node)  # the collector's visit_ hooks never prune
         if fields is None:  # see child_fields
             for child in node.children:
-                self._walk(child, node, depth + 1)
+                if type(child) not in TRIVIA:
+                    self._walk(child, node, depth + 1)
             fields = ()
         for name in fields:
             value = getattr(node, name)
             if value is None or value is NO_VALUE:
                 continue
-            if type(value) is tuple or type(value) is list:
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for item in value:
-                    self._walk(item, node, depth + 1)
-            else:
+                    if type(item) not in TRIVIA:
+                        self._walk(item, node, depth + 1)
+            elif kind not in TRIVIA:
                 self._walk(value, node, depth + 1)
         if leave is not None:
             leave(self, node)
