@@ -146,3 +146,29 @@ def test_descendants_are_what_a_walk_of_the_subtree_visits(path):
             assert [id(n) for n in semantics.descendants(node, prune=(cst.ClassDef,))] == [
                 i for i in visited if i not in classes
             ]
+
+
+@pytest.mark.parametrize("path", FILES[::5], ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_a_fast_parse_builds_libcsts_tree(path):
+    """fastparse skips the checks of whitespace and punctuation nodes while parsing: the same tree, node for node."""
+    from nnlint.static.fastparse import parse_module
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        expected = cst.parse_module(text)
+    except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError) as error:
+        with pytest.raises(type(error)):
+            parse_module(text)
+        return
+    fast = parse_module(text)
+    assert fast.deep_equals(expected) and fast.code == text
+
+
+def test_nodes_built_after_a_fast_parse_are_checked_again():
+    from nnlint.static.fastparse import parse_module
+
+    parse_module("x = (1, 2)  # a comment\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Comment("no hash")

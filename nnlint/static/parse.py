@@ -17,6 +17,7 @@ from nnlint import python_syntax
 from nnlint.rules.nn001_parse_error import ParseError
 from nnlint.rules.nn004_unsupported_syntax import UnsupportedSyntax
 from nnlint.rules.nn005_file_too_large import FileTooLarge
+from nnlint.static.fastparse import parse_module
 from nnlint.static.project import ProjectIndex
 from nnlint.static.semantics import FileSemantics
 from nnlint.types import Finding, Location
@@ -44,7 +45,7 @@ def parse_source(display: str, source: str, project: ProjectIndex) -> "ParsedFil
     """Parse one file's text and build its dataflow, or explain why it cannot be parsed."""
 
     def build() -> ParsedFile:
-        module = cst.parse_module(source)
+        module = parse_module(source)
         semantics = FileSemantics(display, module, project, text=source)
         return ParsedFile(display, source, semantics, deep=semantics.depth > DEEP_LEVELS)
 
