@@ -133,3 +133,45 @@ def test_cache_follows_a_new_init_function_in_another_file(tmp_path, monkeypatch
     fresh = engine.check_files(files, STATIC_RULES)
     assert fresh == []
     assert engine.check_files(files, STATIC_RULES, cache=cache) == fresh
+
+
+def test_rounds_of_workers_share_class_summaries_and_find_the_same(tmp_path, monkeypatch):
+    """Every round of fresh workers learns what the classes of earlier rounds' files return from their summaries
+    instead of parsing those files again: the findings are the serial run's."""
+    serial = _keys(engine.check_files(_corpus(), STATIC_RULES, workers=1))
+    monkeypatch.setattr(schedule, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(schedule, "CHUNK_BYTES", 20_000)  # many rounds
+    cache = Cache(tmp_path / "cache", "salt")
+    assert _keys(engine.check_files(_corpus(), STATIC_RULES, cache=cache, workers=2)) == serial
+
+
+def test_a_file_rechecked_alone_learns_what_other_classes_return_from_their_summaries(tmp_path, monkeypatch):
+    """Re-checking one edited file asks what the classes it uses return; where a valid cache entry says a class
+    returns nothing known, its file is not parsed again (a hub file of layers was parsed for every edit)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "layers.py").write_text(
+        "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 4)\n\n    def forward(self, x):\n        return x + self.fc(x)\n"
+    )
+    (project / "heads.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Head(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n"
+    )
+    model = project / "model.py"
+    model.write_text(
+        "import torch.nn as nn\nfrom layers import Block\nfrom heads import Head\n\n\nclass Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.block = Block()\n        self.head = Head()\n\n"
+        "    def forward(self, x):\n        return self.head(self.block(x))\n\n\n"
+        "criterion = nn.CrossEntropyLoss()\n\n\ndef step(x, y):\n    return criterion(Net()(x), y)\n"
+    )
+    files = [(project / name, name) for name in ("heads.py", "layers.py", "model.py")]
+    cache = Cache(tmp_path / "cache", "salt")
+    cold = _keys(engine.check_files(files, STATIC_RULES, cache=cache))
+    assert [key[3] for key in cold] == ["NN201"]  # Head returns softmax probabilities into CrossEntropyLoss
+    model.write_text(model.read_text() + "# edited\n")
+    calls = _parses(monkeypatch)
+    assert _keys(engine.check_files(files, STATIC_RULES, cache=cache)) == cold
+    assert "layers.py" not in calls  # Block returns nothing known: its summary says so
+    assert "heads.py" in calls  # Head returns softmax: the finding needs where, so its file is parsed

@@ -16,7 +16,7 @@ from nnlint.static import parse
 from nnlint.static.dispatch import rules_for_text, run_rules
 from nnlint.static.packed_text import class_names, text_of, unpacked
 from nnlint.static.parse import ParsedFile
-from nnlint.static.project import ProjectIndex, class_summaries
+from nnlint.static.project import ProjectIndex, Summaries, class_summaries
 from nnlint.static.reading import Source
 from nnlint.static.word_index import WordIndex
 from nnlint.types import Finding
@@ -52,6 +52,7 @@ def analyze(
     summarize: bool,
     names: Optional[Sequence[frozenset]] = None,
     words: Optional[WordIndex] = None,
+    known: Optional[Summaries] = None,
 ) -> Dict[int, FileResult]:
     """Check sources[i] for i in `indices`; every other source is there to be parsed if asked about. Returns the
     results by source index.
@@ -60,14 +61,15 @@ def analyze(
     against it), and every other file that a question parsed gets a `summary_only` result: without one, a file
     whose cached findings depend on a class of that file would be analysed again in every run. `names` are the
     sources' class names when the caller has them (class_names(text) per source): workers in rounds would
-    otherwise scan every text again. `words` is the run's WordIndex when its texts are packed."""
+    otherwise scan every text again. `words` is the run's WordIndex when its texts are packed. `known`: class
+    summaries of files analysed before (ProjectIndex), which spare parsing them to answer what a class returns."""
     # Parsing creates millions of objects, so Python's cyclic collector would scan the live trees again at each
     # automatic full collection (15-30% of a run over a few hundred files); released trees are collected in
     # batches instead.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(sources, indices, codes, summarize, names, words)
+        return _analyze(sources, indices, codes, summarize, names, words, known)
     finally:
         if enabled:
             gc.enable()
@@ -80,12 +82,13 @@ def _analyze(
     summarize: bool,
     names: Optional[Sequence[frozenset]],
     words: Optional[WordIndex],
+    known: Optional[Summaries],
 ) -> Dict[int, FileResult]:
     from nnlint import registry
 
     rules = registry.rules_for(codes)
     chosen = set(indices)
-    project = ProjectIndex(parse.parse_for_index, words)
+    project = ProjectIndex(parse.parse_for_index, words, known)
     for index, (display, text) in enumerate(sources):
         if index not in chosen and not isinstance(text, Finding):
             project.add_deferred(display, text, names[index] if names is not None else None)

@@ -65,6 +65,18 @@ class CachedRun:
         changed = [i for i in stale if i not in self.entries]
         return changed or [i for i in stale if states.get(i) is False] or stale
 
+    def known_summaries(self) -> Dict[str, Dict[str, Any]]:
+        """The class summaries that hold, by display path: of the cached files whose every answer holds (as of the
+        last next_batch()) and of the files analysed or summarised in this run. A file re-checked alone then need
+        not parse the files it asks about to learn that their classes return nothing known."""
+        holding = self._valid | set(self.fresh) | set(self.summarised)
+        return {
+            self.sources[index][0]: entry["classes"]
+            for index in sorted(holding)
+            for entry in [self.entries.get(index)]
+            if entry is not None and entry.get("classes") is not None
+        }
+
     def record(self, batch: List[int], done: Dict[int, FileResult]) -> Dict[int, FileResult]:
         """The checked files' results of one batch, with the answers only the whole run knows filled in ("texts"
         questions); the class summaries of context files parsed on the way are kept for the cache."""

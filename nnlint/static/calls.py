@@ -196,7 +196,7 @@ def _constructs(other: "FileSemantics", call: cst.Call, semantics: "FileSemantic
     qualified = other.qualified_name(call.func)
     if qualified is not None:
         return module_matches(qualified, semantics.path)
-    return len(other.project.definitions(name)) == 1
+    return other.project.defined_once(name, semantics.path)
 
 
 def _method(klass: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:

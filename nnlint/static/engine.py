@@ -62,7 +62,8 @@ def check_sources(
     results: Dict[int, FileResult] = {}
     batch = run.next_batch()
     while batch:  # parse, analyse and summarise what the cache cannot answer (more when answers changed)
-        results.update(run.record(batch, analyze_batch(sources, batch, codes, cache is not None, workers, words)))
+        done = analyze_batch(sources, batch, codes, cache is not None, workers, words, run.known_summaries())
+        results.update(run.record(batch, done))
         batch = run.next_batch()
     results.update(run.hits())
     run.store(results)

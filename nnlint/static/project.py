@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Pattern,
+    Sequence,
+    Tuple,
+)
 
 import libcst as cst
 
@@ -23,6 +36,7 @@ MAX_DEFINING_FILES = 16
 MENTIONS_KEPT = 256  # answers of files_mentioning remembered (least recently asked forgotten first)
 
 Parser = Callable[[str, str, "ProjectIndex"], Optional["FileSemantics"]]
+Summaries = Mapping[str, Mapping[str, Optional[List[str]]]]  # display path -> class name -> forward_summary
 
 
 class ProjectIndex:
@@ -34,7 +48,9 @@ class ProjectIndex:
     unpack only the files that contain them.
     """
 
-    def __init__(self, parser: Optional[Parser] = None, words: Optional[WordIndex] = None) -> None:
+    def __init__(
+        self, parser: Optional[Parser] = None, words: Optional[WordIndex] = None, known: Optional[Summaries] = None
+    ) -> None:
         self._files: List["FileSemantics"] = []
         self._parsed_bytes = 0  # source size of the parsed files: release() has nothing to do below its budget
         self._last_use: Dict[int, int] = {}  # id(semantics) -> when a question last needed it (release keeps those)
@@ -42,6 +58,9 @@ class ProjectIndex:
         self._class_names: set = set()
         self._defining: Dict[str, set] = {}  # class name -> display paths whose text defines it (class_names)
         self._forward: Dict[str, object] = {}
+        # display path -> what its classes' forward returns (class_summaries), known without parsing the file: from
+        # files analysed in an earlier round of workers, or from cache entries that still hold
+        self._known: Summaries = known or {}
         self._parser = parser
         self._deferred: Dict[str, Tuple[Text, frozenset]] = {}  # display path -> (text, class names), in order
         self._texts: Dict[str, Text] = {}  # display path -> text, of every file registered
@@ -279,14 +298,35 @@ class ProjectIndex:
         self._depend("defined", name, sorted(f.path for f, _ in found))
         return found
 
+    def defined_once(self, name: str, where: str) -> bool:
+        """Whether the class `name` of the file `where` is the only class of that name in the run. Told without
+        parsing when the scan of class names (which finds every definition, and maybe more) finds it in no other
+        file, or only in files whose summaries are known (their keys are the classes the file really defines);
+        otherwise as definitions() tells it. Recorded for the cache as definitions() records it."""
+        others = self._defining.get(name, set()) - {where}
+        if not self.too_common(name) and all(other in self._known for other in others):
+            paths = sorted([where, *(other for other in others if name in self._known[other])])
+            self._depend("defined", name, paths)
+            return paths == [where]
+        return len(self.definitions(name)) == 1
+
     def defined_in(self, name: str, imported: str) -> bool:
         """Whether a class of this name is defined in a file of the module `imported` (`pkg.models.Net`) names:
         only the files at such a path are parsed (a model file's `nn.Linear` need not parse the project's own
         `Linear`). The cache checks the answer against the files at those paths only."""
         from nnlint.static.calls import module_matches
 
-        self._parse_deferred(lambda display, text, names: name in names and module_matches(imported, display))
-        found = any(name in f.classes and module_matches(imported, f.path) for f in self._files)
+        # a file whose summary is known need not be parsed: its keys are the classes it defines
+        self._parse_deferred(
+            lambda display, text, names: (
+                name in names and module_matches(imported, display) and display not in self._known
+            )
+        )
+        found = any(name in f.classes and module_matches(imported, f.path) for f in self._files) or any(
+            name in self._known[display]
+            for display in self._defining.get(name, ())
+            if display in self._known and module_matches(imported, display)
+        )
         self._depend("defined_in", name + "\x00" + imported, found)
         return found
 
@@ -314,7 +354,7 @@ class ProjectIndex:
             return None  # recursion through the same class: unknown
         if class_name in self._forward:
             return cached  # type: ignore[return-value]
-        if self.too_common(class_name):
+        if self.too_common(class_name) or self._known_unknown(class_name):
             self._forward[class_name] = None
             return None
         self._forward[class_name] = _PENDING
@@ -329,6 +369,16 @@ class ProjectIndex:
         result = origins[0] if len(kinds) == 1 and origins and origins[0] is not None else None
         self._forward[class_name] = result
         return result
+
+    def _known_unknown(self, class_name: str) -> bool:
+        """Whether a file defining the class is known, by its summary, to return nothing known from its `forward`:
+        then all of them cannot agree on a kind, and the answer is None without parsing any (a hub file of layers
+        was parsed again by every worker of every round that asked about one of its classes)."""
+        return any(
+            class_name in known and known[class_name] is None
+            for display in self._defining.get(class_name, ())
+            for known in [self._known.get(display, {})]
+        )
 
 
 def mentions_all(text: str, words: Sequence[str]) -> bool:

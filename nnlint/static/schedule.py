@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence
 from nnlint.static.analysis import FileResult, analyze
 from nnlint.static.dispatch import rules_for_text
 from nnlint.static.packed_text import TEXT_TYPES, class_names, text_of
+from nnlint.static.project import Summaries
 from nnlint.static.reading import Source
 from nnlint.static.word_index import WordIndex
 
@@ -19,6 +20,7 @@ PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
 _INHERITED: Sequence[Source] = ()
 _INHERITED_NAMES: Sequence[frozenset] = ()  # their class names, scanned once for every round
 _INHERITED_WORDS: Optional[WordIndex] = None  # and the index of their identifiers, built once (packed texts)
+_INHERITED_KNOWN: Summaries = {}  # class summaries known before a round: of earlier rounds and valid cache entries
 # Weighted source size of the files one worker analyses before it is replaced by a fresh one (_in_pool): a worker's
 # memory grew with every file it had analysed, freed or not (375 MB after transformers/models/[a-c], no tree alive).
 CHUNK_BYTES = 1_000_000
@@ -31,12 +33,13 @@ def analyze_batch(
     summarize: bool,
     workers: int,
     words: Optional[WordIndex] = None,
+    known: Optional[Summaries] = None,
 ) -> Dict[int, FileResult]:
     """analyze() for sources[i], i in `batch`, by source index; over `workers` processes if the batch is big enough.
-    `words`: the run's WordIndex, when its texts are packed."""
+    `words`: the run's WordIndex, when its texts are packed; `known`: class summaries that hold (ProjectIndex)."""
     if len(batch) >= PARALLEL_MIN_FILES and (workers > 1 or _large(sources, batch)):
-        return _in_pool(sources, batch, codes, summarize, workers, words)
-    return analyze(sources, batch, codes, summarize, words=words)
+        return _in_pool(sources, batch, codes, summarize, workers, words, known or {})
+    return analyze(sources, batch, codes, summarize, words=words, known=known)
 
 
 def _large(sources: Sequence[Source], batch: List[int]) -> bool:
@@ -55,16 +58,19 @@ def _in_pool(
     summarize: bool,
     workers: int,
     words: Optional[WordIndex],
+    known: Summaries,
 ) -> Dict[int, FileResult]:
     """Split the files over worker processes, balanced by size; each can still parse any other file it needs.
 
     A large run goes in rounds of fresh workers, each round `workers` chunks of about CHUNK_BYTES: a worker that
     parsed many files keeps most of their memory even after freeing every tree (Python's small-object arenas stay
-    fragmented), so a worker's memory is bounded by its chunk, not by the run."""
+    fragmented), so a worker's memory is bounded by its chunk, not by the run. Each round knows the class summaries
+    of the files analysed in the rounds before it: a fresh worker need not parse them again to learn that a class
+    returns nothing known."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    global _INHERITED, _INHERITED_NAMES, _INHERITED_WORDS
+    global _INHERITED, _INHERITED_NAMES, _INHERITED_WORDS, _INHERITED_KNOWN
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     # without fork every chunk carries all the sources: one round only
@@ -73,28 +79,32 @@ def _in_pool(
     _INHERITED_NAMES = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in _INHERITED]
     _INHERITED_WORDS = words if fork else None
     merged: Dict[int, FileResult] = {}
+    known = dict(known)
     try:
         for start in range(0, len(chunks), workers):
+            _INHERITED_KNOWN = known
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 if fork:
                     futures = [pool.submit(_analyze_inherited, c, codes, summarize) for c in chunks[start:][:workers]]
                 else:
                     futures = [
-                        pool.submit(analyze, sources, c, codes, summarize, None, words)
+                        pool.submit(analyze, sources, c, codes, summarize, None, words, known)
                         for c in chunks[start:][:workers]
                     ]
                 for future in futures:
                     for index, result in future.result().items():  # checked by one worker, summarised by another
                         if index not in merged or merged[index].summary_only:
                             merged[index] = result
+                        if result.classes is not None:
+                            known[sources[index][0]] = result.classes
         return merged
     finally:
-        _INHERITED, _INHERITED_NAMES, _INHERITED_WORDS = (), (), None
+        _INHERITED, _INHERITED_NAMES, _INHERITED_WORDS, _INHERITED_KNOWN = (), (), None, {}
 
 
 def _analyze_inherited(chunk: List[int], codes: List[str], summarize: bool) -> Dict[int, FileResult]:
     """analyze() in a forked worker, over the sources it inherited from the parent."""
-    return analyze(_INHERITED, chunk, codes, summarize, _INHERITED_NAMES, _INHERITED_WORDS)
+    return analyze(_INHERITED, chunk, codes, summarize, _INHERITED_NAMES, _INHERITED_WORDS, _INHERITED_KNOWN)
 
 
 def _contiguous_chunks(
