@@ -22,7 +22,18 @@ def rules_for_text(rules: Sequence[Type[Rule]], text: str) -> List[Type[Rule]]:
 
 
 def _has_hooks(rule: Type[Rule]) -> bool:
-    return any(name.startswith(("visit_", "leave_")) for name in dir(rule))
+    return bool(_hook_names(rule))
+
+
+def _hook_names(rule: Type[Rule]) -> Tuple[str, ...]:
+    """The rule class's visit_/leave_ methods: dir() of a class is slow, and this is asked per rule and file."""
+    names = _HOOK_NAMES.get(rule)
+    if names is None:
+        names = _HOOK_NAMES[rule] = tuple(name for name in dir(rule) if name.startswith(("visit_", "leave_")))
+    return names
+
+
+_HOOK_NAMES: Dict[Type[Rule], Tuple[str, ...]] = {}
 
 
 def run_rules(item: ParsedFile, rules: Sequence[Type[Rule]]) -> List[Finding]:
@@ -46,9 +57,8 @@ class _Dispatcher(cst.CSTVisitor):
         self._failed: Set[str] = set()
         self._hooks: Dict[str, List[Tuple[Rule, Callable]]] = {}
         for rule in rules:
-            for attribute in dir(type(rule)):
-                if attribute.startswith(("visit_", "leave_")):
-                    self._hooks.setdefault(attribute, []).append((rule, getattr(rule, attribute)))
+            for attribute in _hook_names(type(rule)):
+                self._hooks.setdefault(attribute, []).append((rule, getattr(rule, attribute)))
 
     def _call(self, hook: str, node: cst.CSTNode) -> None:
         for rule, method in self._hooks.get(hook, ()):

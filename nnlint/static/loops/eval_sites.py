@@ -58,15 +58,18 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
     sites: List[EvalSite] = []
     test_file = is_test_file(semantics.path)
     for function in model.functions():
-        if not model.complete(function):
-            continue
-        events = model.events(function)
         named = (
             isinstance(function, cst.FunctionDef)
             and is_eval_name(function.name.value)
             and not (test_file and function.name.value.startswith("test"))
             and not is_lightning_hook(semantics, function)
         )
+        # the function's events (the costly part) only where it can be a site: a model file's many methods are not
+        if not named and not _may_loop_over_val_loader(semantics, function):
+            continue
+        if not model.complete(function):
+            continue
+        events = model.events(function)
         if named:
             unit = Unit(function, None, events)
             _add_site(model, sites, function, None, unit, semantics=semantics)
@@ -76,6 +79,12 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
             if isinstance(loop, cst.For) and is_val_loader(loop.iter):
                 _add_site(model, sites, function, loop, Unit(function, loop, events), trains)
     return sites
+
+
+def _may_loop_over_val_loader(semantics: FileSemantics, function: Function) -> bool:
+    """Whether a `for` loop over a validation loader is written anywhere in the function (nested functions too: a
+    superset of model.loops(function), told from the pre-order list without computing events)."""
+    return any(type(node) is cst.For and is_val_loader(node.iter) for node in semantics.descendants(function))  # type: ignore[attr-defined]
 
 
 def _add_site(
