@@ -45,7 +45,9 @@ class ProjectIndex:
     Files no rule needed to visit are kept as text ("deferred") and parsed only if another file's
     analysis asks about a class they define, so skipping work never changes what is found. A large run's texts
     are packed (packed_text.py) and come with a WordIndex of the run's sources: questions about identifiers then
-    unpack only the files that contain them.
+    unpack only the files that contain them. Where the class summaries of files are `known` (analysed in an earlier
+    round of workers, or cached entries that hold), "does that file define X" and "X returns nothing known" are
+    answered from them without parsing the file.
     """
 
     def __init__(
