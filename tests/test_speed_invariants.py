@@ -135,13 +135,14 @@ def test_cache_follows_a_new_init_function_in_another_file(tmp_path, monkeypatch
     assert engine.check_files(files, STATIC_RULES, cache=cache) == fresh
 
 
-def test_rounds_of_workers_share_class_summaries_and_find_the_same(tmp_path, monkeypatch):
+@pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
+def test_rounds_of_workers_share_class_summaries_and_find_the_same(tmp_path, monkeypatch, cached):
     """Every round of fresh workers learns what the classes of earlier rounds' files return from their summaries
-    instead of parsing those files again: the findings are the serial run's."""
+    (made in rounds even without a cache) instead of parsing those files again: the findings are the serial run's."""
     serial = _keys(engine.check_files(_corpus(), STATIC_RULES, workers=1))
     monkeypatch.setattr(schedule, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(schedule, "CHUNK_BYTES", 20_000)  # many rounds
-    cache = Cache(tmp_path / "cache", "salt")
+    cache = Cache(tmp_path / "cache", "salt") if cached else None
     assert _keys(engine.check_files(_corpus(), STATIC_RULES, cache=cache, workers=2)) == serial
 
 

@@ -75,6 +75,8 @@ def _in_pool(
     context = multiprocessing.get_context("fork" if fork else "spawn")
     # without fork every chunk carries all the sources: one round only
     chunks = [chunk for chunk in _contiguous_chunks(sources, todo, codes, workers, fork) if chunk]
+    # with rounds, summaries pay for themselves even where no cache keeps them: the next rounds read them
+    summarize = summarize or len(chunks) > workers
     _INHERITED = sources if fork else ()
     _INHERITED_NAMES = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in _INHERITED]
     _INHERITED_WORDS = words if fork else None
