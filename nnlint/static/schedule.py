@@ -80,11 +80,11 @@ def _in_pool(
     _INHERITED = sources if fork else ()
     _INHERITED_NAMES = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in _INHERITED]
     _INHERITED_WORDS = words if fork else None
+    # grown after each round with what it summarised: the next round's workers are forked with it
+    _INHERITED_KNOWN = known = dict(known)
     merged: Dict[int, FileResult] = {}
-    known = dict(known)
     try:
         for start in range(0, len(chunks), workers):
-            _INHERITED_KNOWN = known
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 if fork:
                     futures = [pool.submit(_analyze_inherited, c, codes, summarize) for c in chunks[start:][:workers]]
