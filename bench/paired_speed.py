@@ -8,7 +8,8 @@ On a shared machine the CPU's speed drifts over minutes, so ratios of medians ta
 the nnlint runs just before and after it, and the median of those ratios is printed. Reuses what
 `static_speed.py --quick` prepared: its virtual environment (corpus/speed-venv), its copy of the sources
 (corpus/speed/work) and its list of the 60 timm files (corpus/speed/lists/quick.txt); nnlint runs from this
-checkout, `--no-graph`, with an empty cache and default jobs. CPU seconds are user + system of the finished child
+checkout (a snapshot compiled to bytecode, as an installed nnlint is), `--no-graph`, with an empty cache and
+default jobs. CPU seconds are user + system of the finished child
 processes, workers included.
 """
 
@@ -23,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
+
+from static_speed import snapshot_nnlint  # the script's folder is first on sys.path
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "corpus" / "speed" / "work"
@@ -48,8 +51,9 @@ def main() -> int:
         )
         return 2
     files = LIST.read_text().split()
-    nnlint = [sys.executable, "-m", "nnlint", "--no-graph", "--format", "json", "--exit-zero", *files]
-    nnlint_env = {**os.environ, "PYTHONPATH": str(REPO)}
+    snapshot = snapshot_nnlint(REPO / "corpus" / "speed" / "paired-snapshot", TOOLS / "python")
+    nnlint = [str(TOOLS / "python"), "-m", "nnlint", "--no-graph", "--format", "json", "--exit-zero", *files]
+    nnlint_env = {**os.environ, "PYTHONPATH": str(snapshot)}
     tool_env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     ours: List[float] = []
     ratios: Dict[str, List[float]] = {"fixit": [], "torchfix": []}
