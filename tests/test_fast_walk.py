@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import libcst as cst
@@ -83,17 +84,39 @@ def test_a_visitor_that_prunes_is_pruned_the_same_way():
     assert walked.events == expected.events
 
 
-def test_without_libcst_sources_the_walk_falls_back_to_libcst_children(monkeypatch):
-    """child_fields reads libcst's visiting code; an install without .py sources must still walk correctly."""
+def test_child_fields_are_the_fields_libcsts_visiting_source_names():
+    """child_fields reads the compiled visiting code; its source text names the same fields in the same order
+    (`visit_required(self, "field", ...)`), for every node type of the installed libcst."""
+    import inspect
+    import re
+
+    from nnlint.static.fastwalk import child_fields
+
+    visited = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
+    kinds, stack = set(), [cst.CSTNode]
+    while stack:
+        for kind in stack.pop().__subclasses__():
+            if kind not in kinds:
+                kinds.add(kind)
+                stack.append(kind)
+    concrete = [kind for kind in kinds if not inspect.isabstract(kind) and dataclasses.is_dataclass(kind)]
+    assert len(concrete) > 200
+    for kind in concrete:
+        source = inspect.getsource(kind._visit_and_replace_children)
+        assert child_fields(kind) == tuple(dict.fromkeys(visited.findall(source))), kind.__name__
+
+
+def test_without_readable_visiting_code_the_walk_falls_back_to_libcst_children(monkeypatch):
+    """child_fields reads libcst's visiting code; where it cannot, the walk must still be correct."""
     import nnlint.static.collect as collect_module
     import nnlint.static.fastwalk as fastwalk_module
 
-    def no_source(_):
-        raise OSError("could not get source code")
+    def unreadable(_):
+        raise AttributeError("no code object")
 
     monkeypatch.setattr(fastwalk_module, "_CHILD_FIELDS", {})
     monkeypatch.setattr(collect_module, "_COLLECTOR_PLAN", {})
-    monkeypatch.setattr(fastwalk_module.inspect, "getsource", no_source)
+    monkeypatch.setattr(fastwalk_module, "_visiting_code", unreadable)
     source = (ROOT / "fixtures" / "demo" / "train.py").read_text(encoding="utf-8")
     module = cst.parse_module(source)
     expected, walked = _Recorder(), _Recorder()
