@@ -35,8 +35,7 @@ class DetachedInForward(StaticRule):
         klass = semantics.parents.get(parent) if parent is not None else None
         if not isinstance(klass, cst.ClassDef) or not classes.is_module_like(semantics, klass):
             return
-        # Generating the class's code is costly: only when the file mentions `requires_grad` at all.
-        if "requires_grad" in self.context.source and "requires_grad" in cst.Module([]).code_for_node(klass):
+        if "requires_grad" in self.context.source and _mentions(semantics, klass, "requires_grad"):
             return  # the class freezes something on purpose: detaching its output is deliberate
         self._flow(node.body.body)
 
@@ -235,6 +234,18 @@ class _Reads(cst.CSTVisitor):
             if self.semantics.qualified_name(node) is None:
                 self.names.append(node.value)
         return True
+
+
+def _mentions(semantics, klass: cst.ClassDef, word: str) -> bool:
+    """Whether a name, attribute or string inside the class contains `word` (`p.requires_grad_(False)`,
+    `requires_grad=False`). Read from the collector's node list: generating the class's code to search it took
+    more time than the rest of the rule."""
+    for node in semantics.descendants(klass):
+        kind = type(node)
+        if kind is cst.Name or kind is cst.SimpleString or kind is cst.FormattedStringText:
+            if word in node.value:
+                return True
+    return False
 
 
 def _assigned_names(node: cst.CSTNode) -> List[str]:
