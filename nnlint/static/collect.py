@@ -11,10 +11,10 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from nnlint.static.fastwalk import NO_VALUE, TRIVIA, child_fields
+from nnlint.static.fastwalk import NO_VALUE, TRIVIA, structural_fields
 
 Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
-# node type -> (its visit_ hook, its leave_ hook, child_fields(type)), looked up once per type
+# node type -> (its visit_ hook, its leave_ hook, structural_fields(type)), looked up once per type
 TRIVIA_LEVELS = 3  # the deepest trivia subtree: ParenthesizedWhitespace > EmptyLine > Comment
 _COLLECTOR_PLAN: Dict[type, Tuple[Optional[Callable], Optional[Callable], Optional[Tuple[str, ...]]]] = {}
 
@@ -85,12 +85,12 @@ class Collector(cst.CSTVisitor):
             plan = _COLLECTOR_PLAN[kind] = (
                 getattr(Collector, "visit_" + name, None),
                 getattr(Collector, "leave_" + name, None),
-                child_fields(kind),
+                structural_fields(kind),
             )
         visit, leave, fields = plan
         if visit is not None:
             visit(self, node)  # the collector's visit_ hooks never prune
-        if fields is None:  # see child_fields
+        if fields is None:  # see fastwalk.child_fields
             for child in node.children:
                 if type(child) not in TRIVIA:
                     self._walk(child, node, depth + 1)

@@ -18,6 +18,8 @@ run it after upgrading libcst.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import typing
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -50,6 +52,8 @@ TRIVIA = frozenset(
     }
 )
 _CHILD_FIELDS: Dict[type, Optional[Tuple[str, ...]]] = {}
+_STRUCTURAL_FIELDS: Dict[type, Optional[Tuple[str, ...]]] = {}
+_TRIVIA_NAMES = frozenset(kind.__qualname__ for kind in TRIVIA)
 
 
 def positions_of(module: cst.Module) -> Mapping[cst.CSTNode, Any]:
@@ -83,6 +87,39 @@ def child_fields(kind: type) -> Optional[Tuple[str, ...]]:
     return _CHILD_FIELDS[kind]
 
 
+def structural_fields(kind: type) -> Optional[Tuple[str, ...]]:
+    """child_fields without the fields whose declared type admits only TRIVIA (`whitespace_after`, `lpar`,
+    `comma`...): more than half of a node's fields. The walks that leave trivia out skip them without reading
+    them. None where child_fields is None."""
+    if kind not in _STRUCTURAL_FIELDS:
+        fields = child_fields(kind)
+        if fields is not None:
+            declared = {field.name: field.type for field in dataclasses.fields(kind)}
+            fields = tuple(name for name in fields if not _only_trivia(declared.get(name)))
+        _STRUCTURAL_FIELDS[kind] = fields
+    return _STRUCTURAL_FIELDS[kind]
+
+
+def _only_trivia(declared: Any) -> bool:
+    """Whether every value a field of this declared type can hold is TRIVIA, None or MaybeSentinel.DEFAULT
+    (`Sequence[LeftParen]`, `Union[Comma, MaybeSentinel]`, `BaseParenthesizableWhitespace`). Unknown: False."""
+    if declared is type(None) or declared is cst.MaybeSentinel:
+        return True
+    origin = typing.get_origin(declared)
+    if origin is not None:
+        arguments = typing.get_args(declared)
+        return origin is not typing.Literal and bool(arguments) and all(_only_trivia(a) for a in arguments)
+    if not (isinstance(declared, type) and issubclass(declared, cst.CSTNode)):
+        return False  # a string annotation or a forward reference: not known to be trivia
+    kinds, stack = [], [declared]
+    while stack:
+        kind = stack.pop()
+        kinds.append(kind)
+        stack.extend(kind.__subclasses__())
+    # by name: libcst's add_slots replaces each node class by a copy, and the original stays a subclass too
+    return all(kind.__qualname__ in _TRIVIA_NAMES for kind in kinds if not inspect.isabstract(kind))
+
+
 def _visiting_code(kind: type) -> Any:
     return kind._visit_and_replace_children.__code__  # type: ignore[attr-defined]
 
@@ -99,7 +136,7 @@ def subtree_end(node: cst.CSTNode, order: Mapping[cst.CSTNode, int]) -> int:
 
 
 def _last_child(node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    fields = child_fields(type(node))
+    fields = structural_fields(type(node))
     if fields is None:
         return next((child for child in reversed(node.children) if type(child) not in TRIVIA), None)
     for name in reversed(fields):

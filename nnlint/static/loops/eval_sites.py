@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import libcst as cst
 
+from nnlint.static.fastwalk import subtree_end
 from nnlint.static.loops.events import (
     AUTOGRAD_GRAD,
     BACKWARD,
@@ -57,6 +58,7 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
     semantics = model.semantics
     sites: List[EvalSite] = []
     test_file = is_test_file(semantics.path)
+    val_loops = _val_loader_loops(semantics)
     for function in model.functions():
         named = (
             isinstance(function, cst.FunctionDef)
@@ -65,7 +67,7 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
             and not is_lightning_hook(semantics, function)
         )
         # the function's events (the costly part) only where it can be a site: a model file's many methods are not
-        if not named and not _may_loop_over_val_loader(semantics, function):
+        if not named and not _contains_any(semantics, function, val_loops):
             continue
         if not model.complete(function):
             continue
@@ -81,10 +83,20 @@ def eval_sites(model: LoopModel) -> List[EvalSite]:
     return sites
 
 
-def _may_loop_over_val_loader(semantics: FileSemantics, function: Function) -> bool:
-    """Whether a `for` loop over a validation loader is written anywhere in the function (nested functions too: a
-    superset of model.loops(function), told from the pre-order list without computing events)."""
-    return any(type(node) is cst.For and is_val_loader(node.iter) for node in semantics.descendants(function))  # type: ignore[attr-defined]
+def _val_loader_loops(semantics: FileSemantics) -> List[int]:
+    """The pre-order indices of the file's `for` loops over a validation loader (one pass over the file: most
+    files have none, and every function asks)."""
+    order = semantics.order
+    return [index for node, index in order.items() if type(node) is cst.For and is_val_loader(node.iter)]  # type: ignore[attr-defined]
+
+
+def _contains_any(semantics: FileSemantics, function: Function, indices: List[int]) -> bool:
+    """Whether one of the nodes at these pre-order indices is inside the function (nested functions too: a
+    superset of model.loops(function), told without computing events)."""
+    if not indices:
+        return False
+    start, end = semantics.order[function], subtree_end(function, semantics.order)
+    return any(start < index < end for index in indices)
 
 
 def _add_site(
