@@ -54,6 +54,10 @@ class FileSemantics:
         self._assignments = collected.assignments
         self._self_attributes = collected.self_attributes
         self.classes = collected.classes
+        # names some function imports for itself: only those need the walk up the scopes in qualified_name
+        self._imported_in_functions = frozenset(
+            name for scope, names in collected.imports.items() if scope is not module for name in names
+        )
         self.depth = collected.depth  # levels of nesting of the tree: libcst's own visitors recurse several per level
         self._origin_cache: Dict[int, Optional[Origin]] = {}
         self._positions: Optional[Mapping[cst.CSTNode, Any]] = None
@@ -92,14 +96,23 @@ class FileSemantics:
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
+        imported = self._import_of(node, head)
+        if imported is None:
+            return None
+        if imported.startswith("."):
+            imported = absolute_import(imported, self.path)
+        return torch_api.normalize(imported + ("." + rest if rest else ""))
+
+    def _import_of(self, node: cst.CSTNode, head: str) -> Optional[str]:
+        """What `head` is imported as where `node` is: the innermost function importing it, else the module."""
+        if head not in self._imported_in_functions:  # the usual case: no walk up the scopes from the node
+            return self._imports.get(self.module, {}).get(head)
         scope: Optional[cst.CSTNode] = node
         while scope is not None:
             scope = self.enclosing(scope, (cst.FunctionDef,)) or (self.module if scope is not self.module else None)
             imported = self._imports.get(scope, {}).get(head) if scope is not None else None
             if imported is not None:
-                if imported.startswith("."):
-                    imported = absolute_import(imported, self.path)
-                return torch_api.normalize(imported + ("." + rest if rest else ""))
+                return imported
         return None
 
     def calls_named(self, name: str) -> List[cst.Call]:
