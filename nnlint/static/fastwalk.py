@@ -5,13 +5,15 @@ and `MetadataWrapper.resolve(PositionProvider)` follows its code-generation pass
 the whole tree. This module avoids both by reaching into libcst:
 
 - `child_fields` reads each node type's compiled `_visit_and_replace_children` to learn which fields hold
-  children, in libcst's visiting order; `walk`, `subtree_end` and the semantics collector follow them.
+  children, in libcst's visiting order; `structural_fields` leaves out those whose declared type admits only
+  TRIVIA. `walk`, `subtree_end` and the semantics collector follow them and never enter a trivia subtree.
 - `positions_of` runs `PositionProvider._gen_impl` directly.
 
 Fallbacks: where the visiting code cannot be read (a libcst whose nodes are not plain Python functions),
 `child_fields` returns None and the walks use libcst's public `node.children`; where the position
 provider works differently, `positions_of` uses `MetadataWrapper`. tests/test_fast_walk.py pins all of
-it against libcst's own visit (same nodes, same order, same parents, same positions), fallbacks included:
+it against libcst's own visit minus the trivia (same nodes, same order, same parents, same positions),
+fallbacks included:
 run it after upgrading libcst.
 """
 
@@ -154,12 +156,15 @@ def _last_child(node: cst.CSTNode) -> Optional[cst.CSTNode]:
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """`node.visit(visitor)` for a read-only visitor (no attribute hooks), without rebuilding every node."""
+    """`node.visit(visitor)` for a read-only visitor (no attribute hooks), without rebuilding every node and
+    without the TRIVIA below `node` (two thirds of a tree's nodes): no nnlint visitor looks at whitespace,
+    comments or punctuation, and rules see none (they are dispatched from the collector's list)."""
     if visitor.on_visit(node):
-        fields = child_fields(type(node))
+        fields = structural_fields(type(node))
         if fields is None:  # libcst's own (slower) list of children, in the same order
             for child in node.children:
-                walk(child, visitor)
+                if type(child) not in TRIVIA:
+                    walk(child, visitor)
             fields = ()
         for name in fields:
             value = getattr(node, name)
@@ -167,7 +172,8 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
                 continue
             if type(value) is tuple or type(value) is list:
                 for item in value:
-                    walk(item, visitor)
-            else:
+                    if type(item) not in TRIVIA:
+                        walk(item, visitor)
+            elif type(value) not in TRIVIA:
                 walk(value, visitor)
     visitor.on_leave(node)
