@@ -22,6 +22,17 @@ def test_class_names_are_scanned_once_when_packed():
     assert class_names(PackedText(text)) == class_names(text) == {"Net", "Head"}
 
 
+def test_class_names_are_the_words_after_class_at_the_start_of_a_line():
+    import re
+
+    text = (
+        "class A:\n  class B(nn.Module):\n\tclass\tC(object): pass\nsubclass D\nnum_classes = 3\nclassify(E)\n"
+        "x = 1; class F: pass\nclass\nG = 2\n    class    H  :\n# class I\nclass J\r\nclass K"
+    )
+    assert class_names(text) == {"A", "B", "C", "H", "J", "K"}
+    assert class_names(text) == frozenset(re.findall(r"^[ \t]*class[ \t]+(\w+)", text, re.MULTILINE))
+
+
 def test_a_finding_is_not_a_text():
     finding = Finding("NN002", "unreadable-file", "x", Severity.ERROR, "static", Location("a.py", 1, 1))
     assert text_of(finding) is None and not isinstance(finding, TEXT_TYPES)

@@ -28,9 +28,16 @@ class CachedRun:
         cache: Optional[Cache],
         checked: Optional[int] = None,
         words: Optional[WordIndex] = None,
+        names: Optional[Sequence[frozenset]] = None,
     ) -> None:
         self.sources = sources
         self.words = words  # the run's index of identifiers, when its texts are packed
+        # the class names each source defines (class_names), when the caller scanned them already
+        self.names = (
+            names
+            if names is not None
+            else [class_names(v) if not isinstance(v, Finding) else frozenset() for _, v in sources]
+        )
         self.checked = len(sources) if checked is None else checked  # sources past this are context, never checked
         self.cache = cache
         self.entries: Dict[int, Dict[str, Any]] = {}
@@ -56,7 +63,9 @@ class CachedRun:
         if self.cache is None:
             return [] if self.fresh else list(range(self.checked))
         fresh = set(self.fresh)
-        states = _states(self.sources, self.entries, fresh | set(self.summarised), self._answers, self.words)
+        states = _states(
+            self.sources, self.names, self.entries, fresh | set(self.summarised), self._answers, self.words
+        )
         self._valid = {index for index, state in states.items() if state is True}
         stale = [i for i in range(self.checked) if i not in self._valid and i not in fresh]
         # Changed files first: a file that only asked about them stays valid if their answers are the same. Then
@@ -143,6 +152,7 @@ class CachedRun:
 
 def _states(
     sources: Sequence[Source],
+    names: Sequence[frozenset],
     entries: Dict[int, Dict[str, Any]],
     fresh: Set[int],
     answers: Dict[str, str],
@@ -152,10 +162,9 @@ def _states(
     analysed), False when one surely changed, None when one can only be told after a file it asked about is
     analysed again."""
     defined: Dict[str, List[int]] = {}
-    for index, (_, text) in enumerate(sources):
-        if not isinstance(text, Finding):
-            for name in class_names(text):
-                defined.setdefault(name, []).append(index)
+    for index, defines in enumerate(names):
+        for name in defines:
+            defined.setdefault(name, []).append(index)
     memo: Dict[int, Optional[bool]] = {index: True for index in fresh}
 
     def state(index: int) -> Optional[bool]:

@@ -34,12 +34,14 @@ def analyze_batch(
     workers: int,
     words: Optional[WordIndex] = None,
     known: Optional[Summaries] = None,
+    names: Optional[Sequence[frozenset]] = None,
 ) -> Dict[int, FileResult]:
     """analyze() for sources[i], i in `batch`, by source index; over `workers` processes if the batch is big enough.
-    `words`: the run's WordIndex, when its texts are packed; `known`: class summaries that hold (ProjectIndex)."""
+    `words`: the run's WordIndex, when its texts are packed; `known`: class summaries that hold (ProjectIndex);
+    `names`: the class names of every source (class_names), when the caller has them."""
     if len(batch) >= PARALLEL_MIN_FILES and (workers > 1 or _large(sources, batch)):
-        return _in_pool(sources, batch, codes, summarize, workers, words, known or {})
-    return analyze(sources, batch, codes, summarize, words=words, known=known)
+        return _in_pool(sources, batch, codes, summarize, workers, words, known or {}, names)
+    return analyze(sources, batch, codes, summarize, names, words, known)
 
 
 def _large(sources: Sequence[Source], batch: List[int]) -> bool:
@@ -59,6 +61,7 @@ def _in_pool(
     workers: int,
     words: Optional[WordIndex],
     known: Summaries,
+    names: Optional[Sequence[frozenset]] = None,
 ) -> Dict[int, FileResult]:
     """Split the files over worker processes, balanced by size; each can still parse any other file it needs.
 
@@ -78,7 +81,9 @@ def _in_pool(
     # with rounds, summaries pay for themselves even where no cache keeps them: the next rounds read them
     summarize = summarize or len(chunks) > workers
     _INHERITED = sources if fork else ()
-    _INHERITED_NAMES = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in _INHERITED]
+    if names is None:
+        names = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in sources]
+    _INHERITED_NAMES = names if fork else ()
     _INHERITED_WORDS = words if fork else None
     # grown after each round with what it summarised: the next round's workers are forked with it
     _INHERITED_KNOWN = known = dict(known)
@@ -90,7 +95,7 @@ def _in_pool(
                     futures = [pool.submit(_analyze_inherited, c, codes, summarize) for c in chunks[start:][:workers]]
                 else:
                     futures = [
-                        pool.submit(analyze, sources, c, codes, summarize, None, words, known)
+                        pool.submit(analyze, sources, c, codes, summarize, names, words, known)
                         for c in chunks[start:][:workers]
                     ]
                 for future in futures:
