@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 _LISTINGS: Dict[str, frozenset] = {}  # folder -> its names, for one context_files() call
+_MODULES: Dict[str, List[str]] = {}  # `pkg/mod` -> its files (_module_files), for one context_files() call
+_ROOTS: Dict[Path, List[str]] = {}  # folder -> its search roots, for one context_files() call
 MAX_FILES = 400  # context files for one run: a project's own modules, not a whole site-packages
 
 # `from ..pkg.mod import a, b`, `from . import a`, `import a.b as c, d` — one statement per line is enough here:
@@ -25,7 +27,7 @@ _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
 
 def context_files(named: Sequence[Path], root: Path, excluded: Optional[Iterable[Path]] = None) -> List[Path]:
     """The project files the `named` files import, directly or through each other, that are not named."""
-    _LISTINGS.clear()  # a new run: files may have come or gone
+    _forget()  # a new run: files may have come or gone
     seen: Set[str] = {_key(path) for path in named}
     seen.update(_key(path) for path in excluded or ())
     found: List[Path] = []
@@ -42,14 +44,22 @@ def context_files(named: Sequence[Path], root: Path, excluded: Optional[Iterable
                 seen.add(key)
                 found.append(candidate)
                 queue.append(candidate)
-    _LISTINGS.clear()  # the folders may change before the next run (a language server lives long)
+    _forget()  # the folders may change before the next run (a language server lives long)
     return found[:MAX_FILES]
+
+
+def _forget() -> None:
+    _LISTINGS.clear()
+    _MODULES.clear()
+    _ROOTS.clear()
 
 
 def imported_files(path: Path, text: str, root: Path) -> List[Path]:
     """Files of the project that `path` imports (those that exist)."""
     folder = path.parent
-    roots = [str(base) for base in _search_roots(folder, root)]
+    roots = _ROOTS.get(folder)
+    if roots is None:
+        roots = _ROOTS[folder] = [str(base) for base in _search_roots(folder, root)]
     found: List[str] = []  # strings, not Paths: a file importing 50 names from a package asks ~200 places
     lines = list(_import_lines(text))
     for dots, module, names in (match.groups() for line in lines for match in [_FROM.match(line)] if match):
@@ -101,13 +111,17 @@ def _search_roots(folder: Path, root: Path) -> List[Path]:
 
 
 def _module_files(target: str) -> List[str]:
-    """`pkg/mod` -> `pkg/mod.py` or `pkg/mod/__init__.py`, whichever exists (the package's `__init__` too)."""
-    found = []
-    folder, name = os.path.split(target)
-    if name + ".py" in _listing(folder):
-        found.append(target + ".py")
-    if "__init__.py" in _listing(target):
-        found.append(os.path.join(target, "__init__.py"))
+    """`pkg/mod` -> `pkg/mod.py` or `pkg/mod/__init__.py`, whichever exists (the package's `__init__` too). The
+    files of a package import the same modules: asked ~30 times per distinct module, answered once."""
+    found = _MODULES.get(target)
+    if found is None:
+        found = _MODULES[target] = []
+        folder, name = os.path.split(target)
+        listing = _listing(folder)
+        if name + ".py" in listing:
+            found.append(target + ".py")
+        if name in listing and "__init__.py" in _listing(target):  # a package: not a listing of every name asked
+            found.append(os.path.join(target, "__init__.py"))
     return found
 
 
