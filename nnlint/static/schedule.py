@@ -131,7 +131,8 @@ def _contiguous_chunks(
         return len(text) if rules_for_text(rules, text) else len(text) // 20
 
     ordered = sorted(todo, key=lambda index: sources[index][0])
-    total = sum(size(index) for index in ordered)
+    sizes = {index: size(index) for index in ordered}
+    total = sum(sizes.values())
     count = workers * max(1, -(-total // (CHUNK_BYTES * workers))) if rounds else workers
     share = total / count
     chunks: List[List[int]] = [[]]
@@ -140,5 +141,5 @@ def _contiguous_chunks(
         if filled >= share * len(chunks) and len(chunks) < count:
             chunks.append([])
         chunks[-1].append(index)
-        filled += size(index)
+        filled += sizes[index]
     return chunks
