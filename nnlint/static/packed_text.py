@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Optional, Union
+from typing import Optional, Set, Union
 
 # Source read before texts are packed: a run below it keeps plain strings (no cost for a pre-commit run of a few
 # files). The same size above which schedule.py sends a run to fresh workers in rounds.
@@ -56,7 +56,7 @@ def class_names(text: "str | PackedText") -> frozenset:
         return text.names
     # `^[ \t]*class[ \t]+(\w+)` line by line, found from the word: a multi-line pattern is tried at every
     # character of the file (5x the time)
-    names = set()
+    names: Set[str] = set()
     start = 0
     while True:
         at = text.find("class", start)

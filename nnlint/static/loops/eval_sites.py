@@ -54,7 +54,14 @@ def is_lightning_hook(semantics: FileSemantics, function: cst.FunctionDef) -> bo
 
 
 def eval_sites(model: LoopModel) -> List[EvalSite]:
-    """Every evaluation routine and validation loop of the file that calls the model and does no training."""
+    """Every evaluation routine and validation loop of the file that calls the model and does no training (found
+    once per file: the list is shared, not to be changed)."""
+    if model.eval_sites is None:
+        model.eval_sites = _find_eval_sites(model)
+    return model.eval_sites
+
+
+def _find_eval_sites(model: LoopModel) -> List[EvalSite]:
     semantics = model.semantics
     sites: List[EvalSite] = []
     test_file = is_test_file(semantics.path)

@@ -51,6 +51,7 @@ class LoopModel:
         self._runs_model: Dict[int, bool] = {}
         self._calls_by_name: Optional[Dict[str, List[cst.Call]]] = None
         self._class_names: Optional[Dict[str, cst.ClassDef]] = None
+        self.eval_sites: Optional[list] = None  # eval_sites.eval_sites' cache: NN405 and NN407 both ask
 
     # -- functions and units -------------------------------------------------------------------
     def functions(self) -> List[Function]:
