@@ -1,11 +1,14 @@
 #!/usr/bin/env python
 """nnlint's cold static run against Fixit and TorchFix in pairs: each tool's run between two nnlint runs.
 
-    python bench/paired_speed.py [--pairs 5]
+    python bench/paired_speed.py [--pairs 5] [--repeats 3]
 
 On a shared machine the CPU's speed drifts over minutes, so ratios of medians taken from separate rounds
 (static_speed.py) move by ~20% from one run to the next. Here every Fixit or TorchFix run is divided by the mean of
-the nnlint runs just before and after it, and the median of those ratios is printed. Reuses what
+the nnlint figures just before and after it, and the median of those ratios is printed. An nnlint figure is the
+median of `--repeats` runs back to back: one nnlint run lasts a tenth of a Fixit run, so a passing burst of load on
+the machine moved single nnlint runs by up to 60% (3.7 to 6.9 CPU s in one session), where it averages out over a
+Fixit run. Reuses what
 `static_speed.py --quick` prepared: its virtual environment (corpus/speed-venv), its copy of the sources
 (corpus/speed/work) and its list of the 60 timm files (corpus/speed/lists/quick.txt); nnlint runs from this
 checkout (a snapshot compiled to bytecode, as an installed nnlint is), `--no-graph`, with an empty cache and
@@ -44,6 +47,7 @@ def cpu_seconds(command: Sequence[str], env: Dict[str, str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=5, help="rounds of nnlint, Fixit, nnlint, TorchFix, nnlint")
+    parser.add_argument("--repeats", type=int, default=3, help="nnlint runs per figure, their median (default 3)")
     args = parser.parse_args()
     if not (LIST.is_file() and (TOOLS / "fixit").is_file()):
         print(
@@ -58,16 +62,20 @@ def main() -> int:
     ours: List[float] = []
     ratios: Dict[str, List[float]] = {"fixit": [], "torchfix": []}
     seconds: Dict[str, List[float]] = {"fixit": [], "torchfix": []}
+
+    def ours_now() -> float:
+        return statistics.median(cpu_seconds(nnlint, nnlint_env) for _ in range(args.repeats))
+
     for round_index in range(args.pairs):
         line = [f"round {round_index + 1}:"]
-        previous = cpu_seconds(nnlint, nnlint_env)
+        previous = ours_now()
         ours.append(previous)
         for tool, command in (
             ("fixit", [str(TOOLS / "fixit"), "lint", *files]),
             ("torchfix", [str(TOOLS / "torchfix"), *files]),
         ):
             theirs = cpu_seconds(command, tool_env)
-            after = cpu_seconds(nnlint, nnlint_env)
+            after = ours_now()
             ours.append(after)
             seconds[tool].append(theirs)
             ratios[tool].append(theirs / ((previous + after) / 2))
