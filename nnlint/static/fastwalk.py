@@ -13,8 +13,7 @@ Fallbacks: where the visiting code cannot be read (a libcst whose nodes are not 
 `child_fields` returns None and the walks use libcst's public `node.children`; where the position
 provider works differently, `positions_of` uses `MetadataWrapper`. tests/test_fast_walk.py pins all of
 it against libcst's own visit minus the trivia (same nodes, same order, same parents, same positions),
-fallbacks included:
-run it after upgrading libcst.
+fallbacks included: run it after upgrading libcst.
 """
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ TRIVIA = frozenset(
 )
 _CHILD_FIELDS: Dict[type, Optional[Tuple[str, ...]]] = {}
 _STRUCTURAL_FIELDS: Dict[type, Optional[Tuple[str, ...]]] = {}
-_TRIVIA_NAMES = frozenset(kind.__qualname__ for kind in TRIVIA)
+_TRIVIA_NAMES = frozenset((kind.__module__, kind.__qualname__) for kind in TRIVIA)
 
 
 def positions_of(module: cst.Module) -> Mapping[cst.CSTNode, Any]:
@@ -119,7 +118,7 @@ def _only_trivia(declared: Any) -> bool:
         kinds.append(kind)
         stack.extend(kind.__subclasses__())
     # by name: libcst's add_slots replaces each node class by a copy, and the original stays a subclass too
-    return all(kind.__qualname__ in _TRIVIA_NAMES for kind in kinds if not inspect.isabstract(kind))
+    return all((kind.__module__, kind.__qualname__) in _TRIVIA_NAMES for kind in kinds if not inspect.isabstract(kind))
 
 
 def _visiting_code(kind: type) -> Any:
