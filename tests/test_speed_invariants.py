@@ -37,6 +37,15 @@ def test_parallel_run_finds_the_same_as_serial(monkeypatch):
     assert _keys(engine.check_files(_corpus(), STATIC_RULES, workers=2)) == serial
 
 
+def _project(tmp_path, sources):
+    """A folder of files (name -> text), and the (path, display path) pairs to check, by name."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name, text in sources.items():
+        (project / name).write_text(text)
+    return project, [(project / name, name) for name in sorted(sources)]
+
+
 def _parses(monkeypatch):
     calls = []
     original = parse.parse_source
@@ -58,21 +67,17 @@ def test_warm_cache_reparses_nothing_and_finds_the_same(tmp_path, monkeypatch):
 
 
 def test_cache_follows_a_change_in_another_file(tmp_path, monkeypatch):
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "net.py").write_text(
-        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
-        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
-        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n"
+    project, files = _project(
+        tmp_path,
+        {
+            "net.py": "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+            "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
+            "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n",
+            "train.py": "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n"
+            "\n\ndef step(x, y):\n    return criterion(model(x), y)\n",
+            "other.py": "import torch.nn.functional as F\n\n\ndef f(x, y):\n    return F.cross_entropy(x, y)\n",
+        },
     )
-    (project / "train.py").write_text(
-        "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n\n\n"
-        "def step(x, y):\n    return criterion(model(x), y)\n"
-    )
-    (project / "other.py").write_text(
-        "import torch.nn.functional as F\n\n\ndef f(x, y):\n    return F.cross_entropy(x, y)\n"
-    )
-    files = [(project / name, name) for name in ("net.py", "other.py", "train.py")]
     cache = Cache(tmp_path / "cache", "salt")
     assert [f.code for f in engine.check_files(files, STATIC_RULES, cache=cache)] == ["NN201"]
     net = project / "net.py"
@@ -91,17 +96,15 @@ def test_a_different_salt_ignores_old_entries(tmp_path, salt, monkeypatch):
 
 
 def test_an_edit_that_keeps_a_files_classes_the_same_rechecks_only_that_file(tmp_path, monkeypatch):
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "net.py").write_text(
-        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
-        "    def forward(self, x):\n        return F.softmax(x, dim=1)\n"
+    project, files = _project(
+        tmp_path,
+        {
+            "net.py": "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+            "    def forward(self, x):\n        return F.softmax(x, dim=1)\n",
+            "train.py": "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n"
+            "\n\ndef step(x, y):\n    return criterion(model(x), y)\n",
+        },
     )
-    (project / "train.py").write_text(
-        "import torch.nn as nn\nfrom net import Net\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n\n\n"
-        "def step(x, y):\n    return criterion(model(x), y)\n"
-    )
-    files = [(project / name, name) for name in ("net.py", "train.py")]
     cache = Cache(tmp_path / "cache", "salt")
     cold = _keys(engine.check_files(files, STATIC_RULES, cache=cache))
     net = project / "net.py"
@@ -114,16 +117,16 @@ def test_an_edit_that_keeps_a_files_classes_the_same_rechecks_only_that_file(tmp
 def test_cache_follows_a_new_init_function_in_another_file(tmp_path, monkeypatch):
     """NN305 accepts a parameter that a model-wide init function in any checked file initialises; adding
     such a function to another file must redo the cached NN305 finding (it used to stay stale)."""
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "layer.py").write_text(
-        "import torch\nimport torch.nn as nn\n\n\nclass Scale(nn.Module):\n    def __init__(self, n):\n"
-        "        super().__init__()\n        self.w = nn.Parameter(torch.empty(n))\n\n"
-        "    def forward(self, x):\n        return x * self.w\n"
+    project, files = _project(
+        tmp_path,
+        {
+            "layer.py": "import torch\nimport torch.nn as nn\n\n\nclass Scale(nn.Module):\n    def __init__(self, n):\n"
+            "        super().__init__()\n        self.w = nn.Parameter(torch.empty(n))\n\n"
+            "    def forward(self, x):\n        return x * self.w\n",
+            "init.py": "import torch.nn as nn\n\n\ndef helper():\n    return 1\n",
+        },
     )
     init = project / "init.py"
-    init.write_text("import torch.nn as nn\n\n\ndef helper():\n    return 1\n")
-    files = [(project / name, name) for name in ("init.py", "layer.py")]
     cache = Cache(tmp_path / "cache", "salt")
     assert [f.code for f in engine.check_files(files, STATIC_RULES, cache=cache)] == ["NN305"]
     init.write_text(
@@ -149,25 +152,22 @@ def test_rounds_of_workers_share_class_summaries_and_find_the_same(tmp_path, mon
 def test_a_file_rechecked_alone_learns_what_other_classes_return_from_their_summaries(tmp_path, monkeypatch):
     """Re-checking one edited file asks what the classes it uses return; where a valid cache entry says a class
     returns nothing known, its file is not parsed again (a hub file of layers was parsed for every edit)."""
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "layers.py").write_text(
-        "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-        "        self.fc = nn.Linear(4, 4)\n\n    def forward(self, x):\n        return x + self.fc(x)\n"
-    )
-    (project / "heads.py").write_text(
-        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Head(nn.Module):\n"
-        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
-        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n"
+    project, files = _project(
+        tmp_path,
+        {
+            "layers.py": "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n\n    def forward(self, x):\n"
+            "        return x + self.fc(x)\n",
+            "heads.py": "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Head(nn.Module):\n"
+            "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n"
+            "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n",
+            "model.py": "import torch.nn as nn\nfrom layers import Block\nfrom heads import Head\n\n\n"
+            "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.block = Block()\n"
+            "        self.head = Head()\n\n    def forward(self, x):\n        return self.head(self.block(x))\n\n\n"
+            "criterion = nn.CrossEntropyLoss()\n\n\ndef step(x, y):\n    return criterion(Net()(x), y)\n",
+        },
     )
     model = project / "model.py"
-    model.write_text(
-        "import torch.nn as nn\nfrom layers import Block\nfrom heads import Head\n\n\nclass Net(nn.Module):\n"
-        "    def __init__(self):\n        super().__init__()\n        self.block = Block()\n        self.head = Head()\n\n"
-        "    def forward(self, x):\n        return self.head(self.block(x))\n\n\n"
-        "criterion = nn.CrossEntropyLoss()\n\n\ndef step(x, y):\n    return criterion(Net()(x), y)\n"
-    )
-    files = [(project / name, name) for name in ("heads.py", "layers.py", "model.py")]
     cache = Cache(tmp_path / "cache", "salt")
     cold = _keys(engine.check_files(files, STATIC_RULES, cache=cache))
     assert [key[3] for key in cold] == ["NN201"]  # Head returns softmax probabilities into CrossEntropyLoss
