@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache, digest
 from nnlint.static.calls import module_matches
-from nnlint.static.packed_text import class_names, text_of
+from nnlint.static.packed_text import sources_class_names, text_of
 from nnlint.static.project import MAX_DEFINING_FILES, mentions_all
 from nnlint.static.reading import Source
 from nnlint.static.word_index import WordIndex, required_tokens
@@ -33,11 +33,7 @@ class CachedRun:
         self.sources = sources
         self.words = words  # the run's index of identifiers, when its texts are packed
         # the class names each source defines (class_names), when the caller scanned them already
-        self.names = (
-            names
-            if names is not None
-            else [class_names(v) if not isinstance(v, Finding) else frozenset() for _, v in sources]
-        )
+        self.names = names if names is not None else sources_class_names(sources)
         self.checked = len(sources) if checked is None else checked  # sources past this are context, never checked
         self.cache = cache
         self.entries: Dict[int, Dict[str, Any]] = {}

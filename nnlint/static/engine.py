@@ -14,7 +14,7 @@ from nnlint.rule import Rule
 from nnlint.static.analysis import FileResult
 from nnlint.static.cache import Cache
 from nnlint.static.cache_validation import CachedRun
-from nnlint.static.packed_text import TEXT_TYPES, PackedText, class_names
+from nnlint.static.packed_text import TEXT_TYPES, PackedText, sources_class_names
 from nnlint.static.parse import parse_for_index
 from nnlint.static.project import ProjectIndex
 from nnlint.static.reading import Source, read_all
@@ -59,7 +59,7 @@ def check_sources(
     # a large run's texts are packed: its questions then go through an index of identifiers, built once here
     words = WordIndex(sources) if any(isinstance(text, PackedText) for _, text in sources) else None
     # the classes each source defines, by a scan of its text: the cache and every worker ask, once is enough
-    names = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in sources]
+    names = sources_class_names(sources)
     run = CachedRun(sources, cache, checked, words, names)
     results: Dict[int, FileResult] = {}
     batch = run.next_batch()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Optional, Set, Union
+from typing import Iterable, List, Optional, Set, Tuple, Union
 
 # Source read before texts are packed: a run below it keeps plain strings (no cost for a pre-commit run of a few
 # files). The same size above which schedule.py sends a run to fresh workers in rounds.
@@ -67,3 +67,8 @@ def class_names(text: "str | PackedText") -> frozenset:
             match = _CLASS_NAME.match(text, start)
             if match:
                 names.add(match.group(1))
+
+
+def sources_class_names(sources: Iterable[Tuple[str, object]]) -> List[frozenset]:
+    """class_names of each (display path, value) source; none for a Finding (a file that could not be read)."""
+    return [class_names(value) if isinstance(value, TEXT_TYPES) else frozenset() for _, value in sources]

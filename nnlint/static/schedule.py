@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 from nnlint.static.analysis import FileResult, analyze
 from nnlint.static.dispatch import rules_for_text
-from nnlint.static.packed_text import TEXT_TYPES, class_names, text_of
+from nnlint.static.packed_text import TEXT_TYPES, sources_class_names, text_of
 from nnlint.static.project import Summaries
 from nnlint.static.reading import Source
 from nnlint.static.word_index import WordIndex
@@ -82,7 +82,7 @@ def _in_pool(
     summarize = summarize or len(chunks) > workers
     _INHERITED = sources if fork else ()
     if names is None:
-        names = [class_names(text) if isinstance(text, TEXT_TYPES) else frozenset() for _, text in sources]
+        names = sources_class_names(sources)
     _INHERITED_NAMES = names if fork else ()
     _INHERITED_WORDS = words if fork else None
     # grown after each round with what it summarised: the next round's workers are forked with it
