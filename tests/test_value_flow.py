@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import libcst as cst
+import pytest
 
 from nnlint.api import check_source
 from nnlint.config import Config
@@ -117,6 +118,41 @@ def test_call_summary_qualifies_calls_as_the_libcst_analysis_does():
     assert summary.count("build", lambda q: q == "pkg.models.build") == 1
     assert not summary.calls("train_all")
     assert summarize_calls("def broken(:\n", "x.py") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a . train(",
+        "1x . train(",
+        "f(x).train(",
+        "def train(",
+        "class  train(",
+        "async def train(",
+        "xtrain(",
+        "a.b .\n c. train (",
+        "_1.train(",
+        "a..train(",
+        "'s'.train(",
+        "]. train(",
+        "a.\u2028train(",
+        "traintrain(",
+        "x = y.z.train(q.train(1))",
+        "the model is trained by calling train(",
+    ],
+)
+def test_calls_are_found_as_by_the_pattern_over_the_whole_text(text):
+    """call_summary tries its pattern only before each `name(`: the same calls and receivers as trying it
+    everywhere, on receivers of any spelling."""
+    import re
+
+    from nnlint.static.call_summary import _calls_of
+
+    everywhere = re.compile(
+        r"(?<![\w.])(?<!def )(?<!class )((?:[A-Za-z_]\w*\s*\.\s*)*)train\s*\(|(?<=[)\]}'\"]\.)train\s*\("
+    )
+    expected = [(match.span(), match.group(1)) for match in everywhere.finditer(text)]
+    assert [(match.span(), match.group(1)) for match in _calls_of("train", text)] == expected
 
 
 def test_callers_are_parsed_only_where_a_call_binds_the_function(tmp_path):

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Dict, Iterator, List, Optional, Pattern, Set
+from typing import Callable, Dict, Iterator, List, Match, Optional, Pattern, Set, Tuple
 
-_PATTERNS: Dict[str, Pattern[str]] = {}
+_PATTERNS: Dict[str, Tuple[Pattern[str], Pattern[str]]] = {}  # per name: its occurrences, and its calls
 
 
 class CallSummary:
@@ -36,14 +36,7 @@ class CallSummary:
         return next(self._spellings(name), None) is not None
 
     def _spellings(self, name: str) -> Iterator[Set[Optional[str]]]:
-        pattern = _PATTERNS.get(name)
-        if pattern is None:
-            # a dotted receiver (`mod.`, `self.model.`) or none; not `def name(`/`class name(`; `).name(` has none
-            pattern = _PATTERNS[name] = re.compile(
-                r"(?<![\w.])(?<!def )(?<!class )((?:[A-Za-z_]\w*\s*\.\s*)*)" + re.escape(name) + r"\s*\("
-                r"|(?<=[)\]}'\"]\.)" + re.escape(name) + r"\s*\("
-            )
-        for match in pattern.finditer(self._text):
+        for match in _calls_of(name, self._text):
             receiver = match.group(1)
             if receiver is None:  # `f(x).name(...)`: a method of a value
                 yield set()
@@ -53,6 +46,42 @@ class CallSummary:
                 parts = [part.strip() for part in receiver.split(".") if part.strip()]
                 rest = ".".join([*parts[1:], name])
                 yield {prefix + "." + rest for prefix in self._imports.get(parts[0], ())}
+
+
+def _calls_of(name: str, text: str) -> Iterator[Match[str]]:
+    """The calls written `name(...)` or `x.name(...)`, each with its dotted receiver as group 1 (None: `).name(`).
+
+    The full pattern starts with a dotted receiver of any length, so the regex engine tries it at every character
+    of the text (a tenth of a run's time, per name asked); `name(` itself is a literal that is found fast. Every match
+    of the full pattern is such an occurrence and the receiver before it: names, dots and whitespace. So the full
+    pattern is tried only over that stretch (its lookbehinds still see the text before it)."""
+    patterns = _PATTERNS.get(name)
+    if patterns is None:
+        escaped = re.escape(name)
+        # a dotted receiver (`mod.`, `self.model.`) or none; not `def name(`/`class name(`; `).name(` has none
+        patterns = _PATTERNS[name] = (
+            re.compile(escaped + r"\s*\("),
+            re.compile(
+                r"(?<![\w.])(?<!def )(?<!class )((?:[A-Za-z_]\w*\s*\.\s*)*)" + escaped + r"\s*\("
+                r"|(?<=[)\]}'\"]\.)" + escaped + r"\s*\("
+            ),
+        )
+    occurrence, full = patterns
+    for found in occurrence.finditer(text):
+        match = full.search(text, _receiver_start(text, found.start()), found.end())
+        if match is not None:
+            yield match
+
+
+def _receiver_start(text: str, end: int) -> int:
+    """Where the run of word characters, dots and whitespace that ends at `end` starts."""
+    start = end
+    while start:
+        char = text[start - 1]
+        if not (char.isalnum() or char in "._" or char.isspace()):  # `\w`, `.` and `\s` as `re` reads them
+            break
+        start -= 1
+    return start
 
 
 def summarize_calls(text: str, path: str) -> Optional[CallSummary]:
