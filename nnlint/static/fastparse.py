@@ -48,7 +48,7 @@ def parse_module(source: str) -> cst.Module:
     kinds = unchecked_kinds()
     with _SWITCHING:
         for kind in kinds:
-            kind.__post_init__ = _valid_by_construction  # type: ignore[attr-defined]
+            kind.__post_init__ = _valid_by_construction  # type: ignore[method-assign]
         try:
             return cst.parse_module(source)
         finally:
