@@ -11,23 +11,24 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from nnlint.static.fastwalk import NO_VALUE, TRIVIA, structural_fields
+from nnlint.static.fastwalk import NO_VALUE, TRIVIA, KindTest, structural_fields
 
 Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
-# node type -> (its visit_ hook, its leave_ hook, structural_fields(type)), looked up once per type
 TRIVIA_LEVELS = 3  # the deepest trivia subtree: ParenthesizedWhitespace > EmptyLine > Comment
+_ATTRIBUTE, _NAME = KindTest(cst.Attribute), KindTest(cst.Name)
+# node type -> (its visit_ hook, its leave_ hook, structural_fields(type)), looked up once per type
 _COLLECTOR_PLAN: Dict[type, Tuple[Optional[Callable], Optional[Callable], Optional[Tuple[str, ...]]]] = {}
 
 
 def dotted_name(node: cst.CSTNode) -> Optional[str]:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not isinstance(node, cst.Name):
+    while _ATTRIBUTE[type(node)]:
+        parts.append(node.attr.value)  # type: ignore[attr-defined]  # an Attribute
+        node = node.value  # type: ignore[attr-defined]
+    if not _NAME[type(node)]:
         return None
-    parts.append(node.value)
+    parts.append(node.value)  # type: ignore[attr-defined]  # a Name
     return ".".join(reversed(parts))
 
 

@@ -26,6 +26,21 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+
+class KindTest(Dict[type, bool]):
+    """`isinstance(node, kinds)` as `test[type(node)]`, answered once per type. libcst's node classes are ABCs:
+    isinstance on one that the node is not an instance of runs ABCMeta's Python-level check every time, ten times
+    a dict lookup, and the hot loops over parents and pre-order lists ask it hundreds of thousands of times."""
+
+    def __init__(self, *kinds: type) -> None:
+        super().__init__()
+        self.kinds = kinds
+
+    def __missing__(self, kind: type) -> bool:
+        self[kind] = answer = issubclass(kind, self.kinds)
+        return answer
+
+
 #: A field libcst leaves at its default (`MaybeSentinel.DEFAULT`): no child there.
 NO_VALUE = cst.MaybeSentinel.DEFAULT
 #: Whitespace, comments and punctuation: two thirds of a tree's nodes, and no rule asks about them. The semantics

@@ -17,7 +17,7 @@ from nnlint.static.call_args import argument as argument  # re-exported: rules i
 from nnlint.static.call_args import sequential_layers as sequential_layers
 from nnlint.static.call_summary import absolute_import
 from nnlint.static.collect import Collector, Scope, dotted_name
-from nnlint.static.fastwalk import positions_of, subtree_end
+from nnlint.static.fastwalk import KindTest, positions_of, subtree_end
 from nnlint.static.fastwalk import walk as walk  # re-exported: static/classes.py and static/layers.py import it here
 from nnlint.static.torch_api import Kind
 from nnlint.static.value_types import LossCall as LossCall  # re-exported
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from nnlint.static.project import ProjectIndex
 
 _MAX_DEPTH = 12
-_EXACT_TYPES: Dict[tuple, frozenset] = {}  # `enclosing`'s kinds -> the same as a set of leaf types (or empty)
 
 
 _Node = TypeVar("_Node", bound=cst.CSTNode)
@@ -164,9 +163,12 @@ class FileSemantics:
         if not prune:
             return nodes[index:end]
         found = []
+        pruned = _KIND_TESTS.get(prune)
+        if pruned is None:
+            pruned = _KIND_TESTS[prune] = KindTest(*prune)
         while index < end:
             current = nodes[index]
-            if isinstance(current, prune):
+            if pruned[type(current)]:
                 index = subtree_end(current, order)
             else:
                 found.append(current)
@@ -177,18 +179,12 @@ class FileSemantics:
         """The nearest ancestor of one of the given node types."""
         parents = self.parents
         current = parents.get(node)
-        exact = _EXACT_TYPES.get(kinds)
-        if exact is None:
-            exact = _EXACT_TYPES[kinds] = (
-                frozenset(kinds) if not any(kind.__subclasses__() for kind in kinds) else frozenset()
-            )
-        if exact:  # leaf node classes: a set lookup, not isinstance (slow on libcst's abstract base classes)
-            while current is not None and type(current) not in exact:
-                current = parents.get(current)
-            return cast(Optional[_Node], current)
-        while current is not None and not isinstance(current, kinds):
+        wanted = _KIND_TESTS.get(kinds)
+        if wanted is None:
+            wanted = _KIND_TESTS[kinds] = KindTest(*kinds)
+        while current is not None and not wanted[type(current)]:
             current = parents.get(current)
-        return current
+        return cast(Optional[_Node], current)
 
     def scope_of(self, node: cst.CSTNode) -> Scope:
         """The function (or the module) whose local names `node` sees."""
@@ -218,8 +214,8 @@ class FileSemantics:
     def _same_block(self, value: cst.CSTNode, use: cst.CSTNode) -> bool:
         """Whether every branch or loop around an assignment also contains the use (else it may not have run)."""
         block = self.parents.get(value)
-        while block is not None and not isinstance(block, _SCOPES + (cst.Module,)):
-            if isinstance(block, _BRANCHES) and not self._inside(use, block):
+        while block is not None and not _SCOPE_OR_MODULE[type(block)]:
+            if _BRANCH[type(block)] and not self._inside(use, block):
                 return False
             block = self.parents.get(block)
         return True
@@ -475,7 +471,9 @@ def _is_call_target(semantics: FileSemantics, expr: cst.CSTNode) -> bool:
 
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-_BRANCHES = (cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally)
+_BRANCH = KindTest(cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally)
+_SCOPE_OR_MODULE = KindTest(*_SCOPES, cst.Module)
+_KIND_TESTS: Dict[tuple, KindTest] = {}  # the kinds `descendants` prunes and `enclosing` looks for
 
 
 def _is_torch_name(qualified: str) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Set
 
 import libcst as cst
 
+from nnlint.static.fastwalk import KindTest
 from nnlint.static.loops.names import FOREIGN_FRAMEWORKS, TORCH_FRAMEWORKS
 from nnlint.static.loops.syntax import text_of
 
@@ -20,7 +21,12 @@ Parents = Mapping[cst.CSTNode, cst.CSTNode]
 
 _IMPORTS = frozenset({cst.Import, cst.ImportFrom})
 _JUMPS = frozenset({cst.Continue, cst.Break, cst.Return, cst.Raise})
-_HEADERS = (cst.If, cst.While, cst.For, cst.WithItem, cst.Match)
+_HEADERS = KindTest(cst.If, cst.While, cst.For, cst.WithItem, cst.Match)
+_SMALL_STATEMENT = KindTest(cst.BaseSmallStatement)
+_DEFINITION = KindTest(cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.Decorator)
+_JUMP_SCOPE = KindTest(cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
+_LOOP = KindTest(cst.For, cst.While)
+_JUMP_BLOCK = KindTest(cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)
 
 
 class FileIndex:
@@ -71,10 +77,10 @@ class FileIndex:
     def _mark_jump(self, node: cst.CSTNode, parents: Parents) -> None:
         loop_jump = isinstance(node, (cst.Continue, cst.Break))
         current = parents.get(node)
-        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
-            if loop_jump and isinstance(current, (cst.For, cst.While)):
+        while current is not None and not _JUMP_SCOPE[type(current)]:
+            if loop_jump and _LOOP[type(current)]:
                 return
-            if isinstance(current, (cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
+            if _JUMP_BLOCK[type(current)]:
                 self.jumps.add(id(current))
             current = parents.get(current)
 
@@ -98,7 +104,7 @@ def _evaluated_before(first: cst.Call, second: cst.Call, parents: Parents, order
 
 def _inside(node: cst.CSTNode, outer: cst.CSTNode, parents: Parents) -> bool:
     current = parents.get(node)
-    while current is not None and not isinstance(current, cst.BaseSmallStatement):
+    while current is not None and not _SMALL_STATEMENT[type(current)]:
         if current is outer:
             return True
         current = parents.get(current)
@@ -110,11 +116,12 @@ def _anchor(call: cst.Call, parents: Parents) -> Optional[cst.CSTNode]:
     child: cst.CSTNode = call
     current = parents.get(call)
     while current is not None:
-        if isinstance(current, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.Decorator)):
+        kind = type(current)
+        if _DEFINITION[kind]:
             return None
-        if isinstance(current, cst.BaseSmallStatement):
+        if _SMALL_STATEMENT[kind]:
             return current
-        if isinstance(current, _HEADERS):
+        if _HEADERS[kind]:
             return child
         child, current = current, parents.get(current)
     return None
