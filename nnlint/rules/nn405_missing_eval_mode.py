@@ -8,6 +8,7 @@ import libcst as cst
 
 from nnlint.static import calls, loops
 from nnlint.static.loops import MAYBE_MODE, MODE_KINDS, TRAIN, EvalSite, LoopRule
+from nnlint.static.semantics import FileSemantics
 from nnlint.types import Severity
 
 
@@ -18,6 +19,9 @@ class MissingEvalMode(LoopRule):
     name = "missing-eval-mode"
     severity = Severity.WARNING
     needles = ("val", "test", "dev_")
+
+    def may_apply(self, semantics: FileSemantics) -> bool:
+        return loops.may_have_eval_sites(semantics)
 
     def check_model(self, model: loops.LoopModel) -> None:
         for site in loops.eval_sites(model):

@@ -6,6 +6,7 @@ import libcst as cst
 
 from nnlint.static import loops
 from nnlint.static.loops import EvalSite, LoopRule
+from nnlint.static.semantics import FileSemantics
 from nnlint.types import Severity
 
 
@@ -16,6 +17,9 @@ class MissingNoGradInEval(LoopRule):
     name = "missing-no-grad-in-eval"
     severity = Severity.INFO
     needles = ("val", "test", "dev_")
+
+    def may_apply(self, semantics: FileSemantics) -> bool:
+        return loops.may_have_eval_sites(semantics)
 
     def check_model(self, model: loops.LoopModel) -> None:
         for site in loops.eval_sites(model):

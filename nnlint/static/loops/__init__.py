@@ -13,7 +13,7 @@ roles, index (one pass over the file's nodes), walker, model (LoopModel, loop_mo
 (NN405/NN407), rule (LoopRule). Rules import from this package; never imports torch.
 """
 
-from nnlint.static.loops.eval_sites import EvalSite, call_sites, eval_sites, is_lightning_hook
+from nnlint.static.loops.eval_sites import EvalSite, call_sites, eval_sites, is_lightning_hook, may_have_eval_sites
 from nnlint.static.loops.events import (
     AUTOGRAD_GRAD,
     BACKWARD,
@@ -91,6 +91,7 @@ __all__ = [
     "is_val_loader",
     "last_name",
     "loop_model",
+    "may_have_eval_sites",
     "place",
     "text_of",
 ]

@@ -90,6 +90,19 @@ def _find_eval_sites(model: LoopModel) -> List[EvalSite]:
     return sites
 
 
+def may_have_eval_sites(semantics: FileSemantics) -> bool:
+    """Whether the file has an evaluation-named function or a loop over a validation loader, told by one pass over
+    its nodes: without either it has no evaluation site, and its loop model (the costly part) need not be built.
+    Most model files match NN405's and NN407's needles (`val`, `test`) by words such as `interval` or `eval`."""
+    for node in semantics.order:
+        kind = type(node)
+        if kind is cst.FunctionDef and is_eval_name(node.name.value):  # type: ignore[attr-defined]
+            return True
+        if kind is cst.For and is_val_loader(node.iter):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
 def _val_loader_loops(semantics: FileSemantics) -> List[int]:
     """The pre-order indices of the file's `for` loops over a validation loader (one pass over the file: most
     files have none, and every function asks)."""

@@ -12,6 +12,7 @@ from nnlint.static.loops.model import LoopModel, loop_model
 
 if TYPE_CHECKING:
     from nnlint.static.context import StaticContext
+    from nnlint.static.semantics import FileSemantics
 
 
 class LoopRule(StaticRule):
@@ -29,11 +30,18 @@ class LoopRule(StaticRule):
         self._reported: Set[int] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
+        if not self.may_apply(self.context.semantics):
+            return
         model = loop_model(self.context.semantics)
         if not model.relevant:
             return
         self.model = model
         self.check_model(model)
+
+    def may_apply(self, semantics: FileSemantics) -> bool:
+        """False when the file surely has nothing this rule checks, told without its loop model (building it is the
+        costly part of a loop rule). Overridden by rules that can tell."""
+        return True
 
     def check_model(self, model: LoopModel) -> None:
         """Check one file's loop model: every complete function."""
