@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 from nnlint.static.analysis import FileResult, analyze
 from nnlint.static.dispatch import rules_for_text
-from nnlint.static.packed_text import TEXT_TYPES, sources_class_names, text_of
+from nnlint.static.packed_text import PACK_ABOVE_BYTES, TEXT_TYPES, sources_class_names, text_of
 from nnlint.static.project import Summaries
 from nnlint.static.reading import Source
 from nnlint.static.word_index import WordIndex
@@ -45,12 +45,13 @@ def analyze_batch(
 
 
 def _large(sources: Sequence[Source], batch: List[int]) -> bool:
-    """Whether one process would analyse so much that it should be done by fresh workers in turn (see _in_pool)."""
+    """Whether one process would analyse so much that it should be done by fresh workers in turn (see _in_pool): as
+    much source as makes reading pack the texts."""
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return False  # a spawned worker imports nnlint again and is sent every source: not worth it
-    return sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, TEXT_TYPES)) > 8 * CHUNK_BYTES
+    return sum(len(text) for i in batch for text in [sources[i][1]] if isinstance(text, TEXT_TYPES)) > PACK_ABOVE_BYTES
 
 
 def _in_pool(
