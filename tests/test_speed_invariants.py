@@ -51,27 +51,6 @@ def test_skipping_loop_models_never_changes_findings(monkeypatch):
     assert _keys(engine.check_files(corpus, STATIC_RULES)) == with_skipping
 
 
-def test_the_text_of_a_file_with_evaluation_code_says_so():
-    """may_have_eval_sites' look at the text is a superset of its look at the tree."""
-    import libcst as cst
-
-    from nnlint.static.loops import may_have_eval_sites
-    from nnlint.static.project import ProjectIndex
-    from nnlint.static.semantics import FileSemantics
-
-    seen = 0
-    for path, display in _corpus():
-        text = path.read_text(encoding="utf-8", errors="replace")
-        try:
-            module = cst.parse_module(text)
-        except (cst.ParserSyntaxError, RecursionError):
-            continue
-        if may_have_eval_sites(FileSemantics(display, module, ProjectIndex())):  # the tree only: no text
-            seen += 1
-            assert may_have_eval_sites(FileSemantics(display, module, ProjectIndex(), text=text)), display
-    assert seen > 20  # the fixtures of NN405 and NN407 at least
-
-
 def _project(tmp_path, sources):
     """A folder of files (name -> text), and the (path, display path) pairs to check, by name."""
     project = tmp_path / "project"

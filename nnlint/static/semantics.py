@@ -67,6 +67,7 @@ class FileSemantics:
         self.values_cache: Dict[int, list] = {}  # flow.values per expression
         self.call_sites_cache: Dict[tuple, Any] = {}  # calls.call_sites per (function, parameter)
         self.loop_model: Any = None  # loops.loop_model's cache: kept here, it dies with the file's tree
+        self.may_evaluate: Optional[bool] = None  # loops.may_have_eval_sites' cache
 
     def forget(self) -> None:
         """Drop the caches that point back at files (this one included), so that once the project lets go of the

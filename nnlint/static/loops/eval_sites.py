@@ -6,7 +6,6 @@ model and does no training.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
@@ -24,7 +23,6 @@ from nnlint.static.loops.events import (
     Loop,
     Unit,
 )
-from nnlint.static.loops.names import VAL_LOADER_WORD
 from nnlint.static.loops.queries import is_eval_name, is_test_file, is_val_loader
 from nnlint.static.loops.syntax import text_of
 
@@ -94,24 +92,17 @@ def _find_eval_sites(model: LoopModel) -> List[EvalSite]:
 
 def may_have_eval_sites(semantics: FileSemantics) -> bool:
     """Whether the file has an evaluation-named function or a loop over a validation loader, told by one pass over
-    its nodes: without either it has no evaluation site, and its loop model (the costly part) need not be built.
-    Most model files match NN405's and NN407's needles (`val`, `test`) by words such as `interval` or `eval`; their
-    text alone tells that they have neither (a superset: a `def` or a loader's name in a comment counts too)."""
-    text = semantics.text
-    if text is not None and not (
-        VAL_LOADER_WORD.search(text) or any(is_eval_name(name) for name in _DEFINED.findall(text))
-    ):
-        return False
-    for node in semantics.order:
-        kind = type(node)
-        if kind is cst.FunctionDef and is_eval_name(node.name.value):  # type: ignore[attr-defined]
-            return True
-        if kind is cst.For and is_val_loader(node.iter):  # type: ignore[attr-defined]
-            return True
-    return False
-
-
-_DEFINED = re.compile(r"\bdef\s+(\w+)")
+    its nodes (once per file: NN405 and NN407 both ask): without either it has no evaluation site, and its loop model
+    (the costly part) need not be built. Most model files match NN405's and NN407's needles (`val`, `test`) by words
+    such as `interval` or `eval`, and have neither."""
+    if semantics.may_evaluate is None:
+        semantics.may_evaluate = any(
+            (kind is cst.FunctionDef and is_eval_name(node.name.value))  # type: ignore[attr-defined]
+            or (kind is cst.For and is_val_loader(node.iter))  # type: ignore[attr-defined]
+            for node in semantics.order
+            for kind in [type(node)]
+        )
+    return semantics.may_evaluate
 
 
 def _val_loader_loops(semantics: FileSemantics) -> List[int]:

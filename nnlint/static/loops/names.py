@@ -38,11 +38,9 @@ EVAL_NAME = re.compile(
     r"|^(?:evaluate|validate|evaluation|validation)_\w+$"
     r"|^\w+_(?:evaluate|validate|validation|evaluation|eval)$"
 )
-_VAL_LOADER_NAME = (
-    r"(?:val|valid|validation|eval|evaluation|test|dev)_?(?:data|set)?_?(?:loader|dataloader|dl|iter|batches)s?"
+VAL_LOADER = re.compile(
+    r"^(?:val|valid|validation|eval|evaluation|test|dev)_?(?:data|set)?_?(?:loader|dataloader|dl|iter|batches)s?$", re.I
 )
-VAL_LOADER = re.compile("^" + _VAL_LOADER_NAME + "$", re.I)
-VAL_LOADER_WORD = re.compile(r"\b" + _VAL_LOADER_NAME + r"\b", re.I)  # such a name as a whole word of a text
 # Held-out tensors fed straight to the model (`model(test_x)`, `model(val_inputs)`).
 HELD_OUT_TENSOR = re.compile(
     r"^(?:val|valid|validation|test|dev|eval)_?(?:x|inputs?|data|images?|imgs?|features?|samples?|batch|seqs?)$", re.I
