@@ -164,9 +164,7 @@ class FileSemantics:
         if not prune:
             return nodes[index:end]
         found = []
-        pruned = _KIND_TESTS.get(prune)
-        if pruned is None:
-            pruned = _KIND_TESTS[prune] = KindTest(*prune)
+        pruned = _kind_test(prune)
         while index < end:
             current = nodes[index]
             if pruned[type(current)]:
@@ -180,9 +178,7 @@ class FileSemantics:
         """The nearest ancestor of one of the given node types."""
         parents = self.parents
         current = parents.get(node)
-        wanted = _KIND_TESTS.get(kinds)
-        if wanted is None:
-            wanted = _KIND_TESTS[kinds] = KindTest(*kinds)
+        wanted = _kind_test(kinds)
         while current is not None and not wanted[type(current)]:
             current = parents.get(current)
         return cast(Optional[_Node], current)
@@ -475,6 +471,14 @@ _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp,
 _BRANCH = KindTest(cst.If, cst.Else, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Finally)
 _SCOPE_OR_MODULE = KindTest(*_SCOPES, cst.Module)
 _KIND_TESTS: Dict[tuple, KindTest] = {}  # the kinds `descendants` prunes and `enclosing` looks for
+
+
+def _kind_test(kinds: tuple) -> KindTest:
+    """The KindTest of these kinds, made once per tuple."""
+    test = _KIND_TESTS.get(kinds)
+    if test is None:
+        test = _KIND_TESTS[kinds] = KindTest(*kinds)
+    return test
 
 
 def _is_torch_name(qualified: str) -> bool:
